@@ -1,0 +1,230 @@
+"""AWS Lambda billing rules, vectorised. Prices come from the price book; the rules live here.
+
+Rules (sources in ``../shared/reference/aws-facts.md`` §1.1-1.2):
+
+* each invocation is billed for its duration rounded up to the next 1 ms, times configured memory (GB-s);
+* since 2025-08-01 the INIT phase of a cold start is billed too: ``billed = ceil(duration + init)``. Before
+  that date INIT was free for ZIP packages on managed runtimes and billed for container images and custom
+  (``provided.*``) runtimes;
+* a request fee per invocation; separate prices and monthly GB-s tiers per architecture;
+* ephemeral storage above 512 MB is billed per GB-s of billed duration;
+* the free tier (1M requests + 400,000 GB-s a month per account) is an explicit option, off by default,
+  because per-function comparisons should not each claim the account's allowance;
+* provisioned concurrency: allocation GB-s from enable to disable (rounded up to 5 minutes) plus a lower
+  duration rate for invocations it serves; spill-over invocations pay on-demand rates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import numpy as np
+
+from . import prices as _prices
+
+INIT_BILLED_SINCE = dt.date(2025, 8, 1)
+ARCHITECTURES = ("x86_64", "arm64")
+EPHEMERAL_FREE_MB = 512
+MEMORY_RANGE_MB = (128, 10240)
+PC_BILLING_STEP_S = 300
+
+
+def check_arch(arch: str) -> str:
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"arch must be one of {ARCHITECTURES}, got {arch!r}")
+    return arch
+
+
+def _as_date(value) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise ValueError(f"billing_date must be a date or 'YYYY-MM-DD', got {value!r}") from None
+
+
+def init_is_billed(*, billing_date=None, package_type: str = "Zip", runtime: str | None = None,
+                   init_billed_since=INIT_BILLED_SINCE) -> bool:
+    """Whether INIT time of an on-demand cold start is billed on ``billing_date``."""
+    if _as_date(billing_date) >= _as_date(init_billed_since):
+        return True
+    custom_runtime = bool(runtime) and str(runtime).startswith("provided")
+    return str(package_type).lower() == "image" or custom_runtime
+
+
+def billed_ms(duration_ms, init_ms=0.0, *, init_billed: bool = True) -> np.ndarray:
+    """Per-invocation billed milliseconds: ``ceil(duration [+ init])``; NaN init means a warm start."""
+    d = np.asarray(duration_ms, dtype=float)
+    i = np.nan_to_num(np.asarray(init_ms, dtype=float), nan=0.0)
+    if np.any(d < 0) or np.any(i < 0):
+        raise ValueError("durations must be >= 0 ms")
+    total = d + i if init_billed else d
+    # round() first so that 16.000000000001 from float arithmetic does not bill 17 ms
+    return np.ceil(np.round(total, 6))
+
+
+def _check_memory(memory_mb) -> float:
+    m = float(memory_mb)
+    if not (MEMORY_RANGE_MB[0] <= m <= 32768) or math.isnan(m):
+        raise ValueError(f"memory_mb must be between {MEMORY_RANGE_MB[0]} and {MEMORY_RANGE_MB[1]} MB, got {memory_mb!r}")
+    return m
+
+
+def breakdown(invocations, duration_ms, memory_mb, *, arch: str = "x86_64", init_ms=0.0,
+              cold_starts=None, region: str = "us-east-1", free_tier: bool = False,
+              ephemeral_mb: float = EPHEMERAL_FREE_MB, package_type: str = "Zip", runtime: str | None = None,
+              billing_date=None, account_gb_s: float = 0.0, book: _prices.PriceBook | None = None) -> dict[str, Any]:
+    """The parts of a Lambda bill: requests, compute (with INIT), ephemeral storage, and their total in USD.
+
+    ``duration_ms`` is either one per-invocation duration (then ``invocations`` says how many) or an array
+    of per-invocation durations (then ``invocations`` is None or its length, and each is rounded on its own).
+    ``init_ms`` is the INIT duration of a cold start: a scalar applied to ``cold_starts`` invocations (all of
+    them when None), or an array aligned with ``duration_ms`` (NaN or 0 for warm starts).
+    ``account_gb_s`` is other on-demand GB-s of the same architecture earlier in the month; it decides the
+    tier this usage is priced in.
+    """
+    check_arch(arch)
+    memory = _check_memory(memory_mb)
+    book = book or _prices.load(region)
+    init_billed = init_is_billed(billing_date=billing_date, package_type=package_type, runtime=runtime)
+    d = np.asarray(duration_ms, dtype=float)
+    if d.ndim == 0:
+        if invocations is None:
+            raise ValueError("invocations is required when duration_ms is a single per-invocation duration")
+        n = float(invocations)
+        if n < 0 or math.isnan(n):
+            raise ValueError(f"invocations must be >= 0, got {invocations!r}")
+        init = float(np.nan_to_num(np.asarray(init_ms, dtype=float), nan=0.0))
+        cold = n if cold_starts is None else float(cold_starts)
+        if not 0 <= cold <= n:
+            raise ValueError(f"cold_starts must be between 0 and invocations ({n:g}), got {cold_starts!r}")
+        warm_ms = float(billed_ms(d))
+        cold_ms = float(billed_ms(d, init, init_billed=init_billed)) if init > 0 else warm_ms
+        total_ms = (n - cold) * warm_ms + cold * cold_ms
+        init_part_ms = cold * (cold_ms - warm_ms)
+        n_cold = cold if init > 0 else 0.0
+    else:
+        d = d.ravel()
+        if invocations is not None and int(invocations) != d.size:
+            raise ValueError(f"invocations ({invocations!r}) must be None or the number of durations ({d.size})")
+        if cold_starts is not None:
+            raise ValueError("cold_starts applies to a scalar duration; pass per-invocation init_ms instead")
+        n = float(d.size)
+        init = np.broadcast_to(np.nan_to_num(np.asarray(init_ms, dtype=float), nan=0.0), d.shape)
+        with_init = billed_ms(d, init, init_billed=init_billed)
+        without = billed_ms(d)
+        total_ms = float(with_init.sum())
+        init_part_ms = float((with_init - without).sum())
+        n_cold = float(np.count_nonzero(init > 0))
+    gb = memory / 1024.0
+    gb_s = total_ms / 1000.0 * gb
+    requests = n
+    free_requests = free_gb_s = 0.0
+    if free_tier:
+        free_requests = min(requests, book.quantity("lambda.free_tier.requests"))
+        free_gb_s = min(gb_s, book.quantity("lambda.free_tier.gb_seconds"))
+    request_cost = (requests - free_requests) * book.price(f"lambda.request.{arch}")
+    compute_cost = book.cost(f"lambda.duration.{arch}", gb_s - free_gb_s, already=account_gb_s)
+    extra_storage_gb = max(float(ephemeral_mb) - EPHEMERAL_FREE_MB, 0.0) / 1024.0
+    storage_cost = total_ms / 1000.0 * extra_storage_gb * book.price(f"lambda.ephemeral_storage.{arch}")
+    init_cost = compute_cost * (init_part_ms / total_ms) if total_ms else 0.0
+    return {
+        "invocations": requests,
+        "cold_starts": n_cold,
+        "billed_ms": total_ms,
+        "init_billed_ms": init_part_ms,
+        "gb_seconds": gb_s,
+        "request_usd": request_cost,
+        "compute_usd": compute_cost,
+        "init_usd": init_cost,
+        "ephemeral_usd": storage_cost,
+        "total_usd": request_cost + compute_cost + storage_cost,
+        "arch": arch,
+        "region": region,
+        "prices_as_of": book.as_of,
+    }
+
+
+def lambda_cost(invocations, duration_ms, memory_mb, *, arch: str = "x86_64", init_ms=0.0,
+                region: str = "us-east-1", free_tier: bool = False, **options) -> float:
+    """USD for Lambda invocations, request fee included (see :func:`breakdown` for the options).
+
+    >>> round(lambda_cost(1000, 11722, 128), 6)   # the Lambda operator guide's 128 MB example
+    0.024621
+    """
+    return breakdown(invocations, duration_ms, memory_mb, arch=arch, init_ms=init_ms, region=region,
+                     free_tier=free_tier, **options)["total_usd"]
+
+
+def cost_from_totals(invocations, billed_ms_total, memory_mb, arch, *, ephemeral_mb=EPHEMERAL_FREE_MB,
+                     region: str = "us-east-1", book: _prices.PriceBook | None = None) -> np.ndarray:
+    """Vectorised monthly cost per row from already-billed totals (first-tier prices, no free tier).
+
+    For tables of functions: ``invocations``, ``billed_ms_total`` (sum of billed ms, INIT included where it
+    was billed), ``memory_mb``, ``arch`` are aligned arrays. Tiers are applied at account level by
+    :func:`account_compute_cost`, not per function.
+    """
+    book = book or _prices.load(region)
+    n = np.asarray(invocations, dtype=float)
+    ms = np.asarray(billed_ms_total, dtype=float)
+    mem = np.asarray(memory_mb, dtype=float)
+    archs = np.broadcast_to(np.asarray(arch, dtype=object), n.shape)
+    bad = set(np.unique(archs.astype(str))) - set(ARCHITECTURES)
+    if bad:
+        raise ValueError(f"arch must be one of {ARCHITECTURES}, got {sorted(bad)}")
+    req = np.where(archs == "arm64", book.price("lambda.request.arm64"), book.price("lambda.request.x86_64"))
+    dur = np.where(archs == "arm64", book.price("lambda.duration.arm64"), book.price("lambda.duration.x86_64"))
+    sto = np.where(archs == "arm64", book.price("lambda.ephemeral_storage.arm64"),
+                   book.price("lambda.ephemeral_storage.x86_64"))
+    extra_gb = np.clip(np.asarray(ephemeral_mb, dtype=float) - EPHEMERAL_FREE_MB, 0, None) / 1024.0
+    seconds = ms / 1000.0
+    return n * req + seconds * mem / 1024.0 * dur + seconds * extra_gb * sto
+
+
+def account_compute_cost(gb_seconds_by_arch: dict[str, float], *, region: str = "us-east-1",
+                         free_tier: bool = True, book: _prices.PriceBook | None = None) -> dict[str, float]:
+    """Account-level monthly compute cost per architecture with volume tiers (and the free tier if asked)."""
+    book = book or _prices.load(region)
+    free_left = book.quantity("lambda.free_tier.gb_seconds") if free_tier else 0.0
+    out = {}
+    for arch in ARCHITECTURES:
+        gb_s = float(gb_seconds_by_arch.get(arch, 0.0))
+        free = min(gb_s, free_left)
+        free_left -= free
+        out[arch] = book.cost(f"lambda.duration.{arch}", gb_s - free)
+    return out
+
+
+def provisioned_cost(concurrency, memory_mb, hours, *, arch: str = "x86_64", invocations: float = 0.0,
+                     duration_ms: float = 0.0, spillover_invocations: float = 0.0,
+                     spillover_duration_ms: float | None = None, region: str = "us-east-1",
+                     book: _prices.PriceBook | None = None) -> dict[str, float]:
+    """Cost of keeping ``concurrency`` environments provisioned for ``hours`` (rounded up to 5 minutes).
+
+    ``invocations`` served by provisioned environments pay the request fee and the PC duration rate;
+    ``spillover_invocations`` beyond them pay on-demand rates.
+    """
+    check_arch(arch)
+    memory = _check_memory(memory_mb)
+    book = book or _prices.load(region)
+    if concurrency < 0 or hours < 0:
+        raise ValueError(f"concurrency and hours must be >= 0, got {concurrency!r}, {hours!r}")
+    seconds = math.ceil(round(hours * 3600.0 / PC_BILLING_STEP_S, 9)) * PC_BILLING_STEP_S
+    gb = memory / 1024.0
+    allocation = concurrency * gb * seconds * book.price(f"lambda.pc_allocation.{arch}")
+    served_ms = invocations * float(billed_ms(duration_ms))
+    served = (invocations * book.price(f"lambda.request.{arch}")
+              + served_ms / 1000.0 * gb * book.price(f"lambda.pc_duration.{arch}"))
+    spill = 0.0
+    if spillover_invocations:
+        spill_ms = duration_ms if spillover_duration_ms is None else spillover_duration_ms
+        spill = lambda_cost(spillover_invocations, spill_ms, memory, arch=arch, region=region, book=book)
+    return {"allocation_usd": allocation, "served_usd": served, "spillover_usd": spill,
+            "total_usd": allocation + served + spill, "billed_hours": seconds / 3600.0}

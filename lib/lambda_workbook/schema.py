@@ -1,0 +1,351 @@
+"""The account snapshot: the tidy tables every model shares, documented in one place.
+
+A snapshot is a directory holding ``manifest.json`` and one file per table (CSV, gzip-compressed for the large
+ones). The same tables come from the embedded sample account, a saved snapshot, or a live AWS scan. Every
+per-function table is keyed by ``account_id, region, function_name``. No table holds a secret: environment
+variables appear by *name* only, and nothing that reads an account may store their values.
+
+:data:`TABLES` is the schema; ``lambda-workbook schema`` prints it as Markdown. Reading and writing the
+directory is the sources layer's job (:mod:`lambda_workbook.sources.snapshot`); this module is pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+SCHEMA_VERSION = 1
+KEY = ["account_id", "region", "function_name"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: str  # "str" | "int" | "float" | "bool" | "datetime"
+    doc: str
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    file: str
+    doc: str
+    columns: tuple[Column, ...]
+    required: bool = True
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _key(extra_doc: str = "") -> tuple[Column, ...]:
+    return (
+        Column("account_id", "str", "12-digit AWS account id"),
+        Column("region", "str", "AWS region code, e.g. us-east-1"),
+        Column("function_name", "str", "Lambda function name" + extra_doc),
+    )
+
+
+TABLES: dict[str, Table] = {t.name: t for t in [
+    Table("functions", "functions.csv", "One row per function: its configuration. No secret values.", _key() + (
+        Column("function_arn", "str", "unqualified function ARN"),
+        Column("runtime", "str", "runtime identifier (python3.12, nodejs20.x, java21, provided.al2023, ...); empty for images"),
+        Column("handler", "str", "handler entry point", required=False),
+        Column("memory_mb", "int", "configured memory (MB)"),
+        Column("arch", "str", "x86_64 or arm64"),
+        Column("timeout_s", "int", "configured timeout (s)"),
+        Column("ephemeral_storage_mb", "int", "configured /tmp size (MB)"),
+        Column("package_type", "str", "Zip or Image"),
+        Column("code_size_bytes", "int", "deployment package size (bytes)"),
+        Column("layer_count", "int", "number of layers"),
+        Column("layers", "str", "layer ARNs joined by ';'", required=False),
+        Column("vpc_id", "str", "VPC id when attached, else empty"),
+        Column("subnet_count", "int", "subnets of the VPC config"),
+        Column("security_group_count", "int", "security groups of the VPC config"),
+        Column("tracing_mode", "str", "Active or PassThrough"),
+        Column("log_group", "str", "CloudWatch log group"),
+        Column("log_format", "str", "Text or JSON"),
+        Column("role_arn", "str", "execution role ARN"),
+        Column("last_modified", "str", "LastModified as reported by Lambda"),
+        Column("state", "str", "Active, Inactive, Pending, Failed"),
+        Column("env_var_names", "str", "environment variable NAMES joined by ';' (values are never read into a snapshot)"),
+        Column("reserved_concurrency", "float", "reserved concurrency, NaN when unreserved"),
+        Column("provisioned_concurrency", "float", "provisioned concurrency summed over aliases/versions, NaN when none"),
+        Column("aliases", "str", "alias names joined by ';'", required=False),
+        Column("function_url_auth", "str", "function URL auth type (NONE, AWS_IAM) or empty", required=False),
+        Column("description", "str", "function description", required=False),
+    )),
+    Table("metrics", "metrics.csv.gz", "CloudWatch AWS/Lambda metric datapoints in long form; sparse "
+          "(a period with no datapoint has no row). Besides CloudWatch names, 'Timeouts' (stat Sum, daily) is "
+          "counted from REPORT/'Task timed out' log lines.", _key() + (
+        Column("metric", "str", "metric name: Invocations, Errors, Throttles, Duration, ConcurrentExecutions, IteratorAge, AsyncEventAge, ProvisionedConcurrency*, Timeouts"),
+        Column("stat", "str", "Sum, Average, Maximum, Minimum, SampleCount, p50, p90, p99"),
+        Column("period_s", "int", "period of the datapoint (60, 300, 3600, 86400)"),
+        Column("timestamp", "datetime", "period start, UTC"),
+        Column("value", "float", "datapoint value (ms for durations and ages)"),
+    )),
+    Table("reports", "reports.csv", "REPORT-line statistics per function over the snapshot window, computed "
+          "server-side by Logs Insights or locally from a sample of lines; 'path' says which.", _key() + (
+        Column("log_group", "str", "log group the lines came from"),
+        Column("invocations", "int", "REPORT lines counted"),
+        Column("cold_starts", "int", "lines with an Init Duration"),
+        Column("timeouts", "int", "lines with Status: timeout", required=False),
+        Column("init_p50_ms", "float", "median Init Duration of cold starts (NaN without cold starts)"),
+        Column("init_p99_ms", "float", "p99 Init Duration"),
+        Column("init_mean_ms", "float", "mean Init Duration", required=False),
+        Column("duration_p50_ms", "float", "median Duration"),
+        Column("duration_p99_ms", "float", "p99 Duration"),
+        Column("duration_mean_ms", "float", "mean Duration", required=False),
+        Column("billed_ms_sum", "float", "sum of Billed Duration over the lines counted"),
+        Column("max_memory_used_p50_mb", "float", "median Max Memory Used"),
+        Column("max_memory_used_p99_mb", "float", "p99 Max Memory Used"),
+        Column("max_memory_used_max_mb", "float", "largest Max Memory Used"),
+        Column("memory_size_mb", "float", "Memory Size reported on the lines (largest seen)"),
+        Column("path", "str", "how the numbers were produced: sample | insights | filter_log_events"),
+        Column("sampled_fraction", "float", "share of the window's invocations the statistics cover (1.0 = all)"),
+    )),
+    Table("report_samples", "report_samples.csv.gz", "Raw REPORT lines (text or JSON platform.report) kept as "
+          "evidence: a bounded sample per function.", _key() + (
+        Column("timestamp", "datetime", "event time, UTC"),
+        Column("message", "str", "the log line as CloudWatch Logs stores it"),
+    ), required=False),
+    Table("triggers", "triggers.csv", "What invokes each function: event source mappings, APIs, URLs, "
+          "subscriptions, rules, notifications, and resource-policy principals as a fallback.", _key() + (
+        Column("source_type", "str", "apigw-rest, apigw-http, apigw-websocket, function-url, alb, sqs, sqs-fifo, sns, eventbridge, schedule, kinesis, dynamodb-streams, msk, s3, sfn-standard, sfn-express, invoke-sync, invoke-async, unknown"),
+        Column("source_arn", "str", "ARN or id of the source (API id, queue ARN, rule ARN, ...)"),
+        Column("sync", "bool", "whether the caller waits for the function's response"),
+        Column("batch_size", "float", "event source mapping batch size, NaN otherwise"),
+        Column("batch_window_s", "float", "MaximumBatchingWindowInSeconds, NaN otherwise"),
+        Column("parallelization", "float", "ParallelizationFactor for streams, NaN otherwise"),
+        Column("filter_count", "int", "event filter patterns on the mapping", required=False),
+        Column("enabled", "bool", "mapping / rule enabled"),
+        Column("payload_kb", "float", "typical event payload (KB) when known, NaN otherwise", required=False),
+        Column("detail", "str", "human-readable detail (route, queue name, rule pattern summary)", required=False),
+        Column("evidence", "str", "which API or signal produced the row"),
+    )),
+    Table("calls", "calls.csv", "Downstream calls a function makes per invocation (from X-Ray, Lambda "
+          "Insights or entered by hand). Evidence for read, transport and orchestration findings.", _key() + (
+        Column("service", "str", "dynamodb, s3, sqs, sns, kinesis, ses, http, rds, stepfunctions, lambda, wait"),
+        Column("operation", "str", "API operation (Scan, Query, GetItem, GetObject, PutRecord, Publish, sleep, ...)"),
+        Column("resource", "str", "table, bucket, queue, URL host, ...", required=False),
+        Column("calls_per_invocation", "float", "mean calls per invocation"),
+        Column("mean_ms", "float", "mean time per call (ms)"),
+        Column("response_kb", "float", "mean bytes returned per call (KB)"),
+        Column("used_fraction", "float", "share of the returned bytes the function actually uses (NaN unknown)"),
+        Column("items_evaluated", "float", "DynamoDB items read per call (NaN otherwise)"),
+        Column("items_returned", "float", "DynamoDB items returned per call after filters (NaN otherwise)"),
+        Column("item_kb", "float", "mean DynamoDB item size (KB)", required=False),
+        Column("retries_per_invocation", "float", "retries of this call per invocation", required=False),
+        Column("result_used", "bool", "whether the function's response depends on the call's result", required=False),
+        Column("evidence", "str", "xray | insights | manual | sample"),
+    ), required=False),
+    Table("insights", "insights.csv", "Per-function runtime statistics beyond REPORT lines (Lambda Insights, "
+          "X-Ray): CPU share of duration, network bytes.", _key() + (
+        Column("cpu_fraction", "float", "CPU time / wall duration of warm invocations (0-1+, NaN unknown)"),
+        Column("network_kb_per_invocation", "float", "bytes received + sent per invocation (KB)", required=False),
+        Column("evidence", "str", "lambda-insights | xray | sample"),
+    ), required=False),
+    Table("roles", "roles.csv", "Execution-role policy statements, one row per (action, resource).", (
+        Column("account_id", "str", "12-digit AWS account id"),
+        Column("role_arn", "str", "role ARN (joins functions.role_arn)"),
+        Column("policy_name", "str", "managed or inline policy name"),
+        Column("effect", "str", "Allow or Deny"),
+        Column("action", "str", "one action, possibly with wildcards (s3:*, *)"),
+        Column("resource", "str", "one resource ARN pattern"),
+    ), required=False),
+    Table("concurrency", "concurrency.csv", "Reserved and provisioned concurrency per alias or version.", _key() + (
+        Column("qualifier", "str", "alias or version ('' for the function itself)"),
+        Column("kind", "str", "reserved | provisioned"),
+        Column("requested", "float", "configured value"),
+        Column("allocated", "float", "allocated value (provisioned), NaN otherwise"),
+        Column("status", "str", "READY, IN_PROGRESS, FAILED, or empty"),
+    ), required=False),
+    Table("evidence", "evidence.csv", "Evidence the snapshot lacks or only sampled, and why "
+          "(AccessDenied, not supported, deleted mid-scan, ...).", (
+        Column("account_id", "str", "account"),
+        Column("region", "str", "region"),
+        Column("function_name", "str", "function, or empty for account-wide evidence"),
+        Column("item", "str", "what is missing (percentiles, reports, triggers:s3, roles, ...)"),
+        Column("status", "str", "missing | partial | sampled | skipped"),
+        Column("reason", "str", "why"),
+    ), required=False),
+]}
+
+
+class SchemaError(ValueError):
+    """A snapshot table does not match the schema. The message names the file and the column."""
+
+
+def _coerce(df: pd.DataFrame, table: Table, where: str) -> pd.DataFrame:
+    df = df.copy()
+    for col in table.columns:
+        if col.name not in df.columns:
+            if col.required:
+                raise SchemaError(f"{where}: missing column {col.name!r} (table {table.name!r} requires "
+                                  f"{', '.join(c.name for c in table.columns if c.required)})")
+            df[col.name] = _empty_value(col.dtype)
+        try:
+            df[col.name] = _convert(df[col.name], col.dtype)
+        except (ValueError, TypeError) as exc:
+            raise SchemaError(f"{where}: column {col.name!r} is not {col.dtype}: {exc}") from None
+    extra = [c for c in df.columns if c not in table.column_names]
+    return df[table.column_names + extra]
+
+
+def _empty_value(dtype: str) -> Any:
+    return {"str": "", "int": 0, "float": np.nan, "bool": False, "datetime": pd.NaT}[dtype]
+
+
+def _convert(series: pd.Series, dtype: str) -> pd.Series:
+    if dtype == "str":
+        return series.astype(object).where(series.notna(), "").astype(str)
+    if dtype == "int":
+        values = pd.to_numeric(series, errors="raise")
+        if values.isna().any():
+            raise ValueError("empty values in an integer column")
+        return values.astype("int64")
+    if dtype == "float":
+        return pd.to_numeric(series, errors="raise").astype("float64")
+    if dtype == "bool":
+        if series.dtype == bool:
+            return series
+        mapped = series.map(lambda v: {"true": True, "false": False, "1": True, "0": False}.get(str(v).strip().lower()))
+        if mapped.isna().any():
+            bad = series[mapped.isna()].iloc[0]
+            raise ValueError(f"{bad!r} is not a boolean")
+        return mapped.astype(bool)
+    if dtype == "datetime":
+        return pd.to_datetime(series, utc=True, format="ISO8601")
+    raise AssertionError(dtype)
+
+
+def empty(name: str) -> pd.DataFrame:
+    """An empty, correctly typed table."""
+    table = TABLES[name]
+    return _coerce(pd.DataFrame({c.name: pd.Series([], dtype=object) for c in table.columns}), table, name)
+
+
+@dataclass
+class Snapshot:
+    """An account snapshot in memory: a manifest and the schema's tables (optional ones may be empty)."""
+
+    manifest: dict[str, Any]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    path: Any = None
+
+    def __post_init__(self) -> None:
+        self.tables = validate_tables(self.tables)
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        if name != "tables" and name in TABLES:
+            return self.tables[name]
+        raise AttributeError(name)
+
+    @property
+    def accounts(self) -> list[str]:
+        return sorted(self.functions["account_id"].unique())
+
+    @property
+    def regions(self) -> list[str]:
+        return sorted(self.functions["region"].unique())
+
+    @property
+    def window_days(self) -> float:
+        start = pd.Timestamp(self.manifest["start"])
+        end = pd.Timestamp(self.manifest["end"])
+        return (end - start).total_seconds() / 86400.0
+
+    def function(self, name: str, *, account_id: str | None = None, region: str | None = None) -> pd.Series:
+        """One function's configuration row; an unknown or ambiguous name is a clear error."""
+        f = self.functions
+        mask = f["function_name"] == name
+        if account_id:
+            mask &= f["account_id"] == account_id
+        if region:
+            mask &= f["region"] == region
+        rows = f[mask]
+        if rows.empty:
+            sample = ", ".join(sorted(f["function_name"].unique())[:8])
+            raise KeyError(f"function {name!r} is not in this snapshot (functions include: {sample}, ...)")
+        if len(rows) > 1:
+            raise KeyError(f"function {name!r} exists in several accounts/regions; pass account_id and region")
+        return rows.iloc[0]
+
+    def for_function(self, table: str, name: str, *, account_id: str | None = None,
+                     region: str | None = None) -> pd.DataFrame:
+        """Rows of a per-function table that belong to one function."""
+        fn = self.function(name, account_id=account_id, region=region)
+        df = self.tables[table]
+        mask = (df["function_name"] == name) & (df["account_id"] == fn["account_id"]) & (df["region"] == fn["region"])
+        return df[mask]
+
+    def subset(self, functions: pd.DataFrame) -> Snapshot:
+        """A snapshot restricted to the functions (rows of ``functions``) given."""
+        keys = set(map(tuple, functions[KEY].to_numpy()))
+        tables = {}
+        for name, df in self.tables.items():
+            if set(KEY) <= set(df.columns) and len(df):
+                mask = [tuple(k) in keys for k in df[KEY].to_numpy()]
+                tables[name] = df[mask]
+            else:
+                tables[name] = df
+        return Snapshot(dict(self.manifest), tables, self.path)
+
+
+def validate_tables(tables: dict[str, pd.DataFrame], where: dict[str, str] | None = None) -> dict[str, pd.DataFrame]:
+    """Check and type every table; required tables must exist, unknown table names are refused."""
+    where = where or {}
+    unknown = set(tables) - set(TABLES)
+    if unknown:
+        raise SchemaError(f"unknown snapshot tables {sorted(unknown)}; the schema has {sorted(TABLES)}")
+    out = {}
+    for name, table in TABLES.items():
+        label = where.get(name, table.file)
+        if name not in tables or tables[name] is None:
+            if table.required:
+                raise SchemaError(f"{label}: required table {name!r} is missing")
+            out[name] = empty(name)
+            continue
+        out[name] = _coerce(tables[name], table, label).reset_index(drop=True)
+    dupes = out["functions"].duplicated(KEY)
+    if dupes.any():
+        raise SchemaError(f"{where.get('functions', 'functions.csv')}: duplicate function "
+                          f"{out['functions'].loc[dupes, KEY].iloc[0].tolist()}")
+    return out
+
+
+REQUIRED_MANIFEST = ("schema_version", "source", "created", "start", "end")
+
+
+def validate_manifest(manifest: dict[str, Any], where: str = "manifest.json") -> dict[str, Any]:
+    missing = [k for k in REQUIRED_MANIFEST if k not in manifest]
+    if missing:
+        raise SchemaError(f"{where}: missing key(s) {missing}")
+    if manifest["schema_version"] != SCHEMA_VERSION:
+        raise SchemaError(f"{where}: schema_version {manifest['schema_version']!r} is not supported "
+                          f"(this workbook reads version {SCHEMA_VERSION})")
+    for key in ("start", "end"):
+        try:
+            pd.Timestamp(manifest[key])
+        except (ValueError, TypeError):
+            raise SchemaError(f"{where}: {key} is not a timestamp: {manifest[key]!r}") from None
+    return manifest
+
+
+def markdown() -> str:
+    """The schema as Markdown (``lambda-workbook schema``)."""
+    lines = ["# Account snapshot schema", "", f"Schema version {SCHEMA_VERSION}. A snapshot is a directory with "
+             "`manifest.json` and the files below. Per-function tables are keyed by "
+             "`account_id, region, function_name`.", "",
+             "`manifest.json` keys: " + ", ".join(f"`{k}`" for k in REQUIRED_MANIFEST)
+             + ", plus optional `lookback_days`, `accounts`, `regions`, `scan_cost`, `notes`.", ""]
+    for t in TABLES.values():
+        lines += [f"## `{t.file}` — {t.name}{'' if t.required else ' (optional)'}", "", t.doc, "",
+                  "| column | type | required | meaning |", "|---|---|---|---|"]
+        lines += [f"| `{c.name}` | {c.dtype} | {'yes' if c.required else 'no'} | {c.doc} |" for c in t.columns]
+        lines.append("")
+    return "\n".join(lines)
