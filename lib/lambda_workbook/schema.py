@@ -283,6 +283,15 @@ class Snapshot:
         mask = (df["function_name"] == name) & (df["account_id"] == fn["account_id"]) & (df["region"] == fn["region"])
         return df[mask]
 
+    def in_regions(self, regions: list[str] | None) -> Snapshot:
+        """The snapshot restricted to ``regions`` (None keeps every region); an unknown region is an error."""
+        if not regions:
+            return self
+        unknown = sorted(set(regions) - set(self.regions))
+        if unknown:
+            raise ValueError(f"region(s) {unknown} are not in this snapshot (it holds {', '.join(self.regions)})")
+        return self.subset(self.functions[self.functions["region"].isin(regions)])
+
     def subset(self, functions: pd.DataFrame) -> Snapshot:
         """A snapshot restricted to the functions (rows of ``functions``) given."""
         keys = set(map(tuple, functions[KEY].to_numpy()))

@@ -70,6 +70,7 @@ def save(snapshot: Snapshot, path: str | os.PathLike, *, overwrite: bool = True)
     validate_manifest(snapshot.manifest)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
     try:
+        tmp.chmod(0o755)
         (tmp / "manifest.json").write_text(json.dumps(snapshot.manifest, indent=2, sort_keys=True, default=str) + "\n",
                                            encoding="utf-8")
         for name, table in TABLES.items():
