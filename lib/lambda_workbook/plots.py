@@ -65,7 +65,8 @@ def duration_vs_memory(costs: pd.DataFrame) -> go.Figure:
                         marker={"size": size, "color": ARCH_COLORS.get(arch), "opacity": 0.75},
                         text=part["function_name"], customdata=part[["monthly_usd"]],
                         hovertemplate="%{text}<br>%{x} MB, %{y:,.0f} ms<br>$%{customdata[0]:,.2f}/month<extra></extra>")
-    fig.update_xaxes(type="log")
+    sizes = [128, 256, 512, 1024, 1769, 3008, 5120, 10240]
+    fig.update_xaxes(type="log", tickvals=sizes, ticktext=[f"{s:,}" for s in sizes])
     fig.update_yaxes(type="log")
     return _layout(fig, "Mean duration against configured memory (marker area ~ monthly cost)",
                    "configured memory (MB, log scale)", "mean duration (ms, log scale)", legend="architecture")
