@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
-from labdriver import CHROMIUM_ARGS, LabServer, find_chromium, kernel_ready, problems, run_all_cells, wait_idle
+from labdriver import (
+    CHROMIUM_ARGS,
+    LabServer,
+    find_chromium,
+    kernel_ready,
+    problems,
+    run_all_cells,
+    wait_idle,
+)
 
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
 ARTIFACTS = ROOT / "tests" / "artifacts"
