@@ -107,7 +107,86 @@ def parser() -> argparse.ArgumentParser:
     ref.set_defaults(func=_prices_refresh)
 
     sub.add_parser("schema", help="print the snapshot schema as Markdown").set_defaults(func=_schema)
+    rd = sub.add_parser("reads", help="read only what you need: S3 and DynamoDB read options, units, findings"
+                        ).add_subparsers(dest="action", required=True)
+    s3 = rd.add_parser("s3", help="rank the ways to read part of an S3 object (USD/month)")
+    s3.add_argument("--object-mb", type=float, required=True, help="object size in MB")
+    s3.add_argument("--fraction", type=float, required=True, help="share of the object the function uses (0-1)")
+    s3.add_argument("--requests", type=float, required=True, help="reads a month")
+    s3.add_argument("--format", default="csv", choices=("csv", "json", "parquet"))
+    s3.add_argument("--layout-unknown", action="store_true", help="the byte offsets of the needed data are unknown")
+    s3.add_argument("--select-customer", action="store_true", help="the account is an existing S3 Select customer")
+    s3.add_argument("--transfer", default="same-region", choices=("same-region", "nat-gateway", "internet"))
+    ddb = rd.add_parser("dynamodb", help="rank Scan, Query, Query on an index and BatchGetItem (USD/month)")
+    ddb.add_argument("--table-items", type=float, required=True, help="items a Scan evaluates")
+    ddb.add_argument("--items-needed", type=float, required=True, help="items one read needs")
+    ddb.add_argument("--item-kb", type=float, required=True, help="mean item size in KB")
+    ddb.add_argument("--requests", type=float, required=True, help="reads a month")
+    ddb.add_argument("--writes", type=float, default=0.0, help="table writes a month an index would absorb")
+    ddb.add_argument("--consistency", default="eventual", choices=("eventual", "strong"))
+    for p in (s3, ddb):
+        p.add_argument("--memory-mb", type=int, default=1024, help="function memory (default 1024)")
+        p.add_argument("--arch", default="x86_64", choices=("x86_64", "arm64"))
+        p.add_argument("--region", default="us-east-1")
+        p.add_argument("--need", default="cost", choices=("cost", "latency", "bytes"), help="rank for (default cost)")
+    s3.set_defaults(func=_reads_s3)
+    ddb.set_defaults(func=_reads_dynamodb)
+    un = rd.add_parser("units", help="DynamoDB read units of one read")
+    un.add_argument("operation", help="get (GetItem/BatchGetItem), query or scan")
+    un.add_argument("sizes_kb", type=float, nargs="*", help="item sizes in KB (items evaluated; 0 = missing key)")
+    un.add_argument("--consistency", default="strong", choices=("strong", "eventual", "transactional"))
+    un.set_defaults(func=_reads_units)
+    rf = rd.add_parser("findings", help="read findings over a snapshot's recorded calls")
+    rf.add_argument("--source", default="sample", choices=("sample", "snapshot"))
+    rf.add_argument("--snapshot", help="snapshot directory (with --source snapshot)")
+    rf.set_defaults(func=_reads_findings)
     return ap
+
+
+def _reads_table(ranked) -> None:
+    from . import reads
+
+    with_pd_options(lambda: print(reads.view(ranked).drop(columns=["trade-off", "note"]).to_string()))
+    print()
+    for option, r in ranked.iterrows():
+        print(f"{option}: {r['trade_off']}.\n    {r['note']}")
+
+
+def _reads_s3(args: argparse.Namespace) -> int:
+    from . import reads
+
+    _reads_table(reads.rank(reads.s3_options(
+        args.object_mb, args.fraction, args.requests, memory_mb=args.memory_mb, arch=args.arch, region=args.region,
+        format=args.format, layout_known=not args.layout_unknown, select_customer=args.select_customer,
+        transfer=args.transfer), need=args.need))
+    return 0
+
+
+def _reads_dynamodb(args: argparse.Namespace) -> int:
+    from . import reads
+
+    _reads_table(reads.rank(reads.dynamodb_options(
+        args.table_items, args.items_needed, args.item_kb, args.requests, writes_per_month=args.writes,
+        consistency=args.consistency, memory_mb=args.memory_mb, arch=args.arch, region=args.region), need=args.need))
+    return 0
+
+
+def _reads_units(args: argparse.Namespace) -> int:
+    from . import reads
+
+    r = reads.dynamodb_read(args.operation, args.sizes_kb, consistency=args.consistency)
+    print(f"{r.read_units:g} read units ({r.consistency}) in {r.requests} call(s): {r.items_evaluated} items, "
+          f"{r.kb_evaluated:,.4g} KB evaluated")
+    return 0
+
+
+def _reads_findings(args: argparse.Namespace) -> int:
+    from . import reads, sources
+
+    found = reads.findings(sources.load(args.source, snapshot_path=args.snapshot))
+    cols = ["id", "severity", "function", "monthly_impact_usd", "title"]
+    with_pd_options(lambda: print(found[cols].round(2).to_string(index=False) if len(found) else "no read findings"))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

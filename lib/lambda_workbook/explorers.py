@@ -93,3 +93,75 @@ class Explorer:
         from IPython.display import display
 
         display(self.widget)
+
+
+class ReadsExplorer(Explorer):
+    """Read only what you need: a read pattern on an S3 object or a DynamoDB table → every way of reading it
+    (``reads.s3_options`` / ``reads.dynamodb_options``) ranked for a need (``reads.rank``), as stacked monthly-cost
+    bars and a table with the trade-offs.
+
+    ``ReadsExplorer(store="dynamodb", table_items=12240, ...)`` starts from any control values; ``network`` is a
+    :class:`lambda_workbook.reads.Network` (the documented assumption, or one calibrated from measurements).
+    """
+
+    title = "Read only what you need: what each way of reading costs"
+
+    def __init__(self, store: str = "s3", *, network=None, **initial: Any) -> None:
+        import math
+
+        from . import plots, reads
+
+        super().__init__()
+        self._reads, self._plots, self.network = reads, plots, network
+        style = {"description_width": "initial"}
+
+        def log_slider(value, lo, hi, description, fmt=".3g"):
+            return widgets.FloatLogSlider(value=min(max(value, 10**lo), 10**hi), base=10, min=lo, max=hi, step=0.05,
+                                          description=description, readout_format=fmt, style=style)
+
+        self.controls = {
+            "store": widgets.Dropdown(options=[("S3 object", "s3"), ("DynamoDB table", "dynamodb")], value=store,
+                                      description="read from", style=style),
+            "need": widgets.Dropdown(options=list(reads.NEEDS), value="cost", description="rank for", style=style),
+            "object_mb": log_slider(40.0, -2, 4, "object (MB)"),
+            "fraction_needed": log_slider(0.02, -4, 0, "fraction needed"),
+            "format": widgets.Dropdown(options=list(reads.FORMATS), value="csv", description="format", style=style),
+            "layout_known": widgets.Checkbox(value=True, description="layout known (range GET possible)", style=style),
+            "select_customer": widgets.Checkbox(value=False, description="existing S3 Select customer", style=style),
+            "table_items": log_slider(12_240, 0, 9, "table items", ".3s"),
+            "items_needed": log_slider(20, 0, 6, "items needed", ".3s"),
+            "item_kb": log_slider(1.5, -2, math.log10(reads.MAX_ITEM_KB), "item (KB)"),
+            "consistency": widgets.Dropdown(options=["eventual", "strong"], value="eventual",
+                                            description="consistency", style=style),
+            "writes_per_month": log_slider(100_000, 0, 9, "table writes/month", ".3s"),
+            "arch": widgets.Dropdown(options=["x86_64", "arm64"], value="arm64", description="arch", style=style),
+            "requests_per_month": log_slider(30_000, 0, 9, "reads/month", ".3s"),
+            "memory_mb": widgets.IntSlider(value=1024, min=128, max=10240, step=64, description="memory (MB)",
+                                           style=style),
+        }
+        for name, value in initial.items():
+            if name not in self.controls:
+                raise KeyError(f"ReadsExplorer has no control {name!r}; it has {sorted(self.controls)}")
+            self.controls[name].value = value
+        self.figure = go.FigureWidget(plots.read_options_cost(self.compute(**self.values)))
+        self._start()
+
+    def compute(self, **v: Any) -> pd.DataFrame:
+        r = self._reads
+        common = dict(memory_mb=v["memory_mb"], arch=v["arch"], network=self.network)
+        if v["store"] == "s3":
+            options = r.s3_options(v["object_mb"], v["fraction_needed"], v["requests_per_month"], format=v["format"],
+                                   layout_known=v["layout_known"], select_customer=v["select_customer"], **common)
+        else:
+            options = r.dynamodb_options(v["table_items"], v["items_needed"], v["item_kb"], v["requests_per_month"],
+                                         consistency=v["consistency"], writes_per_month=v["writes_per_month"],
+                                         **common)
+        return r.rank(options, need=v["need"])
+
+    def draw(self, result: pd.DataFrame) -> None:
+        fresh = self._plots.read_options_cost(result)
+        for live, new in zip(self.figure.data, fresh.data, strict=True):
+            live.x, live.y, live.customdata, live.marker.color = new.x, new.y, new.customdata, new.marker.color
+        self.figure.layout.title.text = fresh.layout.title.text
+        self.figure.layout.height = fresh.layout.height
+        self.show_table(self._reads.view(result))

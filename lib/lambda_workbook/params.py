@@ -101,3 +101,40 @@ def describe(notebook: str) -> str:
             f"{p.minimum:g}–{p.maximum:g}" if p.minimum is not None and p.maximum is not None else "")
         lines.append(f"| `{name}` | {p.kind.__name__} | {allowed} | {p.doc} |")
     return "\n".join(lines)
+
+
+def _read_what_you_need_spec() -> dict[str, Param]:
+    from .billing import ARCHITECTURES
+    from .reads import FORMATS, NEEDS, TRANSFERS
+
+    return {
+        **COMMON,
+        "function": Param(str, "a function of the snapshot whose read calls fill the patterns ('' = as entered below)"),
+        "need": Param(str, "what the alternatives are ranked for", choices=tuple(NEEDS)),
+        "memory_mb": Param(int, "function memory in MB", minimum=128, maximum=10240),
+        "arch": Param(str, "architecture", choices=ARCHITECTURES),
+        "object_mb": Param(float, "S3: object size in MB", minimum=0.001),
+        "fraction_needed": Param(float, "S3: share of the object's bytes the function uses", minimum=0, maximum=1),
+        "reads_per_month": Param(float, "S3: object reads a month", minimum=0),
+        "file_format": Param(str, "S3: format of the object", choices=FORMATS),
+        "layout_known": Param(bool, "S3: the byte offsets of the needed data are known (a range GET is possible)"),
+        "select_customer": Param(bool, "S3: the account is an existing S3 Select customer"),
+        "transfer": Param(str, "the path the bytes take to the function", choices=tuple(TRANSFERS)),
+        "table_items": Param(float, "DynamoDB: items a Scan evaluates (the table)", minimum=0),
+        "items_needed": Param(float, "DynamoDB: items one read needs", minimum=0),
+        "item_kb": Param(float, "DynamoDB: mean item size in KB", minimum=0, maximum=400),
+        "needed_kb": Param(float, "DynamoDB: KB of each item the function uses (0 = the whole item)", minimum=0,
+                           maximum=400),
+        "consistency": Param(str, "DynamoDB: read consistency", choices=("eventual", "strong")),
+        "db_reads_per_month": Param(float, "DynamoDB: reads a month", minimum=0),
+        "writes_per_month": Param(float, "DynamoDB: table writes a month that an index would absorb", minimum=0),
+        "network_mb_s": Param(float, "assumed network throughput at 1,769 MB in MB/s (no public curve)", minimum=0.1,
+                              maximum=10_000),
+        "network_exponent": Param(float, "assumed growth of throughput with memory (0 none, 1 proportional)",
+                                  minimum=0, maximum=2),
+        "calibrate": Param(bool, "fit the network to the snapshot's S3 GetObject timings (needs 3 or more)"),
+        "parse_ms_per_mb": Param(float, "assumed parse time per MB at one vCPU, in ms", minimum=0, maximum=10_000),
+    }
+
+
+SPECS["read_what_you_need"] = _read_what_you_need_spec()

@@ -70,3 +70,70 @@ def duration_vs_memory(costs: pd.DataFrame) -> go.Figure:
     fig.update_yaxes(type="log")
     return _layout(fig, "Mean duration against configured memory (marker area ~ monthly cost)",
                    "configured memory (MB, log scale)", "mean duration (ms, log scale)", legend="architecture")
+
+
+# -- read only what you need (lambda_workbook.reads) ----------------------------------------------------------
+
+READ_PARTS = {"request_usd": ("Requests / read units", "#72B7B2"), "service_usd": ("Scan fees / index upkeep", "#E45756"),
+              "transfer_usd": ("Data transfer", "#B279A2"), "lambda_usd": ("Lambda time reading and parsing", "#4C78A8")}
+UNUSABLE_COLOR = "#D9D9D9"
+
+
+def _read_labels(options: pd.DataFrame) -> list[str]:
+    return [f"{o} ✗" if not ok else str(o) for o, ok in zip(options.index, options["usable"], strict=True)]
+
+
+def read_options_cost(options: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """Stacked horizontal bars: each read option's monthly cost by part (from ``reads.s3_options`` or
+    ``reads.dynamodb_options``, ranked or not). Options that cannot be used (closed service, unknown layout, not
+    enough memory) are greyed and marked ✗ with the reason in the hover text. Always four traces (live updates)."""
+    data = options.assign(_bad=~options["usable"].astype(bool)).sort_values(["_bad", "monthly_cost"])
+    why = [r.get("why_not") or ("" if r["usable"] else r["status"]) or "usable" for _, r in data.iterrows()]
+    custom = list(zip(data["monthly_cost"], data["monthly_cost_low"], data["monthly_cost_high"], why,
+                      data["requires"], strict=True))
+    fig = go.Figure()
+    for part, (name, color) in READ_PARTS.items():
+        fig.add_bar(y=_read_labels(data), x=data[part], name=name, orientation="h", customdata=custom,
+                    marker_color=[UNUSABLE_COLOR if bad else color for bad in data["_bad"]],
+                    hovertemplate="%{y}<br>" + name + ": $%{x:,.4g}/month<br>total $%{customdata[0]:,.4g} "
+                                  "($%{customdata[1]:,.4g}–$%{customdata[2]:,.4g})<br>needs: %{customdata[4]}<br>"
+                                  "%{customdata[3]}<extra></extra>")
+    fig.update_yaxes(autorange="reversed")
+    kind = {"s3": "an S3 object", "dynamodb": "a DynamoDB table"}.get(options.attrs.get("kind"), "a data store")
+    return _layout(fig, title or f"Monthly cost of reading what you need from {kind}", "USD per month",
+                   "read option (✗ = cannot be used as entered)", barmode="stack", legend="cost part",
+                   height=max(320, 40 * len(data) + 160))
+
+
+def read_options_time(options: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """Lambda milliseconds per read for each option with the network band as error bars; an option whose
+    query or evaluation time is not published is marked "+ unknown wait"."""
+    data = options.sort_values("lambda_ms")
+    labels = [f"{o} + unknown wait" if not known else str(o) for o, known in
+              zip(data.index, data["latency_known"], strict=True)]
+    fig = go.Figure()
+    fig.add_bar(x=labels, y=data["lambda_ms"], name="Lambda time per read", marker_color="#4C78A8",
+                error_y={"type": "data", "symmetric": False, "array": data["lambda_ms_high"] - data["lambda_ms"],
+                         "arrayminus": data["lambda_ms"] - data["lambda_ms_low"]},
+                customdata=data[["bytes_transferred_mb", "memory_needed_mb"]],
+                hovertemplate="%{x}<br>%{y:,.4g} ms per read<br>%{customdata[0]:,.4g} MB moved<br>"
+                              "needs %{customdata[1]:,.0f} MB of memory<extra></extra>")
+    memory = options.attrs.get("memory_mb")
+    at = f" at {memory:g} MB" if memory else ""
+    return _layout(fig, title or f"Lambda time per read{at} (bars: network band)", "read option",
+                   "milliseconds per read")
+
+
+def read_sweep(sweep: pd.DataFrame, x: str, y: str = "monthly_cost", title: str | None = None,
+               x_title: str | None = None) -> go.Figure:
+    """One line per option from ``reads.sweep`` (e.g. monthly cost against the fraction needed); options that
+    cannot be used at a point are left out there."""
+    fig = go.Figure()
+    for option, part in sweep[sweep["usable"]].groupby("option", sort=False):
+        fig.add_scatter(x=part[x], y=part[y], mode="lines+markers", name=str(option),
+                        hovertemplate=f"{option}<br>{x} %{{x:,.4g}}<br>{y} %{{y:,.4g}}<extra></extra>")
+    fig.update_xaxes(type="log")
+    y_title = {"monthly_cost": "USD per month", "lambda_ms": "Lambda ms per read",
+               "bytes_transferred_mb": "MB moved per read"}.get(y, y)
+    return _layout(fig, title or f"{y_title} against {x}", x_title or f"{x} (log scale)", y_title,
+                   legend="read option")

@@ -621,10 +621,14 @@ def _mb(x: float) -> str:
     return f"{x:,.3g} MB" if x < 1000 else f"{x / 1024:,.3g} GB"
 
 
+def _count(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
 def _s3_note(option: str, r: pd.Series, obj: float, frac: float, mem: float, wait_usd: float, fmt: str) -> str:
     parts = []
     if option == "get":
-        parts.append(f"moves the whole {_mb(obj)} object to use {_mb(obj * frac)} ({frac:.3g} of it)")
+        parts.append(f"moves the whole {_mb(obj)} object to use {_mb(obj * frac)} ({frac * 100:.3g}% of it)")
     elif option == "range-get":
         parts.append(f"{int(r['requests_per_read'])} ranged GET(s) for {_mb(r['bytes_transferred_mb'])}")
         if fmt == "parquet":
@@ -767,9 +771,9 @@ def dynamodb_options(table_items, items_needed, item_kb, requests_per_month, *, 
 
 
 def _ddb_note(option: str, r: pd.Series, factor: float, consistency: str, writes: float, projected: bool) -> str:
-    parts = [f"{r['read_units']:,.4g} read units per read ({consistency if option != 'query-gsi' else 'eventual'}) "
-             f"over {int(r['requests_per_read'])} call(s), {r['items_evaluated']:,.4g} items evaluated for "
-             f"{r['items_returned']:,.4g} returned"]
+    parts = [f"{_count(r['read_units'])} read units per read ({consistency if option != 'query-gsi' else 'eventual'})"
+             f" over {int(r['requests_per_read'])} call(s), {_count(r['items_evaluated'])} items evaluated for "
+             f"{_count(r['items_returned'])} returned"]
     if option == "scan":
         parts.append("a FilterExpression does not lower the units: they count every item evaluated")
     if projected and option != "query-gsi":
@@ -885,7 +889,7 @@ def read_calls(snapshot, *, consistency: str = "eventual") -> pd.DataFrame:
     reads = calls[is_read].copy()
     if reads.empty:
         return reads.assign(invocations_per_month=pd.Series(dtype=float))
-    fc = costs.function_costs(snapshot.subset(snapshot.functions.merge(reads[cols].drop_duplicates(), on=cols)))
+    fc = costs.function_costs(snapshot)
     reads = reads.merge(fc[cols + ["invocations_per_month", "memory_mb", "arch", "path"]], on=cols, how="left")
     reads["calls_per_month"] = reads["invocations_per_month"] * reads["calls_per_invocation"]
     reads["selectivity"] = reads["items_returned"] / reads["items_evaluated"]
@@ -1051,14 +1055,16 @@ def _s3_finding(r, t: Thresholds, book: _prices.PriceBook, net: Network) -> dict
         section=SECTION)
 
 
-def findings(snapshot, *, network: Network | None = None, **thresholds) -> pd.DataFrame:
+def findings(snapshot, *, network: Network | None = None, calls: pd.DataFrame | None = None,
+             **thresholds) -> pd.DataFrame:
     """Read findings where the snapshot holds the evidence (its ``calls`` table).
 
     ``dynamodb-scan`` (a Scan whose filter keeps at most ``scan_max_selectivity`` of the items it pays for),
     ``dynamodb-query-filter`` (the same for a Query) and ``s3-whole-object`` (a GetObject of at least
     ``whole_object_min_mb`` of which at most ``whole_object_max_used`` is used). Thresholds and assumptions are
     the fields of :class:`Thresholds`, passed as keywords. One row per finding with the columns of
-    :data:`FINDING_COLUMNS`, biggest monthly impact first.
+    :data:`FINDING_COLUMNS`, biggest monthly impact first. ``calls``: :func:`read_calls` of the snapshot when
+    already computed (priced at the same consistency).
     """
     known = set(Thresholds.__dataclass_fields__)
     unknown = set(thresholds) - known
@@ -1067,7 +1073,8 @@ def findings(snapshot, *, network: Network | None = None, **thresholds) -> pd.Da
     t = Thresholds(**thresholds)
     _consistency(t.consistency)
     net = network or DEFAULT_NETWORK
-    calls = read_calls(snapshot, consistency=t.consistency)
+    if calls is None:
+        calls = read_calls(snapshot, consistency=t.consistency)
     rows = []
     for r in calls.itertuples():
         if not np.isfinite(r.invocations_per_month) or r.invocations_per_month <= 0:
@@ -1083,6 +1090,87 @@ def findings(snapshot, *, network: Network | None = None, **thresholds) -> pd.Da
             rows.append(f)
     out = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     return out.sort_values("monthly_impact_usd", ascending=False, ignore_index=True)
+
+
+def patterns(snapshot, function: str = "", *, s3: Mapping[str, Any], dynamodb: Mapping[str, Any],
+             memory_mb=1024, arch: str = "x86_64", calls: pd.DataFrame | None = None
+             ) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """Keyword arguments for :func:`s3_options` and :func:`dynamodb_options`, and where they came from.
+
+    Without ``function`` the patterns are the ``s3`` / ``dynamodb`` values as entered (at ``memory_mb``,
+    ``arch``). With it, the function's configuration and its biggest S3 GetObject and DynamoDB read in the
+    ``calls`` table replace them (a store the function does not read keeps the entered values). ``calls``:
+    :func:`read_calls` of the snapshot when already computed.
+    """
+    s3_kw = {**s3, "memory_mb": memory_mb, "arch": arch}
+    db_kw = {**dynamodb, "memory_mb": memory_mb, "arch": arch}
+    if not function:
+        return s3_kw, db_kw, "entered by hand"
+    fn = snapshot.function(function)
+    s3_kw.update(memory_mb=int(fn["memory_mb"]), arch=fn["arch"], region=fn["region"])
+    db_kw.update(memory_mb=int(fn["memory_mb"]), arch=fn["arch"], region=fn["region"])
+    calls = read_calls(snapshot) if calls is None else calls
+    if not calls.empty:
+        calls = calls[(calls["function_name"] == function) & (calls["account_id"] == fn["account_id"])
+                      & (calls["region"] == fn["region"])]
+    found = []
+    s3_calls = calls[(calls["service"] == "s3") & (calls["operation"] == "GetObject")] if len(calls) else calls
+    if len(s3_calls):
+        c = s3_calls.sort_values("mb_per_month").iloc[-1]
+        used = c["used_fraction"] if np.isfinite(c["used_fraction"]) else 1.0
+        s3_kw.update(object_mb=c["response_kb"] / 1024.0, fraction_needed=used, requests_per_month=c["calls_per_month"])
+        found.append(f"S3 GetObject on {c['resource'] or 'a bucket'}")
+    db_calls = calls[(calls["service"] == "dynamodb") & calls["items_evaluated"].notna() & calls["item_kb"].notna()
+                     ] if len(calls) else calls
+    if len(db_calls):
+        c = db_calls.sort_values("monthly_read_usd").iloc[-1]
+        per = float(c["calls_per_invocation"])
+        evaluated, returned = c["items_evaluated"] * per, c["items_returned"] * per
+        db_kw.update(item_kb=c["item_kb"], requests_per_month=c["invocations_per_month"], items_needed=returned)
+        if c["operation"] == "Scan":
+            db_kw.update(table_items=evaluated, scan_calls=per)
+        elif c["operation"] == "Query":
+            db_kw.update(table_items=max(evaluated, db_kw.get("table_items", 0.0)), query_items_evaluated=evaluated,
+                         query_calls=per)
+        else:
+            db_kw.update(table_items=max(evaluated, db_kw.get("table_items", 0.0)), items_needed=evaluated)
+        found.append(f"DynamoDB {c['operation']} on {c['resource'] or 'a table'}")
+    where = f" ({', '.join(found)}; the rest as entered)" if found else " (no read calls recorded: patterns as entered)"
+    plain = {k: float(v) for kw in (s3_kw, db_kw) for k, v in kw.items() if isinstance(v, np.floating)}
+    s3_kw.update({k: v for k, v in plain.items() if k in s3_kw})
+    db_kw.update({k: v for k, v in plain.items() if k in db_kw})
+    return s3_kw, db_kw, f"{function}: {int(fn['memory_mb'])} MB {fn['arch']}" + where
+
+
+FINDINGS_VIEW = {"severity": "severity", "function": "function", "title": "finding",
+                 "monthly_impact_usd": "$/month saved", "monthly_impact_low_usd": "low", "monthly_impact_high_usd": "high",
+                 "evidence": "evidence", "recommendation": "recommendation", "source": "source"}
+
+
+def findings_view(found: pd.DataFrame) -> pd.DataFrame:
+    """Findings with readable headers and rounded dollars, for display."""
+    out = found[list(FINDINGS_VIEW)].rename(columns=FINDINGS_VIEW)
+    for col in ("$/month saved", "low", "high"):
+        out[col] = out[col].round(2)
+    return out
+
+
+CALLS_VIEW = {"function_name": "function", "service": "service", "operation": "operation", "resource": "resource",
+              "calls_per_month": "calls/month", "response_kb": "KB/call", "used_fraction": "share used",
+              "items_evaluated": "items evaluated/call", "items_returned": "items returned/call",
+              "read_units_per_call": "read units/call", "monthly_read_usd": "$/month (requests, units)",
+              "mb_per_month": "MB moved/month", "used_mb_per_month": "MB used/month", "evidence": "evidence"}
+
+
+def calls_view(calls: pd.DataFrame) -> pd.DataFrame:
+    """The account's read calls (:func:`read_calls`) with readable headers, biggest bill first."""
+    if calls.empty:
+        return pd.DataFrame(columns=list(CALLS_VIEW.values()))
+    out = calls.sort_values("monthly_read_usd", ascending=False)[list(CALLS_VIEW)].rename(columns=CALLS_VIEW)
+    out["calls/month"] = out["calls/month"].round(0)
+    for col in ("$/month (requests, units)", "MB moved/month", "MB used/month"):
+        out[col] = out[col].round(2)
+    return out.reset_index(drop=True)
 
 
 # ---- results for batch runs -----------------------------------------------------------------------------------
