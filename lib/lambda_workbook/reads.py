@@ -79,7 +79,7 @@ TRANSFERS = {"same-region": "data_transfer.same_region_gb", "nat-gateway": "vpc.
 NEEDS = {"cost": "monthly_cost", "latency": "lambda_ms", "bytes": "bytes_transferred_mb"}
 
 # ---- documented assumptions (no public figure exists; every one is a parameter) --------------------------
-PARSE_MS_PER_MB = 20.0     # single-threaded parse at one full vCPU; CPython json-lines ~15, csv ~25 ms/MB
+PARSE_MS_PER_MB = 20.0     # single-threaded parse at one full vCPU; CPython json lines ~14, csv ~15 ms/MB + row work
 BASELINE_MB = 64.0         # runtime + SDK client memory besides the data held
 EXPANSION = 2.0            # memory per MB of raw data held (raw bytes plus the decoded copy)
 STREAM_CHUNK_MB = 8.0      # buffer of a streamed whole-object read
@@ -424,8 +424,9 @@ def assumptions(network: Network | None = None, *, parse_ms_per_mb: float = PARS
         ("request latency, DynamoDB", n.dynamodb_request_ms, "ms/request", "DynamoDB developer guide",
          "'single-digit millisecond' performance"),
         ("parse time at one vCPU", parse_ms_per_mb, "ms/MB", "assumption",
-         "CPython on one core: json lines ~15 ms/MB, csv ~25 ms/MB (benchmarks/bench_reads.py); single-threaded, "
-         "so slower below 1,769 MB and no faster above"),
+         "CPython on one core spends ~14 ms/MB decoding json lines and ~15 ms/MB reading csv (CPU time, "
+         "benchmarks/bench_reads.py); 20 leaves room for the work per row. Single-threaded: slower below 1,769 MB, "
+         "no faster above"),
         ("runtime memory besides data", baseline_mb, "MB", "assumption",
          "a small Python/Node.js runtime with an SDK client; use your Max Memory Used minus the data held"),
         ("memory per MB of data held", expansion, "x", "assumption", "raw bytes plus their decoded copy"),
