@@ -21,13 +21,15 @@ The contract::
 ``duration_ms`` is the work per event; one invocation with a batch of ``b`` events runs
 ``invocation_overhead_ms + b × duration_ms``.
 
-**Batch fill** (queues and streams). Each of a source's ``partitions`` (SQS pollers, stream shards) gathers its
-own batches. A batch opens with its first event and gathers for ``A = max(window, poll interval)`` seconds or
-until it is full, so with per-partition rate ``λ`` it holds ``min(cap, 1 + λ·A)`` events on average, ``cap``
-being the batch size limited by the 6 MB batch payload. The added wait is the poll interval (Kinesis 1 s,
-DynamoDB Streams 0.25 s, SQS 0: long polling returns at once) plus the gathering time
-``min(window, (cap - 1) / λ)``; its mean is half that. The model is mean-field: bursty traffic fills batches
-better than it says, so batching savings are on the conservative side.
+**Batch fill** (queues and streams). Each of a source's ``partitions`` (SQS pollers, stream shards ×
+parallelization) gathers its own batches from Poisson arrivals. With a batching window a batch opens with its
+first event and closes when full (the batch size, capped by the 6 MB batch payload) or when the window has
+passed; without a window a polled stream (Kinesis each second, DynamoDB Streams 4 times a second) hands over
+what arrived since the last poll, and SQS long polling returns at once (one event per invocation: an
+assumption, since nothing is published on how many messages an idle-window poller gathers). The expectations
+are exact for Poisson arrivals (see :func:`batch_fill`; ``benchmarks/bench_triggers.py`` checks them against a
+simulation). Bursty traffic fills batches better than Poisson traffic, so batching savings are on the
+conservative side. The worst-case added wait is the polling gap plus the window.
 
 **Retries** (``Workload.failure_rate``): each delivery attempt fails with that probability; a source retries up to
 its catalog ``attempts`` (None = until success), and every attempt is metered and invoked again.
@@ -50,6 +52,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import optimize as _optimize
+from scipy import stats as _stats
 
 from . import billing, costs, datafiles
 from . import prices as _prices
@@ -63,6 +67,7 @@ MAX_BATCH = 10_000
 MAX_WINDOW_S = 300.0
 DEFAULT_BATCH_SIZES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 DEFAULT_WINDOWS_S = (0, 1, 2, 5, 10, 20, 30, 60, 120, 300)
+TIE_USD, TIE_SHARE = 0.01, 0.001   # batch settings this close to the cheapest count as equally cheap
 RULES = ("per_event", "per_attempt", "per_invocation", "per_call", "per_hour", "per_poll", "capacity", "gb_seconds")
 ROLES = ("producer", "transport", "delivery", "fixed")
 SECTION = "invocation source"
@@ -270,37 +275,84 @@ def expected_attempts(failure_rate: float, max_attempts: float | None) -> float:
     return (1.0 - p ** float(max_attempts)) / (1.0 - p)
 
 
+def _poisson_range(mu: float) -> tuple[int, int]:
+    """Counts outside ``[lo, hi]`` have negligible probability under Poisson(mu) (12 standard deviations)."""
+    spread = 12.0 * math.sqrt(mu) + 12.0
+    return int(max(0.0, math.floor(mu - spread))), int(math.ceil(mu + spread))
+
+
+def poisson_capped_mean(mu: float, m: float) -> float:
+    """``E[min(m, X)]`` for ``X ~ Poisson(mu)``: ``sum over k < m of P(X > k)``."""
+    if mu <= 0 or m <= 0:
+        return 0.0
+    if math.isinf(m):
+        return float(mu)
+    lo, hi = _poisson_range(mu)
+    m = int(m)
+    if m <= lo:
+        return float(m)
+    k = np.arange(lo, min(m, hi))
+    return lo + float(_stats.poisson.sf(k, mu).sum())
+
+
+def poisson_batches(mu: float, n: float) -> float:
+    """``E[ceil(X / n)]`` for ``X ~ Poisson(mu)``: the batches of at most ``n`` that ``X`` events make."""
+    if mu <= 0:
+        return 0.0
+    lo, hi = _poisson_range(mu)
+    n = int(n)
+    first = -(-lo // n)                      # batches j with j·n < lo are (almost) surely started
+    j = np.arange(first, hi // n + 1)
+    return first + float(_stats.poisson.sf(j * n, mu).sum())
+
+
 def batch_fill(rate_per_partition: float, batch_size: float, window_s: float, poll_interval_s: float = 0.0,
                cap: float = math.inf) -> tuple[float, float, float]:
-    """``(events per batch, max added wait s, mean added wait s)`` of one partition (see the module doc)."""
+    """``(events per invocation, worst-case added wait s, mean added wait s)`` for one partition.
+
+    Poisson arrivals at ``rate_per_partition`` events/s; ``n = min(batch_size, cap)``:
+
+    * with a window ``W > 0`` a batch opens with its first event and closes when it holds ``n`` events or ``W``
+      has passed: it holds ``1 + E[min(n - 1, Poisson(λW))]`` events; its first event waits ``(fill - 1) / λ``
+      on average, and a batch that never fills waits the whole window (the worst case, plus the polling gap);
+    * without a window, a polled stream hands over what arrived since the last poll, split into batches of at
+      most ``n``: ``λP / E[ceil(Poisson(λP) / n)]`` events per invocation, waiting ``P / 2`` on average;
+    * without a window or polling gap (SQS long polling) no time is spent gathering: one event per invocation.
+    """
     lam = max(float(rate_per_partition), 0.0)
     n = max(1.0, min(float(batch_size), float(cap)))
-    gather_for = max(window_s, poll_interval_s)
-    fill = min(n, 1.0 + lam * gather_for)
-    if n <= 1 or window_s <= 0:
-        gather = 0.0
-    elif lam <= 0:
-        gather = float(window_s)
-    else:
-        gather = min(float(window_s), (n - 1.0) / lam)
-    return fill, poll_interval_s + gather, (poll_interval_s + gather) / 2.0
+    poll, window = float(poll_interval_s), float(window_s)
+    if window > 0 and n > 1:
+        fill = min(n, 1.0 + poisson_capped_mean(lam * window, n - 1.0))
+        first_waits = (fill - 1.0) / lam if lam > 0 else window
+        gather_mean = first_waits * (1.0 + fill) / (2.0 * fill)
+        return fill, poll + window, poll / 2.0 + gather_mean
+    if poll > 0 and lam > 0 and n > 1:
+        mu = lam * poll
+        return max(1.0, min(n, mu / poisson_batches(mu, n))), poll, poll / 2.0
+    return 1.0, poll, poll / 2.0
 
 
 def rate_from_invocations(invocation_rate: float, batch_size: float, window_s: float, poll_interval_s: float = 0.0,
                           cap: float = math.inf) -> float:
     """The per-partition event rate that :func:`batch_fill` turns into ``invocation_rate`` invocations/s.
 
-    Inverse of ``rate / batch_fill(rate)``: below the point where batches fill up the invocation rate
-    ``r = λ / (1 + λA)`` gives ``λ = r / (1 - rA)``; above it batches are full and ``λ = r × cap``.
+    ``λ / fill(λ)`` grows strictly with ``λ`` and ``fill`` lies in ``[1, n]``, so the root lies in ``[r, r·n]``.
     """
     r = max(float(invocation_rate), 0.0)
     n = max(1.0, min(float(batch_size), float(cap)))
-    a = max(window_s, poll_interval_s)
-    if n <= 1 or a <= 0 or r == 0:
+    if n <= 1 or r == 0 or (window_s <= 0 and poll_interval_s <= 0):
         return r
-    if r < (n - 1.0) / (a * n):
-        return r / (1.0 - r * a)
-    return r * n
+
+    def gap(lam: float) -> float:
+        return lam / batch_fill(lam, n, window_s, poll_interval_s)[0] - r
+
+    lo, hi = r, r * n
+    if gap(lo) >= 0:
+        return lo
+    if gap(hi) <= 0:
+        return hi
+    return float(_optimize.brentq(gap, lo, hi, xtol=1e-12 * hi, rtol=1e-12))
 
 
 def _ceil(x: float) -> float:
@@ -650,9 +702,10 @@ def best_batch(w: Workload, source: str = "sqs", *, max_wait_s: float = 1.0, max
                catalog: Catalog | None = None, required: bool = True) -> pd.Series | None:
     """The cheapest allowed batch size and window whose added wait stays within ``max_wait_s``.
 
-    ``max_batch_ms`` optionally bounds one batch's run time (keep it well under the function's timeout). Ties
-    go to the shorter wait, then the smaller batch. When no setting qualifies: a ValueError saying why, or None
-    with ``required=False``.
+    The bound applies to the worst-case wait (polling gap plus window). ``max_batch_ms`` optionally bounds one
+    batch's run time (keep it well under the function's timeout). Settings within a cent or 0.1% of the cheapest
+    count as equally cheap; among them the shorter wait, then the smaller batch wins. When no setting qualifies:
+    a ValueError saying why, or None with ``required=False``.
     """
     bound = _number("max_wait_s", max_wait_s, minimum=0, doc=" (seconds)")
     grid = batching(w, source, batch_sizes=batch_sizes, windows_s=windows_s, producer=producer, book=book,
@@ -668,8 +721,9 @@ def best_batch(w: Workload, source: str = "sqs", *, max_wait_s: float = 1.0, max
         raise ValueError(f"no batch setting of {source!r} keeps the added wait within {bound:g} s"
                          + (f" (its polling alone adds up to {poll:g} s)" if poll > bound else "")
                          + (f" with batches under {max_batch_ms:g} ms" if max_batch_ms is not None else ""))
-    ok = ok.assign(_cost=ok["monthly_cost"].round(6))
-    best = ok.sort_values(["_cost", "batch_wait_max_s", "batch_size", "window_s"]).iloc[0].drop("_cost")
+    cheapest = float(ok["monthly_cost"].min())
+    near = ok[ok["monthly_cost"] <= cheapest + max(TIE_USD, TIE_SHARE * cheapest)]
+    best = near.sort_values(["batch_wait_max_s", "batch_size", "window_s", "monthly_cost"]).iloc[0]
     best.name = source
     return best
 
