@@ -66,6 +66,35 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _triggers_compare(args: argparse.Namespace) -> int:
+    from . import triggers
+
+    w = triggers.Workload(events_per_month=args.events, payload_kb=args.payload_kb, duration_ms=args.duration_ms,
+                          memory_mb=args.memory_mb, sync=not args.no_wait, arch=args.arch, region=args.region,
+                          batch_size=args.batch_size, batch_window_s=args.window_s,
+                          invocation_overhead_ms=args.overhead_ms)
+    with_pd_options(lambda: print(triggers.view(triggers.compare(w)).to_string()))
+    return 0
+
+
+def _triggers_findings(args: argparse.Namespace) -> int:
+    from . import sources, triggers
+
+    snap = sources.load(args.source, snapshot_path=args.snapshot)
+    found = triggers.findings(snap)
+    cols = ["id", "function", "monthly_impact_usd", "title"]
+    with_pd_options(lambda: print(found[cols].round(2).to_string(index=False) if len(found) else "no findings"))
+    return 0
+
+
+def _triggers_catalog(args: argparse.Namespace) -> int:
+    from . import triggers
+
+    cols = ["name", "invocation", "caller waits", "payload limit", "batching", "ordering", "on failure"]
+    with_pd_options(lambda: print(triggers.semantics()[cols].to_string()))
+    return 0
+
+
 def with_pd_options(fn) -> None:
     import pandas as pd
 
@@ -107,6 +136,26 @@ def parser() -> argparse.ArgumentParser:
     ref.set_defaults(func=_prices_refresh)
 
     sub.add_parser("schema", help="print the snapshot schema as Markdown").set_defaults(func=_schema)
+    tr = sub.add_parser("triggers", help="invocation sources: costs, semantics, findings").add_subparsers(
+        dest="action", required=True)
+    cmp_ = tr.add_parser("compare", help="price every invocation source for one workload (USD/month)")
+    cmp_.add_argument("--events", type=float, default=10_000_000, help="events a month (default 10M)")
+    cmp_.add_argument("--payload-kb", type=float, default=2.0, help="KB per event (default 2)")
+    cmp_.add_argument("--duration-ms", type=float, default=120.0, help="ms of work per event (default 120)")
+    cmp_.add_argument("--memory-mb", type=int, default=512, help="function memory (default 512)")
+    cmp_.add_argument("--no-wait", action="store_true", help="the caller does not wait for the result")
+    cmp_.add_argument("--arch", default="x86_64", choices=("x86_64", "arm64"))
+    cmp_.add_argument("--region", default="us-east-1")
+    cmp_.add_argument("--batch-size", type=int, default=1, help="events per batch for queues and streams")
+    cmp_.add_argument("--window-s", type=float, default=0.0, help="batching window in seconds")
+    cmp_.add_argument("--overhead-ms", type=float, default=0.0, help="time per invocation that batching saves")
+    cmp_.set_defaults(func=_triggers_compare)
+    fnd = tr.add_parser("findings", help="invocation-source findings over a snapshot's functions")
+    fnd.add_argument("--source", default="sample", choices=("sample", "snapshot"))
+    fnd.add_argument("--snapshot", help="snapshot directory (with --source snapshot)")
+    fnd.set_defaults(func=_triggers_findings)
+    tr.add_parser("catalog", help="every source's semantics side by side").set_defaults(func=_triggers_catalog)
+
     rd = sub.add_parser("reads", help="read only what you need: S3 and DynamoDB read options, units, findings"
                         ).add_subparsers(dest="action", required=True)
     s3 = rd.add_parser("s3", help="rank the ways to read part of an S3 object (USD/month)")

@@ -95,6 +95,61 @@ class Explorer:
         display(self.widget)
 
 
+class TriggersExplorer(Explorer):
+    """Invocation sources: events a month, payload, batch size and window, work per event, memory, whether the
+    caller waits → every source's monthly cost (``triggers.compare``) as a stacked bar chart and a table.
+
+    ``TriggersExplorer(workload)`` starts from a :class:`lambda_workbook.triggers.Workload` (for example
+    ``triggers.workload_for(snapshot, "catalog-rest-api")``); fields without a control keep its value.
+    """
+
+    title = "Invocation sources: monthly cost of every trigger for one workload"
+
+    def __init__(self, workload=None) -> None:
+        import math
+
+        from . import plots, triggers
+
+        super().__init__()
+        self._triggers, self._plots = triggers, plots
+        self.base = workload if workload is not None else triggers.Workload()
+        w = self.base
+        sizes = triggers.DEFAULT_BATCH_SIZES
+        style = {"description_width": "initial"}
+        self.controls = {
+            "sync": widgets.Checkbox(value=bool(w.sync), description="caller waits for the result", style=style),
+            "batch_size": widgets.SelectionSlider(options=sizes, value=min(sizes, key=lambda n: abs(n - w.batch_size)),
+                                                  description="batch size", style=style),
+            "batch_window_s": widgets.IntSlider(value=int(round(w.batch_window_s)), min=0, max=300,
+                                                description="batch window (s)", style=style),
+            "events_per_month": widgets.FloatLogSlider(value=min(max(w.events_per_month, 1e3), 1e10), base=10, min=3,
+                                                       max=10, step=0.05, description="events/month",
+                                                       readout_format=".3s", style=style),
+            "payload_kb": widgets.FloatLogSlider(value=min(max(w.payload_kb, 0.1), 6144), base=10, min=-1,
+                                                 max=math.log10(6144), step=0.05, description="payload (KB)",
+                                                 readout_format=".3g", style=style),
+            "duration_ms": widgets.FloatLogSlider(value=min(max(w.duration_ms, 1.0), 900_000), base=10, min=0,
+                                                  max=math.log10(900_000), step=0.05, description="work/event (ms)",
+                                                  readout_format=".3g", style=style),
+            "memory_mb": widgets.IntSlider(value=int(w.memory_mb), min=128, max=10240, step=64,
+                                           description="memory (MB)", style=style),
+        }
+        self.figure = go.FigureWidget(plots.trigger_costs(triggers.compare(w)))
+        self._start()
+
+    def compute(self, **values: Any) -> pd.DataFrame:
+        from dataclasses import replace
+
+        return self._triggers.compare(replace(self.base, **values))
+
+    def draw(self, result: pd.DataFrame) -> None:
+        fresh = self._plots.trigger_costs(result)
+        for live, new in zip(self.figure.data, fresh.data, strict=True):
+            live.x, live.y, live.customdata, live.marker.color = new.x, new.y, new.customdata, new.marker.color
+        self.figure.layout.height = fresh.layout.height
+        self.show_table(self._triggers.view(result))
+
+
 class ReadsExplorer(Explorer):
     """Read only what you need: a read pattern on an S3 object or a DynamoDB table → every way of reading it
     (``reads.s3_options`` / ``reads.dynamodb_options``) ranked for a need (``reads.rank``), as stacked monthly-cost

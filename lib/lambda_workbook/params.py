@@ -43,6 +43,33 @@ SPECS: dict[str, dict[str, Param]] = {
 }
 
 
+def _invocation_sources_spec() -> dict[str, Param]:
+    from .billing import ARCHITECTURES
+    from .triggers import load_catalog
+
+    return {
+        **COMMON,
+        "function": Param(str, "a function of the snapshot to price at its observed traffic ('' = the workload below)"),
+        "events_per_month": Param(float, "events a month (workload mode)", minimum=0),
+        "payload_kb": Param(float, "payload per event in KB (workload mode)", minimum=0, maximum=1_048_576),
+        "duration_ms": Param(float, "work per event in ms (workload mode)", minimum=0, maximum=900_000),
+        "memory_mb": Param(int, "function memory in MB (workload mode)", minimum=128, maximum=10240),
+        "sync": Param(bool, "whether the caller waits for the function's result (workload mode)"),
+        "arch": Param(str, "architecture (workload mode)", choices=ARCHITECTURES),
+        "workload_region": Param(str, "region whose prices apply (workload mode)"),
+        "batch_size": Param(int, "events per batch for queues and streams (workload mode)", minimum=1, maximum=10_000),
+        "batch_window_s": Param(float, "batching window in seconds (workload mode)", minimum=0, maximum=300),
+        "invocation_overhead_ms": Param(float, "time per invocation that batching saves, in ms", minimum=0),
+        "batch_source": Param(str, "queue or stream whose batch sizes are explored",
+                              choices=tuple(load_catalog().batching_ids())),
+        "max_batch_wait_s": Param(float, "added wait accepted when picking the cheapest batch size (s)", minimum=0,
+                                  maximum=300),
+    }
+
+
+SPECS["invocation_sources"] = _invocation_sources_spec()
+
+
 def _check_one(notebook: str, name: str, spec: Param, value: Any) -> Any:
     where = f"{notebook} parameter {name!r}"
     if spec.kind is float and isinstance(value, int) and not isinstance(value, bool):

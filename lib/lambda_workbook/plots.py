@@ -72,6 +72,60 @@ def duration_vs_memory(costs: pd.DataFrame) -> go.Figure:
                    "configured memory (MB, log scale)", "mean duration (ms, log scale)", legend="architecture")
 
 
+# -- invocation sources (lambda_workbook.triggers) -------------------------------------------------------
+
+TRIGGER_PARTS = {"source_cost": ("Invocation source", "#72B7B2"), "lambda_cost": ("Lambda (requests + compute)", "#4C78A8")}
+INFEASIBLE_COLOR = "#D9D9D9"
+
+
+def trigger_costs(table: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """Stacked horizontal bars per invocation source: the source's own monthly cost and the Lambda cost it
+    causes (from ``triggers.compare``). Feasible sources come first, cheapest at the top; sources the workload
+    cannot use are greyed and marked ✗, with the reason in the hover text. Always two traces (for live updates)."""
+    data = table.assign(_bad=~table["feasible"].astype(bool)).sort_values(["_bad", "monthly_cost"])
+    labels = [f"{sid} ✗" if bad else str(sid) for sid, bad in zip(data.index, data["_bad"], strict=True)]
+    why = data["reason"].where(data["_bad"], "feasible")
+    custom = list(zip(data["name"], why, data["monthly_cost"], strict=True))
+    fig = go.Figure()
+    for part, (name, color) in TRIGGER_PARTS.items():
+        fig.add_bar(y=labels, x=data[part], name=name, orientation="h", customdata=custom,
+                    marker_color=[INFEASIBLE_COLOR if bad else color for bad in data["_bad"]],
+                    hovertemplate="%{customdata[0]}<br>" + name + ": $%{x:,.2f}/month<br>total: "
+                                  "$%{customdata[2]:,.2f}/month<br>%{customdata[1]}<extra></extra>")
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, title or "Monthly cost by invocation source", "USD per month",
+                   "invocation source (✗ = not feasible for this workload)", barmode="stack", legend="cost part",
+                   height=max(360, 26 * len(data) + 140))
+
+
+def batching_curves(grid: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """Cost (top) and added wait (bottom) against batch size, one line per batching window, from
+    ``triggers.batching``. Settings the API refuses are left out."""
+    from plotly.subplots import make_subplots
+
+    source = grid.attrs.get("source", "")
+    ok = grid[grid["feasible"]]
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
+    for i, (window, part) in enumerate(ok.groupby("window_s")):
+        color = f"hsl({int(220 - 200 * i / max(ok['window_s'].nunique() - 1, 1))},60%,45%)"
+        label = f"window {window:g} s"
+        common = {"x": part["batch_size"], "mode": "lines+markers", "name": label, "legendgroup": label,
+                  "line": {"color": color}, "customdata": part[["batch_fill", "batch_wait_max_s", "monthly_cost"]]}
+        fig.add_scatter(y=part["monthly_cost"], row=1, col=1, **common,
+                        hovertemplate="batch %{x}, " + label + "<br>$%{y:,.2f}/month<br>≈%{customdata[0]:.3g} "
+                                      "events/invocation<br>wait ≤ %{customdata[1]:.3g} s<extra></extra>")
+        fig.add_scatter(y=part["batch_wait_max_s"], row=2, col=1, showlegend=False, **common,
+                        hovertemplate="batch %{x}, " + label + "<br>wait ≤ %{y:.3g} s<br>$%{customdata[2]:,.2f}"
+                                      "/month<extra></extra>")
+    fig.update_xaxes(type="log", title_text="batch size (events, log scale)", row=2, col=1)
+    fig.update_yaxes(title_text="USD per month", row=1, col=1)
+    fig.update_yaxes(title_text="added wait (s)", row=2, col=1)
+    fig = _layout(fig, title or f"Batching {source}: monthly cost and added wait against batch size",
+                  "", "USD per month", legend="batching window", height=620)
+    fig.update_xaxes(title_text="", row=1, col=1)
+    return fig
+
+
 # -- read only what you need (lambda_workbook.reads) ----------------------------------------------------------
 
 READ_PARTS = {"request_usd": ("Requests / read units", "#72B7B2"), "service_usd": ("Scan fees / index upkeep", "#E45756"),

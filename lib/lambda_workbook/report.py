@@ -14,7 +14,7 @@ from typing import Any
 
 from . import atomicfile, datafiles
 
-NOTEBOOKS = ("account_review", "read_what_you_need")
+NOTEBOOKS = ("account_review", "invocation_sources", "read_what_you_need")
 _REMOTE_SCRIPT = re.compile(r"<script\b[^>]*\bsrc\s*=\s*[\"']?(?:https?:)?//[^>]*>\s*</script>", re.IGNORECASE)
 
 
