@@ -59,6 +59,31 @@ def _prices_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scan(args: argparse.Namespace) -> int:
+    from . import sources
+    from .sources import aws
+
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise FileExistsError(f"{out} exists; pass --force to replace it with a new scan")
+    try:
+        snap = aws.scan(profiles=args.profile, regions=args.regions, lookback_days=args.days,
+                        progress=not args.quiet, roles=not args.no_roles, s3=not args.no_s3,
+                        insights=not args.no_insights, insights_budget_gb=args.max_insights_gb)
+    except aws.ScanError as exc:
+        print(f"lambda-workbook: error: {exc}", file=sys.stderr)
+        return 2
+    path = sources.save(snap, out)
+    f, ev = snap.functions, snap.evidence
+    print(f"snapshot written to {path}: {len(f)} functions in {len(snap.accounts)} account(s), "
+          f"{len(snap.regions)} region(s), {snap.manifest['start'][:10]} to {snap.manifest['end'][:10]}")
+    if len(ev):
+        print(f"evidence notes: {len(ev)} (missing {int((ev['status'] == 'missing').sum())}, sampled "
+              f"{int((ev['status'] == 'sampled').sum())}); see {path / 'evidence.csv'}")
+    print(aws.format_cost(snap.manifest["scan_cost"]))
+    return 0
+
+
 def _schema(args: argparse.Namespace) -> int:
     from . import schema
 
@@ -136,6 +161,22 @@ def parser() -> argparse.ArgumentParser:
     ref.set_defaults(func=_prices_refresh)
 
     sub.add_parser("schema", help="print the snapshot schema as Markdown").set_defaults(func=_schema)
+
+    sc = sub.add_parser("scan", help="read AWS accounts read-only into a snapshot directory (see "
+                        "iam/workbook-readonly-policy.json for the permissions)")
+    sc.add_argument("--profile", help="AWS profile(s), comma-separated (default: the standard credential chain)")
+    sc.add_argument("--regions", help="regions, comma-separated, or 'all' (default: the profile's region)")
+    sc.add_argument("--days", type=int, default=14, help="lookback days of metrics and logs (1-455, default 14)")
+    sc.add_argument("--out", required=True, help="snapshot directory to write, e.g. snapshots/prod")
+    sc.add_argument("--force", action="store_true", help="replace --out if it exists")
+    sc.add_argument("--no-roles", action="store_true", help="skip execution-role policies (IAM)")
+    sc.add_argument("--no-s3", action="store_true", help="skip S3 bucket notifications")
+    sc.add_argument("--no-insights", action="store_true", help="sample REPORT lines instead of Logs Insights")
+    sc.add_argument("--max-insights-gb", type=float, default=50.0,
+                    help="Logs Insights budget in GB scanned (estimated; default 50 = USD 0.25 in us-east-1)")
+    sc.add_argument("--quiet", action="store_true", help="no progress bar")
+    sc.set_defaults(func=_scan)
+
     tr = sub.add_parser("triggers", help="invocation sources: costs, semantics, findings").add_subparsers(
         dest="action", required=True)
     cmp_ = tr.add_parser("compare", help="price every invocation source for one workload (USD/month)")
