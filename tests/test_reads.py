@@ -433,3 +433,55 @@ def test_findings_without_calls_evidence(sample_snapshot):
     snap = Snapshot(sample_snapshot.manifest, tables)
     assert reads.findings(snap).empty
     assert reads.read_calls(snap).empty
+
+
+def test_a_query_whose_filter_discards_most_items_is_found(sample_snapshot):
+    from lambda_workbook.schema import Snapshot
+
+    tables = dict(sample_snapshot.tables)
+    calls = tables["calls"].copy()
+    ledger = (calls["function_name"] == "nightly-ledger-close") & (calls["operation"] == "Query")
+    calls.loc[ledger, "items_returned"] = 3.0                       # keeps 3 of the 120 items it pays for
+    tables["calls"] = calls
+    found = reads.findings(Snapshot(sample_snapshot.manifest, tables))
+    row = found[found["id"] == "dynamodb-query-filter"]
+    assert list(row["function"]) == ["nightly-ledger-close"]
+    assert "filters away 97.50%" in row.iloc[0]["title"] and row.iloc[0]["alternative"] == "query-gsi"
+    assert row.iloc[0]["current_monthly_usd"] > row.iloc[0]["alternative_monthly_usd"]
+
+
+def test_patterns_come_from_a_function_s_calls_or_as_entered(sample_snapshot):
+    s3 = dict(object_mb=10.0, fraction_needed=0.5, requests_per_month=100.0)
+    db = dict(table_items=1000.0, items_needed=10.0, item_kb=1.0, requests_per_month=100.0)
+    a, b, origin = reads.patterns(sample_snapshot, "", s3=s3, dynamodb=db, memory_mb=512, arch="arm64")
+    assert origin == "entered by hand" and a == {**s3, "memory_mb": 512, "arch": "arm64"}
+    a, b, origin = reads.patterns(sample_snapshot, "inventory-report", s3=s3, dynamodb=db)
+    assert b["table_items"] == 18 * 680 and b["items_needed"] == pytest.approx(18 * 1.1) and b["scan_calls"] == 18
+    assert b["memory_mb"] == 1024 and b["arch"] == "arm64" and a["object_mb"] == 10.0     # no S3 read: as entered
+    assert "DynamoDB Scan on inventory" in origin
+    opts = reads.dynamodb_options(**b)
+    assert opts.loc["scan", "read_units"] == 18 * 127.5                                  # the evidence's 18 pages
+    with pytest.raises(KeyError, match="not in this snapshot"):
+        reads.patterns(sample_snapshot, "no-such-function", s3=s3, dynamodb=db)
+
+
+def test_network_calibration_from_the_snapshot(sample_snapshot):
+    measured = reads.network_measurements(sample_snapshot)
+    assert set(measured["function_name"]) == {"media-thumbnail-io", "log-extractor", "legacy-thumbnailer"}
+    net = reads.calibrate_network(measured)
+    assert net.source.startswith("calibrated from 3 measurement(s)")
+    row = measured.set_index("function_name").loc["log-extractor"]
+    measured_rate = row["mb"] / ((row["ms"] - net.request_ms) / 1000)
+    ratio = measured_rate / net.mb_per_s(row["memory_mb"])
+    assert net.band[0] - 1e-9 <= ratio <= net.band[1] + 1e-9          # the band spans the measured spread
+
+
+def test_smallest_memory_that_holds_the_data_and_reads_without_traffic():
+    df = reads.s3_options(900, 0.01, 10, memory_mb=1024)
+    assert df.loc["get", "min_memory_mb"] == 1864 and df.loc["range-get", "min_memory_mb"] == 128
+    huge = reads.s3_options(9000, 0.01, 10)
+    assert np.isnan(huge.loc["get", "min_memory_mb"]) and not huge.loc["get", "feasible"]
+    idle = reads.s3_options(40, 0.02, 0)
+    assert (idle["monthly_cost"] == 0).all() and (idle["cost_per_read_usd"] > 0).all()
+    busy = reads.s3_options(40, 0.02, 1)
+    assert idle["cost_per_read_usd"].to_numpy() == pytest.approx(busy["cost_per_read_usd"].to_numpy())

@@ -69,8 +69,8 @@ MB_PER_GB = 1024.0
 MB_PER_TB = 1024.0 * 1024.0
 
 CONSISTENCY = {"strong": 1.0, "eventual": 0.5, "transactional": 2.0}
-_OPERATIONS = {"get": "get", "getitem": "get", "batchget": "get", "batchgetitem": "get", "transactgetitems": "get",
-               "query": "query", "scan": "scan"}
+_OPERATIONS = {"get": "get", "getitem": "get", "batchget": "get", "batchgetitem": "get", "transactget": "get",
+               "transactgetitems": "get", "query": "query", "scan": "scan"}
 S3_OPTIONS = ("get", "range-get", "select", "athena")
 DYNAMODB_OPTIONS = ("scan", "query", "query-gsi", "batch-get")
 FORMATS = ("csv", "json", "parquet")
@@ -501,6 +501,8 @@ def _finish(df: pd.DataFrame, n: float, memory_mb: float, arch: str, book: _pric
     out["memory_needed_mb"] = [memory_needed_mb(h, baseline_mb=out.attrs["baseline_mb"],
                                                 expansion=out.attrs["expansion"]) for h in out["held_mb"]]
     out["fits"] = out["memory_needed_mb"] <= memory_mb
+    need = np.maximum(np.ceil(np.round(out["memory_needed_mb"].to_numpy(float), 6)), MEMORY_RANGE_MB[0])
+    out["min_memory_mb"] = np.where(need <= MEMORY_RANGE_MB[1], need, np.nan)   # smallest size that holds the data
     out["feasible"] = (out["memory_needed_mb"] <= MEMORY_RANGE_MB[1]) & (out["lambda_ms"] <= TIMEOUT_MAX_MS)
     out["usable"] = out["available"] & out["fits"] & out["feasible"]
     out["latency_known"] = out["wait_ms"].notna() | ~out["wait_unknown"]
@@ -511,8 +513,8 @@ def _finish(df: pd.DataFrame, n: float, memory_mb: float, arch: str, book: _pric
 S3_COLUMNS = ["available", "usable", "monthly_cost", "monthly_cost_low", "monthly_cost_high", "cost_per_read_usd",
               "request_usd", "service_usd", "transfer_usd", "lambda_usd", "requests_per_read", "bytes_scanned_mb",
               "bytes_returned_mb", "bytes_transferred_mb", "billed_scan_mb", "lambda_ms", "lambda_ms_low",
-              "lambda_ms_high", "transfer_ms", "parse_ms", "wait_ms", "latency_known", "memory_needed_mb", "fits",
-              "feasible", "requires", "status", "note"]
+              "lambda_ms_high", "transfer_ms", "parse_ms", "wait_ms", "latency_known", "memory_needed_mb",
+              "min_memory_mb", "fits", "feasible", "requires", "status", "note"]
 
 
 def s3_options(object_mb, fraction_needed, requests_per_month, *, memory_mb=1024, region: str = "us-east-1",
@@ -647,7 +649,9 @@ def _s3_note(option: str, r: pd.Series, obj: float, frac: float, mem: float, wai
         parts.append(f"query time unknown (not published) and excluded: each second the function waits costs "
                      f"${wait_usd:,.2f} per million reads at {mem:g} MB")
     if not r["fits"]:
-        parts.append(f"needs {r['memory_needed_mb']:,.0f} MB of memory (has {mem:g})")
+        parts.append(f"needs {r['memory_needed_mb']:,.0f} MB of memory (has {mem:g}): raise it to "
+                     f"{r['min_memory_mb']:,.0f} MB or stream" if np.isfinite(r["min_memory_mb"]) else
+                     f"needs {r['memory_needed_mb']:,.0f} MB of memory, more than Lambda offers: stream or split it")
     if not r["feasible"]:
         parts.append("beyond Lambda's limits (10,240 MB or 15 minutes)")
     return "; ".join(parts)
@@ -659,7 +663,8 @@ DYNAMODB_COLUMNS = ["available", "usable", "monthly_cost", "monthly_cost_low", "
                     "requests_per_read", "items_evaluated", "items_returned", "bytes_scanned_mb",
                     "bytes_returned_mb", "bytes_transferred_mb", "gsi_write_usd", "gsi_storage_usd", "lambda_ms",
                     "lambda_ms_low", "lambda_ms_high", "transfer_ms", "parse_ms", "wait_ms", "latency_known",
-                    "memory_needed_mb", "fits", "feasible", "consistency", "requires", "status", "note"]
+                    "memory_needed_mb", "min_memory_mb", "fits", "feasible", "consistency", "requires", "status",
+                    "note"]
 
 
 def dynamodb_options(table_items, items_needed, item_kb, requests_per_month, *, needed_kb: float | None = None,
