@@ -504,6 +504,9 @@ def test_rest_only_features_reads_negations():
     assert triggers.rest_only_features("") == []
     assert triggers.rest_only_features("private endpoint without WAF") == ["private endpoints"]
     assert triggers.rest_only_features("GET /items: API keys and no WAF") == ["API keys and usage plans"]
+    # the AWS scan's detail lists routes; paths are not features
+    assert triggers.rest_only_features("REST API admin: GET /keys/{id}, POST /private/edge, ANY /validate ...") == []
+    assert triggers.rest_only_features("REST API admin: GET /items, cache cluster 0.5 GB") == ["response caching"]
 
 
 def test_observed_events_reproduce_the_observed_invocations(sample_snapshot, obs):

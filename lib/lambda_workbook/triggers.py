@@ -732,6 +732,7 @@ def best_batch(w: Workload, source: str = "sqs", *, max_wait_s: float = 1.0, max
 # functions of a snapshot
 
 _SHARDS = re.compile(r"(\d+)\s+shards?\b", re.IGNORECASE)
+_ROUTE = re.compile(r"\b(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|ANY)\s+/\S*|\s/[\w{}./-]*")
 
 
 def _daily_factors(snapshot: Snapshot) -> pd.DataFrame:
@@ -914,11 +915,13 @@ def rest_only_features(detail: str, catalog: Catalog | None = None) -> list[str]
     "and"), words after "no", "without", "not", "none" or "never" are negated.
 
     ``"REST API catalog: no keys, no caching, no WAF"`` → ``[]``; ``"usage plan gold, cache 0.5 GB"`` → API keys
-    and usage plans, response caching; ``"private endpoint without WAF"`` → private endpoints.
+    and usage plans, response caching; ``"private endpoint without WAF"`` → private endpoints. Route paths
+    (``"GET /keys/{id}"``) are ignored.
     """
     cat = catalog or load_catalog()
     feats = cat.source("apigw-rest").get("exclusive_features", [])
-    clauses = re.split(r"[,;:.()/]|\band\b", str(detail or "").lower())
+    text = _ROUTE.sub(" ", str(detail or "")).lower()     # routes ("GET /keys/{id}") are not features
+    clauses = re.split(r"[,;:.()/]|\band\b", text)
     live = [re.split(r"\b(?:no|without|not|none|never)\b", c)[0] for c in clauses]
     return [f["feature"] for f in feats if any(k in c for c in live for k in f["keywords"])]
 
