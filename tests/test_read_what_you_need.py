@@ -72,6 +72,9 @@ def test_report_html_is_offline_with_titled_figures(by_hand, tmp_path):
                   "Monthly cost against the share of the object needed", "Lambda time per read"):
         assert title in html
     assert "closed to new customers since 2024-07-25" in html and "2025-11-07" in html
+    # findings are shown in full, not cut at pandas' 50 characters
+    assert "(see the memory notebook)" in html
+    assert "A FilterExpression or ProjectionExpression does not lower read units." in html
 
 
 def test_function_mode_reads_its_calls(tmp_path):

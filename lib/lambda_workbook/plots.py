@@ -186,7 +186,7 @@ def read_sweep(sweep: pd.DataFrame, x: str, y: str = "monthly_cost", title: str 
     for option, part in sweep[sweep["usable"]].groupby("option", sort=False):
         fig.add_scatter(x=part[x], y=part[y], mode="lines+markers", name=str(option),
                         hovertemplate=f"{option}<br>{x} %{{x:,.4g}}<br>{y} %{{y:,.4g}}<extra></extra>")
-    fig.update_xaxes(type="log")
+    fig.update_xaxes(type="log", dtick=1)
     y_title = {"monthly_cost": "USD per month", "lambda_ms": "Lambda ms per read",
                "bytes_transferred_mb": "MB moved per read"}.get(y, y)
     return _layout(fig, title or f"{y_title} against {x}", x_title or f"{x} (log scale)", y_title,

@@ -1179,6 +1179,22 @@ def calls_view(calls: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def _cell(v) -> str:
+    if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.number):
+        return str(v)
+    if pd.isna(v):
+        return ""
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+
+
+def styled(df: pd.DataFrame):
+    """A table for notebooks and reports: numbers to 4 significant digits (thousands separated), text wrapped
+    in full instead of cut at 50 characters."""
+    return (df.style.format(_cell).format_index(_cell)
+            .set_properties(**{"white-space": "normal", "text-align": "left", "vertical-align": "top"})
+            .set_table_styles([{"selector": "th", "props": [("text-align", "left"), ("vertical-align", "top")]}]))
+
+
 # ---- results for batch runs -----------------------------------------------------------------------------------
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     clean = df.reset_index().replace({np.nan: None})
