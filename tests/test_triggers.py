@@ -497,6 +497,15 @@ def test_a_rest_only_feature_or_a_high_threshold_silences_the_findings(three):
         triggers.findings(three, max_batch_wait_s=-1)
 
 
+def test_regions_without_prices_are_skipped_and_named(three):
+    tables = {name: (df.assign(region="eu-north-1") if "region" in df.columns else df)
+              for name, df in three.tables.items()}
+    moved = type(three)(three.manifest, tables)
+    found = triggers.findings(moved)
+    assert found.empty and found.attrs["skipped_regions"] == ["eu-north-1"]
+    assert triggers.findings(three).attrs["skipped_regions"] == []
+
+
 def test_rest_only_features_reads_negations():
     assert triggers.rest_only_features("REST API catalog, GET /items/{id}: no keys, no caching, no WAF") == []
     assert triggers.rest_only_features("usage plan gold; cache 0.5 GB") == ["API keys and usage plans",

@@ -767,6 +767,11 @@ def observed(snapshot: Snapshot, *, invocation_overhead_ms: float = 0.0, default
     else ``default_payload_kb`` (and the row says so).
     """
     cat = catalog or load_catalog()
+    cols = KEY + ["source", "in_catalog", "sync", "detail", "memory_mb", "arch", "timeout_s", "invocations_per_month",
+                  "duration_mean_ms", "batch_size", "batch_window_s", "partitions", "batch_fill", "events_per_month",
+                  "payload_kb", "duration_per_event_ms", "evidence"]
+    if snapshot.functions.empty:
+        return pd.DataFrame(columns=cols)
     fc = costs.function_costs(snapshot).set_index(KEY)
     t = snapshot.triggers
     t = t[t["enabled"]]
@@ -825,9 +830,6 @@ def observed(snapshot: Snapshot, *, invocation_overhead_ms: float = 0.0, default
             "events_per_month": events, "payload_kb": payload, "duration_per_event_ms": per_event,
             "evidence": "; ".join(evidence),
         })
-    cols = KEY + ["source", "in_catalog", "sync", "detail", "memory_mb", "arch", "timeout_s", "invocations_per_month",
-                  "duration_mean_ms", "batch_size", "batch_window_s", "partitions", "batch_fill", "events_per_month",
-                  "payload_kb", "duration_per_event_ms", "evidence"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -1081,6 +1083,7 @@ def findings(snapshot: Snapshot, **thresholds: Any) -> pd.DataFrame:
       the response does not use (the snapshot's ``calls`` table, ``result_used=False``).
 
     ``monthly_impact_low_usd``/``_high_usd`` price the month at the 10th and 90th percentile day of the window.
+    Functions in regions without a price snapshot are skipped; ``attrs["skipped_regions"]`` names them.
     """
     unknown = set(thresholds) - set(DEFAULT_THRESHOLDS)
     if unknown:
@@ -1088,6 +1091,11 @@ def findings(snapshot: Snapshot, **thresholds: Any) -> pd.DataFrame:
     p = {**DEFAULT_THRESHOLDS, **thresholds}
     for name, value in p.items():
         _number(name, value, minimum=0, doc=" (finding threshold)")
+    priced = set(_prices.available())
+    skipped = [r for r in snapshot.regions if r not in priced]
+    if skipped:
+        snapshot = snapshot.in_regions([r for r in snapshot.regions if r in priced]) if len(skipped) < len(
+            snapshot.regions) else snapshot.subset(snapshot.functions.iloc[:0])
     cat = load_catalog()
     obs = observed(snapshot, invocation_overhead_ms=p["invocation_overhead_ms"],
                    default_payload_kb=p["default_payload_kb"], catalog=cat)
@@ -1109,8 +1117,10 @@ def findings(snapshot: Snapshot, **thresholds: Any) -> pd.DataFrame:
                          & (calls["region"] == key[1])]
             found.append(_sync_for_async(row, mine, cat, book, band, p))
         out += [f for f in found if f]
-    df = pd.DataFrame(out, columns=FINDING_COLUMNS)
-    return df.sort_values("monthly_impact_usd", ascending=False, ignore_index=True)
+    df = pd.DataFrame(out, columns=FINDING_COLUMNS).sort_values("monthly_impact_usd", ascending=False,
+                                                                  ignore_index=True)
+    df.attrs["skipped_regions"] = skipped
+    return df
 
 
 # --------------------------------------------------------------------------------------------------------
