@@ -425,7 +425,8 @@ def seed_synthetic(endpoint: str, account: str, n: int, *, days: int, end: pd.Ti
                     "SampleCount": 1.0, "Sum": 2.0, "Minimum": 2.0, "Maximum": 2.0}},
             ]
         if lines:
-            when = np.sort(rng.integers(int(start.value // 1_000_000) + 1, int(end.value // 1_000_000) - 1, lines))
+            oldest = max(start, pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=14) + pd.Timedelta(hours=1))
+            when = np.sort(rng.integers(int(oldest.value // 1_000_000) + 1, int(end.value // 1_000_000) - 1, lines))
             put_lines(acct("logs"), f"/aws/lambda/{name}", list(when),
                       [report_line(k, rng, memory, timeout=(k == 3 and i % 7 == 0)) for k in range(lines)])
         if len(datums) >= 5000:
@@ -576,3 +577,75 @@ class FaultProxy:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class InsightsEmulator:
+    """Answers the workbook's two Logs Insights queries through a :class:`FaultProxy` as CloudWatch would,
+    because moto runs no ``stats``: the statistics come from the REPORT lines moto holds (read here with
+    FilterLogEvents, outside the scan's count). The first poll of every query says Running."""
+
+    def __init__(self, proxy: FaultProxy, endpoint: str, account: str, region: str = REGION):
+        from lambda_workbook import logs as _logs
+        from lambda_workbook.sources import aws_logs
+
+        self._parse, self._stats, self._timeouts_query = _logs.parse_reports, aws_logs.report_stats, aws_logs.TIMEOUTS_QUERY
+        self.account = account
+        self.logs = client(endpoint, "logs", account, region)
+        self.queries: dict[str, dict] = {}
+        self.polls: Counter = Counter()
+        self.groups: set[str] = set()
+        self._lock = threading.Lock()
+        proxy.add("StartQuery", self.start)
+        proxy.add("GetQueryResults", self.results)
+        proxy.add("StopQuery", lambda req, fwd: self._json({"success": True}))
+
+    @staticmethod
+    def _json(doc) -> tuple[int, dict, bytes]:
+        return 200, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps(doc).encode()
+
+    def _lines(self, group: str, start_s: int, end_s: int) -> list[tuple[int, str]]:
+        out, token = [], None
+        while True:
+            page = self.logs.filter_log_events(logGroupName=group, startTime=start_s * 1000, endTime=end_s * 1000,
+                                               **({"nextToken": token} if token else {}))
+            out += [(e["timestamp"], e["message"]) for e in page["events"]]
+            token = page.get("nextToken")
+            if not token:
+                return out
+
+    def start(self, req: Request, forward) -> tuple[int, dict, bytes]:
+        body = json.loads(req.body)
+        rows, scanned = [], 0
+        for group in body["logGroupNames"]:
+            lines = self._lines(group, body["startTime"], body["endTime"])
+            scanned += sum(len(m.encode()) for _, m in lines)
+            df = self._parse([m for _, m in lines])
+            if df.empty:
+                continue
+            log = {"field": "@log", "value": f"{self.account}:{group}"}
+            if body["queryString"] == self._timeouts_query:
+                stamps = pd.to_datetime([lines[i][0] for i in df["line"]], unit="ms", utc=True)
+                days = pd.Series(1, index=stamps[(df["status"] == "timeout").to_numpy()].floor("D"))
+                rows += [[log, {"field": "bin(1d)", "value": day.strftime("%Y-%m-%d %H:%M:%S.000")},
+                          {"field": "timeouts", "value": str(int(n))}] for day, n in days.groupby(level=0).sum().items()]
+            else:
+                stats = self._stats(df)
+                rows.append([log] + [{"field": k, "value": repr(v)} for k, v in stats.items()
+                                     if not (isinstance(v, float) and np.isnan(v))])
+        with self._lock:
+            qid = f"emulated-{len(self.queries)}"
+            self.queries[qid] = {"body": body, "rows": rows, "bytes": scanned}
+            self.groups.update(body["logGroupNames"])
+        return self._json({"queryId": qid})
+
+    def results(self, req: Request, forward) -> tuple[int, dict, bytes]:
+        qid = json.loads(req.body)["queryId"]
+        with self._lock:
+            self.polls[qid] += 1
+            first = self.polls[qid] == 1
+        q = self.queries[qid]
+        if first:
+            return self._json({"status": "Running", "results": []})
+        return self._json({"status": "Complete", "results": q["rows"],
+                           "statistics": {"bytesScanned": float(q["bytes"]), "recordsMatched": 0.0,
+                                          "recordsScanned": 0.0}})

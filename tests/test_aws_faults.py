@@ -216,9 +216,9 @@ def test_insights_results_are_parsed_polled_and_priced(faults_account, proxy, mo
         elif "bin(1d)" in body["queryString"]:
             day = (faults_account["end"] - pd.Timedelta(hours=12)).floor("D")
             out = {"status": "Complete", "statistics": {"bytesScanned": 1.0 * 2**30}, "results": [[
-                {"field": "@log", "value": f"{ACCOUNT}:{body['logGroupNames'][0]}"},
+                {"field": "@log", "value": f"{ACCOUNT}:{group}"},
                 {"field": "bin(1d)", "value": day.strftime("%Y-%m-%d %H:%M:%S.000")},
-                {"field": "timeouts", "value": "3"}]]}
+                {"field": "timeouts", "value": "3"}] for group in body["logGroupNames"]]}
         else:
             out = {"status": "Complete", "statistics": {"bytesScanned": 2.0 * 2**30},
                    "results": _insights_rows(body["logGroupNames"])}
@@ -229,6 +229,8 @@ def test_insights_results_are_parsed_polled_and_priced(faults_account, proxy, mo
     snap = _scan(faults_account, proxy.endpoint)
     stats = [q for q in queries.values() if q["queryString"] == aws_logs.STATS_QUERY]
     assert [len(q["logGroupNames"]) for q in stats] == [3, 1]
+    daily = [q for q in queries.values() if q["queryString"] == aws_logs.TIMEOUTS_QUERY]
+    assert len(daily) == 1 and len(daily[0]["logGroupNames"]) == 2      # one query for both groups with timeouts
     assert all(q["startTime"] == int(pd.Timestamp(snap.manifest["start"]).timestamp()) for q in stats)
     assert proxy.seen["FilterLogEvents"] == 0                 # raw logs are never downloaded
     assert all(n >= 2 for n in polls.values())                # polled until complete
@@ -244,10 +246,31 @@ def test_insights_results_are_parsed_polled_and_priced(faults_account, proxy, mo
     assert timeouts[["function_name", "stat", "period_s", "value"]].values.tolist() == [
         [name, "Sum", 86400, 3.0] for name in firsts]
     cost = snap.manifest["scan_cost"]
-    assert cost["insights_gb_scanned"] == pytest.approx(6.0)          # 2 + 2 GB of stats, 1 + 1 of timeouts
+    assert cost["insights_gb_scanned"] == pytest.approx(5.0)          # 2 + 2 GB of stats, 1 of timeouts
     gb = next(i for i in cost["items"] if i["item"] == "logs.insights_gb_scanned")
-    assert gb["usd"] == pytest.approx(6.0 * 0.005)
+    assert gb["usd"] == pytest.approx(5.0 * 0.005)
     assert not snap.evidence["item"].str.startswith("reports").any()
+
+
+def test_insights_pushdown_and_the_sampled_fallback_agree_on_complete_logs(faults_account, proxy):
+    """Where the fallback reads every line, both paths must give the same statistics."""
+    import moto_account
+
+    sampled = _scan(faults_account, proxy.endpoint, percentiles=False)
+    moto_account.InsightsEmulator(proxy, faults_account["endpoint"], ACCOUNT)
+    pushed = _scan(faults_account, proxy.endpoint, percentiles=False)
+    a = sampled.reports.set_index("function_name").sort_index()
+    b = pushed.reports.set_index("function_name").sort_index()
+    assert (a["path"] == "filter_log_events").all() and (b["path"] == "insights").all()
+    cols = [c for c in a.columns if c not in ("path", "sampled_fraction")]
+    pd.testing.assert_frame_equal(a[cols], b[cols], check_dtype=False)
+    assert (b["sampled_fraction"] == 1.0).all()
+    # the seeded lines are a small share of CloudWatch's invocations: only the pushdown, which sees every line,
+    # may turn the timeout it finds into a daily count
+    assert (a["sampled_fraction"] < 0.5).all() and sampled.metrics.query("metric == 'Timeouts'").empty
+    daily = pushed.metrics.query("metric == 'Timeouts'")
+    assert daily[["function_name", "value"]].values.tolist() == [["flt-0000", 1.0]]
+    assert proxy.seen["FilterLogEvents"] == len(NAMES)          # only the sampled scan read lines
 
 
 def test_an_insights_query_that_never_finishes_is_stopped_and_sampled(faults_account, proxy):

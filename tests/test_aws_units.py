@@ -225,3 +225,12 @@ def test_allows_with_deny_and_not_action():
     assert iam.allows('{"Statement": {"Effect": "Allow", "Action": "sts:GetCallerIdentity"}}', "sts:GetCallerIdentity")
     with pytest.raises(ValueError, match="not JSON"):
         iam.statements("{nope")
+
+
+def test_an_unknown_profile_is_a_clear_error(tmp_path, monkeypatch):
+    (tmp_path / "config").write_text("[profile known]\nregion = us-east-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "missing"))
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with pytest.raises(ValueError, match="'nope' is not configured.*known"):
+        aws.scan(profiles="nope", regions="us-east-1", progress=False)

@@ -37,7 +37,7 @@ from typing import Any
 import boto3
 import pandas as pd
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from .. import __version__, schema
 from .. import prices as _prices
@@ -579,10 +579,15 @@ def scan(profiles=None, regions=None, lookback_days: int = 14, progress: bool = 
         notes: list[str] = []
         for profile in profile_list:
             first = region_list[0] if region_list and region_list != ["all"] else None
-            session = make_session(profile, first)
+            try:
+                session = make_session(profile, first)
+            except ProfileNotFound:
+                known = ", ".join(boto3.Session().available_profiles) or "none"
+                raise ValueError(f"AWS profile {profile!r} is not configured (profiles: {known})") from None
             account = Account(profile, session, opts, calls)
             account_regions = _regions_for(session, region_list, profile)
-            _identify(account, account_regions[0], evidence)
+            home = account_regions[0] if region_list != ["all"] else (session.region_name or "us-east-1")
+            _identify(account, home, evidence)
             if account.account_id and account.account_id in seen:
                 notes.append(f"profile {profile} is account {account.account_id}, already scanned with profile "
                              f"{seen[account.account_id] or '(default)'}; skipped")

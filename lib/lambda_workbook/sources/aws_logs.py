@@ -4,8 +4,8 @@ Insights is a distributed engine that already exists next to the data, so the sc
 by default: ONE query aggregates up to 50 log groups on the server, per group (``stats ... by @log``), over
 the whole window, for text REPORT lines (``@type = "REPORT"``, Lambda's discovered fields) and JSON ones
 (``type = "platform.report"``, ``record.metrics.*``) alike. A few queries run at once; each is polled with
-backoff up to a timeout, then stopped. Groups with timeouts get a second, small query for timeouts per UTC
-day (the ``Timeouts`` metric). ``statistics.bytesScanned`` goes into the scan's bill; an estimate of the
+backoff up to a timeout, then stopped. The groups that had timeouts get one more query (for all of them, 50
+a query) for timeouts per UTC day (the ``Timeouts`` metric). ``statistics.bytesScanned`` goes into the scan's bill; an estimate of the
 bytes (stored bytes x window / retention) keeps the total under ``insights_budget_gb``.
 
 When Insights cannot run (denied, disabled, over budget, failed or timed out) or returns rows without
@@ -192,6 +192,7 @@ def _insights(rs: RegionScan, targets: list[_Target]) -> tuple[list[_Target], st
     reason = "over the Logs Insights budget"
     pending = list(batches)
     running: list[dict] = []
+    timed_out: list[_Target] = []      # groups with timeouts: one more query for them all, per UTC day
     while pending or running:
         while pending and len(running) < PARALLEL_QUERIES:
             batch = pending.pop(0)
@@ -206,7 +207,8 @@ def _insights(rs: RegionScan, targets: list[_Target]) -> tuple[list[_Target], st
                     left += [t for b in pending for t in b]
                     pending = []
                 continue
-            running.append({"id": qid, "batch": batch, "t0": time.monotonic(), "delay": 0.5, "next": 0.0})
+            running.append({"id": qid, "batch": batch, "t0": time.monotonic(), "delay": 0.5, "next": 0.0,
+                            "timeouts": timed_out})
         if not running:
             break
         now = time.monotonic()
@@ -229,6 +231,8 @@ def _insights(rs: RegionScan, targets: list[_Target]) -> tuple[list[_Target], st
             wait = max(0.0, min(q["next"] for q in running) - time.monotonic())
             if rs.calls.cancel.wait(wait):
                 raise ScanCancelled("scan interrupted")
+    for i in range(0, len(timed_out), MAX_GROUPS):
+        _timeouts_per_day(rs, client, timed_out[i:i + MAX_GROUPS])
     return left, reason
 
 
@@ -253,7 +257,6 @@ def _poll(rs: RegionScan, client, q: dict) -> tuple[bool, str | None]:
     if rows and not any("@log" in r and "invocations" in r for r in rows):
         return True, "Logs Insights returned rows without statistics (this endpoint does not run stats)"
     by_group = {t.group: t for t in q["batch"]}
-    with_timeouts = []
     for r in rows:
         t = by_group.get(_group_of(r.get("@log", "")))
         if t is None:
@@ -262,9 +265,7 @@ def _poll(rs: RegionScan, client, q: dict) -> tuple[bool, str | None]:
         stats |= {k: _float(r.get(k)) for k in _FLOAT_STATS}
         rs.reports.append(_report_row(rs, t, stats, "insights", 1.0))
         if stats["timeouts"]:
-            with_timeouts.append(t)
-    if with_timeouts:
-        _timeouts_per_day(rs, client, with_timeouts)
+            q["timeouts"].append(t)
     return True, None
 
 

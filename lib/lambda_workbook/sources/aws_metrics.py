@@ -5,7 +5,8 @@ retention changes resolution (aws-facts §5.5: 60 s data for 15 days, 300 s for 
 days); each metric asks for ``max(its own period, the finest period available)`` and adjacent ranges with
 the same period merge, so a window within 15 days is ONE time range. Queries of a time range are packed 500
 per call (the API's limit) whatever their periods; percentile queries go in their own calls so an endpoint
-that cannot compute them (moto) loses nothing else. ``NextToken`` pages are followed and their values joined;
+that cannot compute them (moto answers HTTP 500) loses nothing else; on such non-AWS endpoints percentile calls
+are not retried and the first failure ends them. ``NextToken`` pages are followed and their values joined;
 results still ``PartialData``, ``Forbidden`` or ``InternalError`` after the last page become evidence.
 
 Counts (Invocations, Errors, Throttles) are read at ``count_period_s`` (60 s by default: the per-minute traffic
@@ -14,7 +15,7 @@ shape that cold-start and concurrency models need); durations, concurrency and a
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -135,27 +136,17 @@ def _batches(queries: list[Query]) -> list[list[Query]]:
     return [part[i:i + MAX_QUERIES] for part in (basic, pct) for i in range(0, len(part), MAX_QUERIES)]
 
 
-def _percentiles_supported(rs: RegionScan) -> bool:
-    """Percentiles on AWS itself; elsewhere one single-query probe without retries decides."""
-    if rs.options.percentiles is not None:
-        if not rs.options.percentiles:
-            rs.note("metrics:percentiles", "skipped", "Duration percentiles not requested (percentiles=False)")
-        return rs.options.percentiles
-    if not rs.account.custom_endpoint(rs.region) or not rs.functions:
-        return True
-    probe = rs.client("cloudwatch", attempts=1)
-    q = Query(rs.functions[0]["function_name"], "Duration", "p50", 3600)
-    try:
-        probe.get_metric_data(MetricDataQueries=[q.api("probe")], StartTime=rs.end - timedelta(hours=1),
-                              EndTime=rs.end)
-        return True
-    except (ClientError, BotoCoreError) as exc:
-        rs.note("metrics:percentiles", "missing", f"this endpoint failed a percentile query ({classify(exc)[1]}); "
-                "Duration p50/p90/p99 are not in the snapshot")
-        return False
+def _percentile_client(rs: RegionScan):
+    """The client for percentile batches: the usual one on AWS; elsewhere (moto, LocalStack) one without
+    retries, because such endpoints answer pNN with HTTP 500, which is retried as a transient error."""
+    if rs.account.custom_endpoint(rs.region):
+        return rs.client("cloudwatch", attempts=1)
+    return rs.client("cloudwatch")
 
 
-def _fetch(rs: RegionScan, client, start: datetime, end: datetime, batch: list[Query]) -> list[dict]:
+def _fetch(rs: RegionScan, client, start: datetime, end: datetime, batch: list[Query], made: Counter,
+           key: tuple) -> list[tuple]:
+    """One batch, every NextToken page followed; ``made[key]`` counts the calls (pages) sent."""
     ids = {f"q{i}": q for i, q in enumerate(batch)}
     params = {"MetricDataQueries": [q.api(i) for i, q in ids.items()], "StartTime": start, "EndTime": end,
               "ScanBy": "TimestampAscending"}
@@ -164,6 +155,7 @@ def _fetch(rs: RegionScan, client, start: datetime, end: datetime, batch: list[Q
     messages: list[str] = []
     token = None
     for _ in range(MAX_PAGES):
+        made[key] += 1
         resp = client.get_metric_data(**params, **({"NextToken": token} if token else {}))
         for r in resp.get("MetricDataResults", []):
             points[r["Id"]] += zip(r.get("Timestamps", []), r.get("Values", []), strict=False)
@@ -190,33 +182,40 @@ def read(rs: RegionScan) -> None:
     """Fill ``rs.metrics`` (and ``rs.segments``) for the region's functions."""
     if not rs.functions:
         return
-    percentiles = _percentiles_supported(rs)
+    percentiles = True if rs.options.percentiles is None else rs.options.percentiles
+    if not percentiles:
+        rs.note("metrics:percentiles", "skipped", "Duration percentiles not requested (percentiles=False)")
     client = rs.client("cloudwatch")
     planned = plan(rs, percentiles=percentiles)
     work = [(rng, b) for rng, queries in sorted(planned.items()) for b in _batches(queries)]
     rs.progress.add(len(work))
     rows: list[tuple] = []
     pct_failed = False
-    for (start, end), batch in work:
+    read_series: Counter = Counter()
+    calls: Counter = Counter()
+    for rng, batch in work:
+        start, end = rng
         is_pct = batch[0].percentile
         if is_pct and pct_failed:
             rs.progress.step(1)
             continue
         try:
-            rows += _fetch(rs, client, start, end, batch)
+            rows += _fetch(rs, _percentile_client(rs) if is_pct else client, start, end, batch, calls, rng)
+            read_series[rng] += len(batch)
         except (ClientError, BotoCoreError) as exc:
             reason = classify(exc)[1]
             if is_pct:
                 pct_failed = True
-                rs.note("metrics:percentiles", "missing", f"Duration percentiles failed ({reason})")
+                rs.note("metrics:percentiles", "missing", f"the endpoint failed a percentile query ({reason}); "
+                        "Duration p50/p90/p99 are not in the snapshot")
             else:
                 rs.note("metrics", "missing", f"{len(batch)} metric series from {start:%Y-%m-%d %H:%M} to "
                         f"{end:%Y-%m-%d %H:%M} UTC could not be read ({reason})")
         rs.progress.step(1)
-    for (start, end), queries in sorted(planned.items()):
-        rs.segments.append({"account_id": rs.account_id, "region": rs.region, "start": start.isoformat(), "end": end.isoformat(),
-                            "periods_s": sorted({q.period_s for q in queries}), "series": len(queries),
-                            "calls": len(_batches(queries))})
+    for rng, queries in sorted(planned.items()):
+        rs.segments.append({"account_id": rs.account_id, "region": rs.region, "start": rng[0].isoformat(),
+                            "end": rng[1].isoformat(), "periods_s": sorted({q.period_s for q in queries}),
+                            "series": len(queries), "series_read": read_series[rng], "calls": calls[rng]})
     if rows:
         rs.metrics.append(frame(rs, rows))
 
