@@ -18,6 +18,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+ACTIVE = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -103,9 +104,10 @@ def kernel_ready(page, timeout_s: float = 90.0) -> None:
     while time.monotonic() < deadline:
         accept_dialogs(page)
         ready = page.evaluate("""() => {
-            const ind = document.querySelector('.jp-Notebook-ExecutionIndicator');
+            const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+            const ind = panel && panel.querySelector('.jp-Notebook-ExecutionIndicator');
             const dialog = document.querySelector('.jp-Dialog');
-            const name = document.querySelector('.jp-Toolbar-kernelName');
+            const name = panel && panel.querySelector('.jp-Toolbar-kernelName');
             return !!ind && ind.getAttribute('data-status') === 'idle' && !dialog
                 && !!name && !/No Kernel/i.test(name.textContent);
         }""")
@@ -130,9 +132,11 @@ def wait_idle(page, timeout_s: float = 120.0) -> None:
     while time.monotonic() < deadline:
         accept_dialogs(page)
         busy = page.evaluate("""() => {
-            const prompts = [...document.querySelectorAll('.jp-Notebook .jp-InputPrompt')];
+            const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+            if (!panel) return true;
+            const prompts = [...panel.querySelectorAll('.jp-InputPrompt')];
             const running = prompts.some(p => p.textContent.includes('*'));
-            const ind = document.querySelector('.jp-Notebook-ExecutionIndicator');
+            const ind = panel.querySelector('.jp-Notebook-ExecutionIndicator');
             const status = ind ? ind.getAttribute('data-status') : 'idle';
             return running || (status && status !== 'idle');
         }""")
@@ -147,7 +151,8 @@ def problems(page) -> dict[str, list[str]]:
     """Error outputs, stderr outputs and widgets stuck on 'Loading widget' in the open notebook."""
     return page.evaluate("""() => {
         const txt = el => (el.innerText || '').slice(0, 500);
-        const q = s => [...document.querySelectorAll(s)];
+        const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)') || document;
+        const q = s => [...panel.querySelectorAll(s)];
         return {
             errors: q('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]').map(txt)
                 .concat(q('.jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]').map(txt)),

@@ -13,6 +13,7 @@ import pytest
 
 from conftest import ROOT
 from labdriver import (
+    ACTIVE,
     CHROMIUM_ARGS,
     LabServer,
     find_chromium,
@@ -75,25 +76,26 @@ def page(browser, request):
 
 
 def open_notebook(page, lab, name: str) -> None:
-    page.goto(lab.url(f"lab/tree/{name}"))
-    page.wait_for_selector(".jp-Notebook", timeout=60_000)
+    page.goto(lab.url(f"lab/tree/{name}?reset"))  # ?reset: a fresh workspace, no tabs from earlier tests
+    page.wait_for_selector(f"{ACTIVE} .jp-Notebook", timeout=60_000)
     kernel_ready(page)
 
 
 def figure_state(page) -> list[str]:
     """A fingerprint of every rendered plotly figure's data."""
-    return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')]
+    return page.evaluate("""() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .js-plotly-plot')]
         .map(el => JSON.stringify((el.data || []).map(t => [t.x, t.y, t.name])))""")
 
 
 def explorer_text(page) -> str:
-    return page.evaluate("""() => [...document.querySelectorAll('.widget-html, .widget-html-content')]
+    return page.evaluate("""() => [...document.querySelectorAll(
+        '.jp-NotebookPanel:not(.lm-mod-hidden) .widget-html, .jp-NotebookPanel:not(.lm-mod-hidden) .widget-html-content')]
         .map(el => el.innerText).join('\\n')""")
 
 
 def move_a_control(page) -> bool:
     """Type a new value into the last slider's readout (or the last text box). False when there is none."""
-    readouts = page.locator(".widget-slider .widget-readout")
+    readouts = page.locator(f"{ACTIVE} .widget-slider .widget-readout")
     if readouts.count():
         box = readouts.last
         current = box.inner_text().strip().replace(",", "")
@@ -106,7 +108,7 @@ def move_a_control(page) -> bool:
         page.keyboard.type(new)
         page.keyboard.press("Enter")
         return True
-    texts = page.locator(".widget-text input, .widget-inline-hbox input[type=number]")
+    texts = page.locator(f"{ACTIVE} .widget-text input, {ACTIVE} .widget-inline-hbox input[type=number]")
     if texts.count():
         box = texts.last
         value = box.input_value()
@@ -124,7 +126,7 @@ def test_notebook_runs_in_jupyterlab(page, lab, name):
     assert not found["errors"], found["errors"]
     assert not found["stderr"], found["stderr"]
     assert not found["loading"], found["loading"]
-    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    page.wait_for_selector(f"{ACTIVE} .js-plotly-plot", timeout=30_000)
     before_fig, before_text = figure_state(page), explorer_text(page)
     if move_a_control(page):
         wait_idle(page, 60)
