@@ -3,8 +3,11 @@ least-privilege policy, the CLI and the account review notebook on a scanned sna
 
 from __future__ import annotations
 
+import gzip
 import json
+import logging
 from collections import Counter
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -207,31 +210,90 @@ def test_policy_check_can_fail():
     assert aws.iam_action("s3", "ListBuckets") == "s3:ListAllMyBuckets"
 
 
-def test_cli_scan_writes_a_snapshot_the_review_notebook_reads(aws_env, tmp_path, capsys):
-    out = tmp_path / "snapshots" / "prod"
-    code = cli.main(["scan", "--profile", "prod", "--regions", "us-east-1", "--days", "1", "--out", str(out),
-                     "--quiet"])
-    printed = capsys.readouterr().out
-    assert code == 0, printed
-    assert "snapshot written to" in printed and "scan cost: USD" in printed
-    snap = sources.load("snapshot", snapshot_path=out)
+@pytest.fixture(scope="module")
+def reviewed(moto_sample, tmp_path_factory):
+    """The user's path, once: ``lambda-workbook scan`` (botocore debug logging on), the account review on the
+    snapshot it wrote, and the account review scanning live with ``source="aws"`` in its own kernel."""
+    import contextlib
+    import io
+
+    import moto_account
+
+    root = tmp_path_factory.mktemp("reviewed")
+    out = root / "snapshots" / "prod"
+    console = io.StringIO()
+    handler = logging.FileHandler(root / "debug.log")
+    handler.setLevel(logging.DEBUG)
+    botocore_log = logging.getLogger("botocore")
+    old_level = botocore_log.level
+    with pytest.MonkeyPatch.context() as mp:
+        for name in moto_account.AWS_ENV_TO_CLEAR:
+            mp.delenv(name, raising=False)
+        for name, value in moto_sample.env.items():
+            mp.setenv(name, value)
+        botocore_log.addHandler(handler)
+        botocore_log.setLevel(logging.DEBUG)
+        try:
+            with contextlib.redirect_stdout(console), contextlib.redirect_stderr(console):
+                code = cli.main(["scan", "--profile", "prod", "--regions", "us-east-1", "--days", "1",
+                                 "--out", str(out)])
+                again = cli.main(["scan", "--profile", "prod", "--out", str(out)])      # exists, no --force
+        finally:
+            botocore_log.removeHandler(handler)
+            botocore_log.setLevel(old_level)
+            handler.close()
+        html = report.account_review(root / "review", source="snapshot", snapshot_path=str(out), profile="",
+                                     region="all", lookback_days=14, top_n=5)
+        report.account_review(root / "live", source="aws", snapshot_path="", profile="prod,staging",
+                              region="us-east-1", lookback_days=1, top_n=5)
+    return SimpleNamespace(root=root, out=out, code=code, again=again, console=console.getvalue(), html=html)
+
+
+def test_cli_scan_writes_a_snapshot_the_review_notebook_reads(reviewed):
+    assert reviewed.code == 0, reviewed.console
+    assert "snapshot written to" in reviewed.console and "scan cost: USD" in reviewed.console
+    snap = sources.load("snapshot", snapshot_path=reviewed.out)
     assert snap.manifest["source"] == "aws" and len(snap.functions) == 9
-    assert cli.main(["scan", "--profile", "prod", "--out", str(out)]) == 2          # exists, no --force
-    assert "--force" in capsys.readouterr().err
-    html = report.account_review(tmp_path / "review", source="snapshot", snapshot_path=str(out), profile="",
-                                 region="all", lookback_days=14, top_n=5)
-    results = json.loads((tmp_path / "review" / "account_review.results.json").read_text())
-    assert html.exists() and results["functions"] == 9 and results["source"] == "aws"
+    assert reviewed.again == 2 and "--force" in reviewed.console
+    results = json.loads((reviewed.root / "review" / "account_review.results.json").read_text())
+    assert reviewed.html.exists() and results["functions"] == 9 and results["source"] == "aws"
     assert results["monthly_usd"] > 0
 
 
-def test_review_notebook_scans_live_with_source_aws(aws_env, tmp_path):
-    report.account_review(tmp_path, source="aws", snapshot_path="", profile="prod,staging", region="us-east-1",
-                          lookback_days=1, top_n=5)
-    results = json.loads((tmp_path / "account_review.results.json").read_text())
+def test_review_notebook_scans_live_with_source_aws(reviewed):
+    results = json.loads((reviewed.root / "live" / "account_review.results.json").read_text())
     assert results["source"] == "aws"
     assert results["functions"] == len(MOTO_SAMPLE_FUNCTIONS)
     assert results["accounts"] == sorted(MOTO_SAMPLE_ACCOUNTS.values())
+
+
+def _texts(folder):
+    for path in folder.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            yield path, (gzip.decompress(data) if path.suffix == ".gz" else data).decode("utf-8", errors="replace")
+
+
+def test_canary_secrets_appear_in_no_file_log_or_console(reviewed, moto_sample, moto_server):
+    """Environment variable values seeded as canaries reach no snapshot, report, notebook, log or console."""
+    import moto_account
+
+    canaries = moto_sample.seeded.canaries
+    assert len(canaries) >= 10
+    # the canaries really are in the account: moto hands them to anyone who asks
+    lam = moto_account.client(moto_server.endpoint, "lambda", MOTO_SAMPLE_ACCOUNTS["prod"])
+    env = lam.get_function_configuration(FunctionName="notifications-sender")["Environment"]["Variables"]
+    assert set(env.values()) & set(canaries)
+    written = dict(_texts(reviewed.root))
+    names = {str(p.relative_to(reviewed.root)) for p in written}
+    assert {"snapshots/prod/functions.csv", "review/index.html", "live/account_review.ipynb", "debug.log"} <= names
+    assert "Response body: <redacted by lambda-workbook>" in written[reviewed.root / "debug.log"]
+    for canary in canaries:
+        for path, text in written.items():
+            assert canary not in text, f"{canary} leaked into {path}"
+        assert canary not in reviewed.console
+    # the names are kept: the scan did read the environment
+    assert "STRIPE_SECRET_KEY" in written[reviewed.out / "functions.csv"]
 
 
 def test_indexed_metric_query_matches_motos_own(moto_server):
