@@ -1018,6 +1018,13 @@ def _metric(rows: pd.DataFrame, metric: str, stat: str) -> pd.Series:
     return sel.set_index("timestamp")["value"].sort_index()
 
 
+def observed_concurrency(snapshot, name: str, *, account_id: str | None = None, region: str | None = None,
+                         _index: _ByFunction | None = None) -> pd.Series:
+    """The function's hourly ``ConcurrentExecutions`` Maximum (empty when the snapshot has none)."""
+    fn, index = _lookup(snapshot, name, account_id, region, _index)
+    return _metric(index.rows("metrics", fn), "ConcurrentExecutions", "Maximum").rename("concurrency_max_observed")
+
+
 def init_estimate(snapshot, name: str, *, account_id: str | None = None, region: str | None = None,
                   _index: _ByFunction | None = None) -> dict[str, Any]:
     """INIT duration of a function: from its REPORT statistics, else its raw REPORT lines, else the prior."""
@@ -1097,6 +1104,7 @@ def analyse(snapshot, *, keep_alive_min=None, model: str = "auto", billing_date=
         raise ValueError(f"model must be 'auto' or one of {MODELS}, got {model!r}")
     ka = keep_alive(keep_alive_min)
     when = billing_date or str(snapshot.manifest["end"])[:10]
+    billing.init_is_billed(billing_date=when)   # a bad date fails here, before the work
     index = _ByFunction(snapshot)
     rows = [_analyse_one(snapshot, index, pd.Series(fn), ka)
             for fn in snapshot.functions.sort_values(KEY).to_dict("records")]
@@ -1374,6 +1382,27 @@ def _option_row(label, n, sched, on, served, spill, cold, total, factor, d, memo
     return row
 
 
+OPTION_VIEW = {"option": "option", "cold_starts_month": "cold starts/mo", "cold_share": "cold %",
+               "served_by_pc": "served by PC %", "pc_utilisation": "PC utilisation %", "pc_allocation_usd": "PC alloc $",
+               "pc_served_usd": "PC duration $", "on_demand_usd": "on-demand $", "init_usd": "of which INIT $",
+               "snapstart_usd": "SnapStart $", "total_usd": "total $/mo", "p99_ms": "p99 (ms)"}
+
+
+def options_view(options: pd.DataFrame) -> pd.DataFrame:
+    """The options table with readable headers and rounding, for display."""
+    cols = [c for c in OPTION_VIEW if c in options]
+    out = options[cols].rename(columns=OPTION_VIEW).copy()
+    for col in ("cold %", "served by PC %", "PC utilisation %"):
+        if col in out:
+            out[col] = (out[col] * 100).round(2)
+    for col in ("PC alloc $", "PC duration $", "on-demand $", "of which INIT $", "SnapStart $", "total $/mo"):
+        out[col] = out[col].round(2)
+    out["cold starts/mo"] = out["cold starts/mo"].round(0)
+    if "p99 (ms)" in out:
+        out["p99 (ms)"] = out["p99 (ms)"].round(0)
+    return out.set_index("option")
+
+
 # --------------------------------------------------------------------------------------------------------
 # one function in depth
 
@@ -1421,7 +1450,7 @@ def for_function(snapshot, name: str, *, table: pd.DataFrame | None = None, acco
                                  provisioned=row["provisioned"], max_concurrency=reserved)
     hourly = profile[["invocations", "cold_starts"]].resample("h").sum()
     hourly["concurrency_mean"] = profile["concurrency"].resample("h").mean()
-    observed = _metric(index.rows("metrics", fn), "ConcurrentExecutions", "Maximum")
+    observed = observed_concurrency(snapshot, name, account_id=fn["account_id"], region=fn["region"], _index=index)
     hourly["concurrency_max_observed"] = observed.reindex(hourly.index).fillna(0.0) if len(observed) else np.nan
     sched = None
     if schedule == "auto" and active:
@@ -1682,6 +1711,54 @@ def _setup_findings(snapshot, index: _ByFunction, r, th: dict[str, Any]) -> list
         "Fetch secrets/parameters and open connections once in INIT (module scope) and cache them with a TTL; "
         "reuse HTTP keep-alive and database connections (or a proxy) instead of connecting per request.",
         "function code", True)]
+
+
+def schedule_parameter(spec: str) -> Schedule | str | None:
+    """The notebook's ``pc_schedule``: ``"auto"`` (busy hours of the traffic), ``""`` (none) or a spec."""
+    text = str(spec).strip()
+    if text.lower() in ("", "none"):
+        return None
+    if text.lower() == "auto":
+        return "auto"
+    try:
+        return Schedule.parse(text)
+    except ValueError as exc:
+        raise ValueError(f"cold_starts parameter 'pc_schedule' must be 'auto', '' or like 'mon-fri 08-18 UTC': {exc}") \
+            from None
+
+
+def focus_function(table: pd.DataFrame, found: pd.DataFrame) -> str:
+    """The function a reader should look at first: the top cold-start finding's, else the most cold starts."""
+    if len(found):
+        return str(found["function"].iloc[0])
+    if table.empty:
+        raise ValueError("the snapshot has no functions")
+    return str(table.sort_values("cold_starts", ascending=False)["function_name"].iloc[0])
+
+
+def summary(snapshot, table: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame:
+    """Headline figures of the analysis."""
+    cal = table.attrs.get("calibration", {})
+    err = cal.get("median_abs_log_error", {})
+    observed = table["observed_cold_starts"].sum()
+    inv = table["invocations"].sum()
+    pc = table[table["provisioned"] > 0]
+    rows = [
+        ("Window", f"{pd.Timestamp(snapshot.manifest['start']):%Y-%m-%d} to {pd.Timestamp(snapshot.manifest['end']):%Y-%m-%d}"
+                   f" ({snapshot.window_days:g} days)"),
+        ("Functions", f"{len(table)}"),
+        ("Keep-alive model", table.attrs.get("keep_alive", "")),
+        ("Routing model", f"{table.attrs.get('model', '')} ({cal.get('note', '')}; median |log(modelled/observed)|: "
+                          + ", ".join(f"{k} {v:.2f}" for k, v in err.items() if v == v) + ")"),
+        ("Cold starts in REPORT lines", f"{observed:,.0f} of {inv:,.0f} invocations ({observed / inv:.3%})" if inv else "0"),
+        ("Cold starts, modelled", f"{table['modelled_cold_starts'].sum():,.0f}"),
+        ("Billed INIT per month (USD)", f"{table['init_usd_month'].sum():,.2f} (INIT billed on {table.attrs.get('billing_date')}: "
+                                        f"{'yes' if table['init_billed'].all() else 'not for every function'})"),
+        ("Provisioned concurrency", f"{len(pc)} function(s), {pc['provisioned'].sum():g} environments"),
+        ("PC break-even utilisation", ", ".join(f"{a} {pc_breakeven_utilization(arch=a):.0%}" for a in billing.ARCHITECTURES)),
+        ("Findings", ", ".join(f"{k} x{v}" for k, v in found["id"].value_counts().items()) or "none"),
+    ]
+    return pd.DataFrame(rows, columns=["", "value"]).set_index("")
 
 
 def results(snapshot, table: pd.DataFrame, found: pd.DataFrame) -> dict[str, Any]:

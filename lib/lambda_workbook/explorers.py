@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import ipywidgets as widgets
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -220,3 +221,119 @@ class ReadsExplorer(Explorer):
         self.figure.layout.title.text = fresh.layout.title.text
         self.figure.layout.height = fresh.layout.height
         self.show_table(self._reads.view(result))
+
+class ColdStartsExplorer(Explorer):
+    """Cold starts and provisioned concurrency: a traffic pattern (a function's observed minutes, scaled, or a
+    synthetic one), duration, keep-alive window, routing model, provisioned environments and their schedule →
+    the hourly cold starts (``coldstarts.cold_start_profile``, live figure) and the monthly cost, cold starts and
+    p99 of on-demand vs provisioned vs SnapStart (``coldstarts.pc_options``, live table).
+
+    ``ColdStartsExplorer(snapshot, "billing-java", table=coldstarts.analyse(snapshot))`` starts from a function;
+    ``ColdStartsExplorer()`` from a synthetic pattern. Drive it with ``ex.set(provisioned=2, keep_alive="seed")``.
+    """
+
+    title = "Cold starts: traffic, keep-alive and provisioned concurrency"
+    KEEP_ALIVE_CHOICES = ("measured-2021", "seed", "fixed-10", "2017", 1.0, 5.0, 15.0, 30.0, 60.0)
+    SCHEDULES = {"always on": None, "busy hours of the traffic": "auto", "mon-fri 08-18 UTC": "mon-fri 08-18 UTC"}
+
+    def __init__(self, snapshot=None, function: str | None = None, *, table: pd.DataFrame | None = None) -> None:
+        import math
+
+        from . import coldstarts, plots
+
+        super().__init__()
+        self._cs, self._plots = coldstarts, plots
+        self.row, self.observed = None, None
+        if snapshot is not None:
+            table = coldstarts.analyse(snapshot) if table is None else table
+            if function is None:
+                function = str(table.sort_values("cold_starts", ascending=False)["function_name"].iloc[0])
+            self.row = table[table["function_name"] == function].iloc[0]
+            self.observed = coldstarts.invocation_series(snapshot, function, account_id=self.row["account_id"],
+                                                         region=self.row["region"])
+            self.observed_concurrency = coldstarts.observed_concurrency(
+                snapshot, function, account_id=self.row["account_id"], region=self.row["region"])
+        r = self.row
+        peak = float(self.observed.max()) if self.observed is not None and self.observed.max() > 0 else 10.0
+        style = {"description_width": "initial"}
+        patterns = ([("observed: " + str(r["function_name"]), "observed")] if r is not None else []) + \
+            [(p, p) for p in coldstarts.PATTERNS]
+        keep = [(k if isinstance(k, str) else f"fixed {k:g} min", k) for k in self.KEEP_ALIVE_CHOICES]
+        duration = float(r["duration_mean_ms"]) if r is not None else 200.0
+        init = float(r["init_mean_ms"]) if r is not None else 400.0
+        self.controls = {
+            "traffic": widgets.Dropdown(options=patterns, value=patterns[0][1], description="traffic", style=style),
+            "peak_per_min": widgets.FloatLogSlider(value=peak, base=10, min=-3, max=5, step=0.05,
+                                                   description="peak calls/min", readout_format=".3g", style=style),
+            "duration_ms": widgets.FloatLogSlider(value=min(max(duration, 1.0), 900_000), base=10, min=0,
+                                                  max=math.log10(900_000), step=0.05, description="duration (ms)",
+                                                  readout_format=".3g", style=style),
+            "init_ms": widgets.FloatLogSlider(value=min(max(init, 1.0), 10_000), base=10, min=0, max=4, step=0.05,
+                                              description="INIT (ms)", readout_format=".3g", style=style),
+            "memory_mb": widgets.IntSlider(value=int(r["memory_mb"]) if r is not None else 1024, min=128, max=10240,
+                                           step=64, description="memory (MB)", style=style),
+            "keep_alive": widgets.Dropdown(options=keep, value="measured-2021", description="keep-alive", style=style),
+            "model": widgets.Dropdown(options=[("MRU pool (poisson)", "poisson"), ("spread over pool (peak)", "peak")],
+                                      value=str(r["model"]) if r is not None else "poisson", description="routing",
+                                      style=style),
+            "provisioned": widgets.IntSlider(value=int(r["provisioned"]) if r is not None else 0, min=0,
+                                             max=max(50, 2 * int(r["provisioned"]) if r is not None else 0),
+                                             description="provisioned", style=style),
+            "schedule": widgets.Dropdown(options=list(self.SCHEDULES), value="always on", description="PC schedule",
+                                         style=style),
+        }
+        self._observed_peak = peak
+        first = self.compute(**self.values)
+        # fill the base class's figure rather than make a second FigureWidget: each one carries plotly.js
+        # (~5 MB) into a saved notebook's widget state
+        start = plots.cold_start_timeline(first["hourly"], self._timeline_title(first))
+        self.figure.add_traces(list(start.data))
+        self.figure.layout = start.layout
+        self._start()
+
+    def _series(self, traffic: str, peak_per_min: float) -> pd.Series:
+        if traffic == "observed":
+            if abs(peak_per_min / self._observed_peak - 1.0) < 1e-9:
+                return self.observed
+            return self.observed * (peak_per_min / self._observed_peak)     # scaled: read as Poisson rates
+        return self._cs.synthetic_traffic(traffic, peak_per_min, days=7)
+
+    def compute(self, **v: Any) -> dict[str, Any]:
+        cs = self._cs
+        series = self._series(v["traffic"], v["peak_per_min"])
+        if series.sum() <= 0:
+            raise ValueError("the traffic pattern has no invocations at this rate")
+        spec = self.SCHEDULES[v["schedule"]]
+        schedule = cs.busy_schedule(series) if spec == "auto" else spec
+        r = self.row
+        runtime = str(r["runtime"]) if r is not None else "python3.12"
+        arch = str(r["arch"]) if r is not None else "x86_64"
+        n = int(v["provisioned"])
+        latency = (float(r["duration_p50_ms"]), float(r["duration_p99_ms"]), float(r["init_p50_ms"]),
+                   float(r["init_p99_ms"])) if r is not None and v["traffic"] == "observed" else \
+            (v["duration_ms"], 1.5 * v["duration_ms"], v["init_ms"], 1.5 * v["init_ms"])
+        options = cs.pc_options(series, v["duration_ms"], v["memory_mb"], arch=arch, init_ms=v["init_ms"],
+                                counts=(0, n), schedule=schedule, keep_alive_min=v["keep_alive"], model=v["model"],
+                                runtime=runtime, latency=latency)
+        pc = n if schedule is None else np.where(
+            (cs.Schedule.parse(schedule) if isinstance(schedule, str) else schedule).mask(series.index), n, 0)
+        profile = cs.cold_start_profile(series, v["duration_ms"], keep_alive_min=v["keep_alive"], model=v["model"],
+                                        provisioned=pc)
+        hourly = profile[["invocations", "cold_starts"]].resample("h").sum()
+        observed = getattr(self, "observed_concurrency", None)
+        hourly["concurrency_max_observed"] = observed.reindex(hourly.index) \
+            if observed is not None and v["traffic"] == "observed" else np.nan
+        chosen = options.iloc[-1] if n == 0 else options[options["provisioned"] == n].iloc[-1]
+        return {"hourly": hourly, "options": options, "cold_starts": float(profile["cold_starts"].sum()),
+                "invocations": float(profile["invocations"].sum()), "chosen": chosen, "schedule": schedule}
+
+    def _timeline_title(self, result: dict[str, Any]) -> str:
+        share = result["cold_starts"] / result["invocations"] if result["invocations"] else 0.0
+        return f"Hourly invocations and modelled cold starts: {result['cold_starts']:,.0f} cold ({share:.2%})"
+
+    def draw(self, result: dict[str, Any]) -> None:
+        fresh = self._plots.cold_start_timeline(result["hourly"], self._timeline_title(result))
+        for live, new in zip(self.figure.data, fresh.data, strict=True):
+            live.x, live.y = new.x, new.y
+        self.figure.layout.title.text = fresh.layout.title.text
+        self.show_table(self._cs.options_view(result["options"]))

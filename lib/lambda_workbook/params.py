@@ -165,3 +165,22 @@ def _read_what_you_need_spec() -> dict[str, Param]:
 
 
 SPECS["read_what_you_need"] = _read_what_you_need_spec()
+
+
+def _cold_starts_spec() -> dict[str, Param]:
+    from .coldstarts import MODELS, SCENARIOS
+
+    return {
+        **COMMON,
+        "function": Param(str, "the function to look at in depth ('' = the one the top finding names)"),
+        "keep_alive": Param(str, "idle keep-alive scenario of the model", choices=tuple(SCENARIOS)),
+        "routing": Param(str, "pool routing model ('auto' = the one closest to the observed REPORT cold starts)",
+                         choices=("auto", *MODELS)),
+        "pc_schedule": Param(str, "provisioned-concurrency schedule to price: 'auto' (busy hours of the traffic), "
+                                  "'' (none) or like 'mon-fri 08-18 Europe/Berlin'"),
+        "billing_date": Param(str, "date whose INIT billing rules apply, YYYY-MM-DD ('' = the snapshot's end)"),
+        "top_n": Param(int, "functions shown in the charts", minimum=1, maximum=500),
+    }
+
+
+SPECS["cold_starts"] = _cold_starts_spec()

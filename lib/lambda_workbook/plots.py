@@ -191,3 +191,98 @@ def read_sweep(sweep: pd.DataFrame, x: str, y: str = "monthly_cost", title: str 
                "bytes_transferred_mb": "MB moved per read"}.get(y, y)
     return _layout(fig, title or f"{y_title} against {x}", x_title or f"{x} (log scale)", y_title,
                    legend="read option")
+
+# ---- cold starts, INIT and provisioned concurrency (issue 7) -----------------------------------------------
+
+SCENARIO_COLORS = {"measured-2021": "#4C78A8", "seed": "#F58518", "fixed-10": "#54A24B", "2017": "#B279A2"}
+OPTION_PARTS = {"pc_allocation_usd": ("PC allocation", "#E45756"), "pc_served_usd": ("PC duration + requests", "#FF9DA6"),
+                "on_demand_usd": ("On-demand (incl. billed INIT)", "#4C78A8"), "snapstart_usd": ("SnapStart cache + restore", "#72B7B2")}
+
+
+def cold_starts_observed_vs_modelled(table: pd.DataFrame) -> go.Figure:
+    """Each function: cold starts counted in its REPORT lines against the model's, log-log with the diagonal."""
+    data = table[(table["observed_cold_starts"] > 0) | (table["modelled_cold_starts"] > 0)]
+    x, y = data["observed_cold_starts"].clip(lower=0.5), data["modelled_cold_starts"].clip(lower=0.5)
+    top = float(max(x.max(), y.max(), 1.0)) * 1.5 if len(data) else 10.0
+    fig = go.Figure()
+    fig.add_scatter(x=[0.5, top], y=[0.5, top], mode="lines", name="model = observed",
+                    line={"dash": "dot", "color": "#888"}, hoverinfo="skip")
+    fig.add_scatter(x=x, y=y, mode="markers", name="function", text=data["function_name"],
+                    marker={"size": 9, "color": "#4C78A8"},
+                    hovertemplate="%{text}<br>observed %{x:,.0f}<br>modelled %{y:,.0f}<extra></extra>")
+    fig.update_xaxes(type="log")
+    fig.update_yaxes(type="log")
+    model = table.attrs.get("model", "")
+    return _layout(fig, f"Cold starts in the window: REPORT lines vs the model ({model} routing)",
+                   "observed cold starts (REPORT lines with Init Duration, log)", "modelled cold starts (log)")
+
+
+def p99_with_cold_starts(table: pd.DataFrame, top: int = 12) -> go.Figure:
+    """p99 latency of warm invocations next to the p99 once cold starts are mixed in, worst first."""
+    data = table.dropna(subset=["p99_inflation"]).nlargest(top, "p99_inflation").iloc[::-1]
+    fig = go.Figure()
+    fig.add_bar(y=data["function_name"], x=data["p99_warm_ms"], orientation="h", name="warm invocations",
+                marker_color="#72B7B2", hovertemplate="%{y}: %{x:,.0f} ms warm p99<extra></extra>")
+    fig.add_bar(y=data["function_name"], x=data["p99_ms"], orientation="h", name="with cold starts",
+                marker_color="#E45756", customdata=data[["cold_share"]] * 100,
+                hovertemplate="%{y}: %{x:,.0f} ms p99 with %{customdata[0]:.2f}% cold starts<extra></extra>")
+    return _layout(fig, f"p99 latency with and without cold starts (top {len(data)} by inflation)",
+                   "p99 latency (ms; duration + INIT for cold invocations)", "function", barmode="group",
+                   legend="invocations", height=max(320, 40 * len(data) + 120))
+
+
+def keep_alive_curves(scenarios: dict, max_minutes: float = 30.0) -> go.Figure:
+    """P(an environment is gone) against idle minutes, one line per keep-alive scenario."""
+    import numpy as np
+
+    x = np.linspace(0, max_minutes, 301)
+    fig = go.Figure()
+    for name, ka in scenarios.items():
+        fig.add_scatter(x=x, y=ka.p_evicted(x), mode="lines", name=name, line={"color": SCENARIO_COLORS.get(name)},
+                        hovertemplate=f"{name}: idle %{{x:.1f}} min → %{{y:.0%}} evicted<extra></extra>")
+    fig.update_yaxes(tickformat=".0%", range=[-0.02, 1.02])
+    return _layout(fig, "Keep-alive scenarios: chance an idle environment is gone", "idle time (minutes)",
+                   "probability of a cold start", legend="scenario")
+
+
+def keep_alive_scenarios(scen: pd.DataFrame, top: int = 10) -> go.Figure:
+    """Modelled cold starts per function under each keep-alive scenario (functions with the most first)."""
+    data = scen.loc[scen.max(axis=1).nlargest(top).index]
+    fig = go.Figure()
+    for name in scen.columns:
+        fig.add_bar(x=data.index, y=data[name], name=name, marker_color=SCENARIO_COLORS.get(name),
+                    hovertemplate="%{x}<br>" + name + ": %{y:,.0f} cold starts<extra></extra>")
+    return _layout(fig, f"Modelled cold starts in the window by keep-alive scenario (top {len(data)})", "function",
+                   "cold starts in the window", barmode="group", legend="scenario")
+
+
+def cold_start_timeline(hourly: pd.DataFrame, title: str) -> go.Figure:
+    """Hourly invocations (bars), modelled cold starts and concurrency (lines, right axis)."""
+    fig = go.Figure()
+    fig.add_bar(x=hourly.index, y=hourly["invocations"], name="invocations", marker_color="#C6DBEF",
+                hovertemplate="%{x}<br>%{y:,.0f} invocations<extra></extra>")
+    fig.add_scatter(x=hourly.index, y=hourly["cold_starts"], name="modelled cold starts", yaxis="y2",
+                    mode="lines", line={"color": "#E45756"},
+                    hovertemplate="%{x}<br>%{y:,.2f} cold starts<extra></extra>")
+    if "concurrency_max_observed" in hourly:
+        fig.add_scatter(x=hourly.index, y=hourly["concurrency_max_observed"], name="observed max concurrency",
+                        yaxis="y2", mode="lines", line={"color": "#54A24B", "dash": "dot"},
+                        hovertemplate="%{x}<br>max concurrency %{y:,.0f}<extra></extra>")
+    fig.update_layout(yaxis2={"title": "cold starts / concurrency per hour", "overlaying": "y", "side": "right",
+                              "rangemode": "tozero"})
+    return _layout(fig, title, "hour (UTC)", "invocations per hour", legend="series")
+
+
+def pc_options_cost(options: pd.DataFrame, title: str) -> go.Figure:
+    """Monthly cost of each option (stacked parts) with its modelled cold starts on the right axis."""
+    fig = go.Figure()
+    for part, (name, color) in OPTION_PARTS.items():
+        if part in options:
+            fig.add_bar(x=options["option"], y=options[part], name=name, marker_color=color,
+                        hovertemplate="%{x}<br>" + name + ": $%{y:,.2f}/month<extra></extra>")
+    fig.add_scatter(x=options["option"], y=options["cold_starts_month"], name="cold starts / month", yaxis="y2",
+                    mode="markers", marker={"size": 11, "symbol": "diamond", "color": "#222"},
+                    hovertemplate="%{x}<br>%{y:,.0f} cold starts a month<extra></extra>")
+    fig.update_layout(yaxis2={"title": "cold starts per month", "overlaying": "y", "side": "right",
+                              "rangemode": "tozero"})
+    return _layout(fig, title, "option", "USD per month (list prices)", barmode="stack", legend="part")

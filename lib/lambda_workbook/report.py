@@ -14,7 +14,7 @@ from typing import Any
 
 from . import atomicfile, datafiles
 
-NOTEBOOKS = ("account_review", "invocation_sources", "read_what_you_need")
+NOTEBOOKS = ("account_review", "invocation_sources", "read_what_you_need", "cold_starts", "memory")
 _REMOTE_SCRIPT = re.compile(r"<script\b[^>]*\bsrc\s*=\s*[\"']?(?:https?:)?//[^>]*>\s*</script>", re.IGNORECASE)
 
 
@@ -37,12 +37,13 @@ def notebook_path(name: str) -> Path:
 
 def execute(name: str, output: str | os.PathLike, parameters: dict[str, Any], *, progress: bool = False,
             timeout_s: int = 1200, kernel_name: str | None = None) -> Path:
-    """Run notebook ``name`` with ``parameters`` into ``output`` (.ipynb). Raises :class:`NotebookFailed`."""
+    """Run notebook ``name`` (or a path to a ``.ipynb``) with ``parameters`` into ``output`` (.ipynb).
+    Raises :class:`NotebookFailed`."""
     import papermill as pm
 
     out = Path(output)
     out.parent.mkdir(parents=True, exist_ok=True)
-    src = notebook_path(name)
+    src = Path(name) if str(name).endswith(".ipynb") else notebook_path(name)
     try:
         pm.execute_notebook(str(src), str(out), parameters=parameters, progress_bar=progress,
                             cwd=str(src.parent), execution_timeout=timeout_s, kernel_name=kernel_name)
