@@ -65,7 +65,7 @@ class ScanOptions:
     workers: int = 4                      # threads per pool (account/region fan-out, per-function calls)
     max_attempts: int = 8                 # botocore attempts per call (adaptive retry mode)
     count_period_s: int = 60              # period for Invocations/Errors/Throttles where the data's age allows
-    percentiles: bool | None = None       # Duration pNN: None = yes on AWS, probed once on other endpoints
+    percentiles: bool | None = None       # Duration pNN (None: yes; tried once, without retries, off AWS)
     roles: bool = True                    # read execution-role policies (IAM)
     s3: bool = True                       # read S3 bucket notifications
     insights: bool = True                 # push REPORT statistics down to Logs Insights
@@ -373,7 +373,9 @@ class Progress:
     def __init__(self, enabled: bool):
         from tqdm.auto import tqdm
 
-        self._bar = tqdm(total=0, unit="step", desc="scan", disable=not enabled, leave=enabled)
+        # in a notebook the bar is a widget: it goes away when done, so no widget is left in a report
+        in_notebook = tqdm.__module__.endswith("notebook")
+        self._bar = tqdm(total=0, unit="step", desc="scan", disable=not enabled, leave=enabled and not in_notebook)
         self._lock = threading.Lock()
 
     def add(self, n: int) -> None:
