@@ -101,3 +101,20 @@ def test_explorer_moves_with_its_controls(sample_snapshot, analysed):
     synthetic = ColdStartsExplorer()
     assert synthetic.values["traffic"] == "steady" and synthetic.result["cold_starts"] > 0
     assert "on-demand" in synthetic.table.index
+
+
+def test_cli_coldstarts_commands():
+    import subprocess
+    import sys
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "lambda_workbook.cli", "coldstarts", *args], capture_output=True,
+                              text=True, timeout=300)
+
+    out = cli("breakeven")
+    assert out.returncode == 0 and "x86_64: provisioned concurrency pays above 60.0% utilisation" in out.stdout
+    out = cli("findings")
+    assert out.returncode == 0
+    assert "provisioned-concurrency" in out.stdout and "checkout-api" in out.stdout and "billing-java" in out.stdout
+    out = cli("options", "nope")
+    assert out.returncode == 2 and "function 'nope' is not in this snapshot" in out.stderr

@@ -230,6 +230,27 @@ def parser() -> argparse.ArgumentParser:
     rf.add_argument("--source", default="sample", choices=("sample", "snapshot"))
     rf.add_argument("--snapshot", help="snapshot directory (with --source snapshot)")
     rf.set_defaults(func=_reads_findings)
+
+    cs = sub.add_parser("coldstarts", help="cold starts, INIT and provisioned concurrency: analysis, findings, "
+                        "options").add_subparsers(dest="action", required=True)
+    csa = cs.add_parser("analyse", help="modelled vs observed cold starts, INIT, p99 and billed INIT per function")
+    csf = cs.add_parser("findings", help="cold-start, INIT and provisioned-concurrency findings")
+    cso = cs.add_parser("options", help="on-demand vs provisioned concurrency vs SnapStart for one function")
+    cso.add_argument("function", help="function name")
+    cso.add_argument("--schedule", default="auto",
+                     help="PC schedule to price: 'auto' (busy hours), '' (none) or like 'mon-fri 08-18 Europe/Berlin'")
+    for p in (csa, csf, cso):
+        p.add_argument("--source", default="sample", choices=("sample", "snapshot"))
+        p.add_argument("--snapshot", help="snapshot directory (with --source snapshot)")
+        p.add_argument("--keep-alive", default="measured-2021", help="keep-alive scenario (measured-2021, seed, "
+                       "fixed-10, 2017) or minutes")
+        p.add_argument("--routing", default="auto", choices=("auto", "poisson", "peak"))
+    csa.set_defaults(func=_coldstarts_analyse)
+    csf.set_defaults(func=_coldstarts_findings)
+    cso.set_defaults(func=_coldstarts_options)
+    be = cs.add_parser("breakeven", help="provisioned-concurrency break-even utilisation from the price book")
+    be.add_argument("--region", default="us-east-1")
+    be.set_defaults(func=_coldstarts_breakeven)
     return ap
 
 
@@ -276,6 +297,51 @@ def _reads_findings(args: argparse.Namespace) -> int:
     found = reads.findings(sources.load(args.source, snapshot_path=args.snapshot))
     cols = ["id", "severity", "function", "monthly_impact_usd", "title"]
     with_pd_options(lambda: print(found[cols].round(2).to_string(index=False) if len(found) else "no read findings"))
+    return 0
+
+
+def _coldstarts_table(args: argparse.Namespace):
+    from . import coldstarts, sources
+
+    snap = sources.load(args.source, snapshot_path=args.snapshot)
+    keep = float(args.keep_alive) if args.keep_alive.replace(".", "", 1).isdigit() else args.keep_alive
+    return snap, coldstarts.analyse(snap, keep_alive_min=keep, model=args.routing)
+
+
+def _coldstarts_analyse(args: argparse.Namespace) -> int:
+    from . import coldstarts
+
+    snap, table = _coldstarts_table(args)
+    with_pd_options(lambda: print(coldstarts.summary(snap, table, coldstarts.findings(snap, table=table)).to_string()
+                                  + "\n\n" + coldstarts.view(table).to_string(index=False)))
+    return 0
+
+
+def _coldstarts_findings(args: argparse.Namespace) -> int:
+    from . import coldstarts
+
+    snap, table = _coldstarts_table(args)
+    found = coldstarts.findings(snap, table=table)
+    cols = ["id", "severity", "function", "monthly_impact_usd", "title"]
+    with_pd_options(lambda: print(found[cols].round(2).to_string(index=False) if len(found) else "no findings"))
+    return 0
+
+
+def _coldstarts_options(args: argparse.Namespace) -> int:
+    from . import coldstarts
+
+    snap, table = _coldstarts_table(args)
+    detail = coldstarts.for_function(snap, args.function, table=table,
+                                     schedule=coldstarts.schedule_parameter(args.schedule))
+    with_pd_options(lambda: print(coldstarts.options_view(detail.options).to_string()))
+    return 0
+
+
+def _coldstarts_breakeven(args: argparse.Namespace) -> int:
+    from . import billing, coldstarts
+
+    for arch in billing.ARCHITECTURES:
+        print(f"{arch}: provisioned concurrency pays above {coldstarts.pc_breakeven_utilization(arch=arch, region=args.region):.1%} utilisation")
     return 0
 
 

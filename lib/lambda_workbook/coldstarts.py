@@ -1109,7 +1109,10 @@ def analyse(snapshot, *, keep_alive_min=None, model: str = "auto", billing_date=
     rows = [_analyse_one(snapshot, index, pd.Series(fn), ka)
             for fn in snapshot.functions.sort_values(KEY).to_dict("records")]
     table = pd.DataFrame(rows)
-    chosen, calibration = (_calibrate(table) if model == "auto" else (model, {"note": "model chosen by the caller"}))
+    chosen, calibration = _calibrate(table) if len(table) else ("poisson", {"functions": 0})
+    if model != "auto":
+        calibration["note"] = f"{model} chosen by the caller ({calibration.get('note', '')})"
+        chosen = model
     if len(table):
         table["model"] = chosen
         table["modelled_cold_starts"] = table[f"modelled_{chosen}"]
