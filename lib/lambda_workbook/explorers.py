@@ -222,6 +222,7 @@ class ReadsExplorer(Explorer):
         self.figure.layout.height = fresh.layout.height
         self.show_table(self._reads.view(result))
 
+
 class ColdStartsExplorer(Explorer):
     """Cold starts and provisioned concurrency: a traffic pattern (a function's observed minutes, scaled, or a
     synthetic one), duration, keep-alive window, routing model, provisioned environments and their schedule →
@@ -337,3 +338,84 @@ class ColdStartsExplorer(Explorer):
             live.x, live.y = new.x, new.y
         self.figure.layout.title.text = fresh.layout.title.text
         self.show_table(self._cs.options_view(result["options"]))
+
+
+class MemoryExplorer(Explorer):
+    """Memory and architecture: a function of the snapshot, a strategy, a latency SLO, a cost tolerance and an
+    architecture → the predicted duration and monthly cost over memory with their bands and the recommended
+    size (``memory.recommend`` on the function's fitted model, the same calls the notebook makes).
+
+    ``MemoryExplorer(snapshot, "orders-api")``; each function's model is fitted once and cached.
+    """
+
+    title = "Memory: predicted duration and monthly cost over memory, and the recommended size"
+
+    def __init__(self, snapshot, function: str | None = None, *, level: float = 0.9, **policy: Any) -> None:
+        from . import memory, plots
+
+        super().__init__()
+        self._memory, self._plots, self.snapshot, self.level = memory, plots, snapshot, level
+        self.policy = {"headroom": memory.DEFAULT_HEADROOM, **policy}
+        self._fits: dict[str, tuple] = {}
+        names = sorted(snapshot.reports.loc[snapshot.reports["invocations"] > 0, "function_name"].unique())
+        if not names:
+            raise ValueError("the snapshot has no function with invocations to explore")
+        function = function or names[0]
+        if function not in names:
+            raise KeyError(f"function {function!r} has no REPORT data in the snapshot (have {', '.join(names[:8])}, ...)")
+        obs, _ = self._fit(function)
+        style = {"description_width": "initial"}
+        self.controls = {
+            "function": widgets.Dropdown(options=names, value=function, description="function", style=style),
+            "strategy": widgets.Dropdown(options=memory.STRATEGIES, value="cost", description="strategy", style=style),
+            "arch": widgets.ToggleButtons(options=("x86_64", "arm64"), value=obs["arch"], description="architecture",
+                                          style=style),
+            "latency_slo_ms": widgets.FloatLogSlider(value=1e5, base=10, min=0, max=5, step=0.02,
+                                                     description="SLO (ms, max = none)", readout_format=".4g",
+                                                     style=style),
+            "cost_tolerance": widgets.FloatSlider(value=0.0, min=0.0, max=0.5, step=0.01,
+                                                  description="cost tolerance", readout_format=".0%", style=style),
+            "balanced_weight": widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05,
+                                                   description="balanced: cost weight", style=style),
+        }
+        self.figure = go.FigureWidget(self._figure(self.compute(**self.values)))
+        self._start()
+
+    def _fit(self, name: str):
+        if name not in self._fits:
+            obs = self._memory.function_observations(self.snapshot, name)
+            self._fits[name] = (obs, self._memory.fit_function(obs))
+        return self._fits[name]
+
+    def compute(self, *, function: str, strategy: str, arch: str, latency_slo_ms: float, cost_tolerance: float,
+                balanced_weight: float):
+        obs, model = self._fit(function)
+        slo = None if latency_slo_ms >= 1e5 else float(latency_slo_ms)
+        rec = self._memory.recommend(
+            model, strategy=strategy, arch=arch, region=obs["region"], latency_slo_ms=slo,
+            cost_tolerance=cost_tolerance or None, balanced_weight=balanced_weight, current_memory_mb=obs["memory_mb"],
+            invocations_per_month=obs["invocations_per_month"], init_ms=obs["init_mean_ms"],
+            cold_start_share=obs["cold_start_share"], provisioned_concurrency=obs["provisioned_concurrency"],
+            level=self.level, **self.policy)
+        rec.observed = model.observations if arch == model.arch else None
+        return rec
+
+    def _figure(self, rec):
+        name = self.controls["function"].value if self.controls else ""
+        saving = rec.monthly_savings or 0.0
+        money = f"saves ${saving:,.2f}/month" if saving >= 0 else f"costs ${-saving:,.2f}/month more"
+        title = f"{name}: {rec.strategy} choice {rec.memory_mb:,.0f} MB on {rec.arch} ({money} than today)"
+        return self._plots.memory_tradeoff(rec.curve, getattr(rec, "observed", None), **rec.points(), title=title,
+                                           level=self.level, arch=rec.arch)
+
+    def draw(self, rec) -> None:
+        fresh = self._figure(rec)
+        for live, new in zip(self.figure.data, fresh.data, strict=True):
+            live.x, live.y, live.name = new.x, new.y, new.name
+        self.figure.layout.title.text = fresh.layout.title.text
+        summary = rec.summary()
+        rows = {k: summary[k] for k in ("memory_mb", "duration_ms", "monthly_cost", "current_memory_mb",
+                                        "current_monthly_cost", "monthly_savings", "meets_slo", "floor_mb")}
+        rows["savings band (90%)"] = summary["savings_interval"]
+        rows["notes"] = "; ".join(summary["notes"]) or "-"
+        self.show_table(pd.DataFrame({"value": pd.Series(rows, dtype=object)}))

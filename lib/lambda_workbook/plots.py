@@ -192,6 +192,7 @@ def read_sweep(sweep: pd.DataFrame, x: str, y: str = "monthly_cost", title: str 
     return _layout(fig, title or f"{y_title} against {x}", x_title or f"{x} (log scale)", y_title,
                    legend="read option")
 
+
 # ---- cold starts, INIT and provisioned concurrency (issue 7) -----------------------------------------------
 
 SCENARIO_COLORS = {"measured-2021": "#4C78A8", "seed": "#F58518", "fixed-10": "#54A24B", "2017": "#B279A2"}
@@ -286,3 +287,133 @@ def pc_options_cost(options: pd.DataFrame, title: str) -> go.Figure:
     fig.update_layout(yaxis2={"title": "cold starts per month", "overlaying": "y", "side": "right",
                               "rangemode": "tozero"})
     return _layout(fig, title, "option", "USD per month (list prices)", barmode="stack", legend="part")
+
+
+# --------------------------------------------------------------------------------------------------------
+# memory and architecture (issue 4)
+
+MEMORY_TRACES = ("duration band", "duration", "cost band", "monthly cost", "measured", "current duration",
+                 "recommended duration", "current cost", "recommended cost")
+
+
+def _band(fig: go.Figure, x, lo, hi, color: str, name: str, row: int) -> None:
+    xs = list(x) + list(x)[::-1]
+    ys = list(hi) + list(lo)[::-1]
+    fig.add_scatter(x=xs, y=ys, fill="toself", fillcolor=color, line={"width": 0}, name=name, hoverinfo="skip",
+                    row=row, col=1)
+
+
+def memory_tradeoff(curve: pd.DataFrame, observed: pd.DataFrame | None = None, *, current: dict | None = None,
+                    recommended: dict | None = None, title: str = "Duration and monthly cost against memory",
+                    level: float = 0.9, arch: str = "x86_64") -> go.Figure:
+    """Two panels over memory: predicted mean warm duration and monthly cost, each with its ``level`` band,
+    the measured sizes, today's size and the recommended one. ``curve`` is ``Recommendation.curve``;
+    ``current`` / ``recommended`` are dicts with memory_mb, duration_ms and monthly_cost.
+
+    The trace order is fixed (:data:`MEMORY_TRACES`) so a live explorer can update the data in place.
+    """
+    from plotly.subplots import make_subplots
+
+    color = ARCH_COLORS.get(arch, "#4C78A8")
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
+    m = curve["memory_mb"]
+    _band(fig, m, curve["duration_low_ms"], curve["duration_high_ms"], "rgba(76,120,168,0.18)",
+          f"duration, {level:.0%} band", 1)
+    fig.add_scatter(x=m, y=curve["duration_ms"], mode="lines", name=f"predicted mean duration ({arch})",
+                    line={"color": color}, hovertemplate="%{x:,.0f} MB<br>%{y:,.1f} ms<extra></extra>", row=1, col=1)
+    _band(fig, m, curve["monthly_cost_low"], curve["monthly_cost_high"], "rgba(84,162,75,0.18)",
+          f"cost, {level:.0%} band", 2)
+    fig.add_scatter(x=m, y=curve["monthly_cost"], mode="lines", name="monthly cost", line={"color": "#54A24B"},
+                    hovertemplate="%{x:,.0f} MB<br>$%{y:,.2f}/month<extra></extra>", row=2, col=1)
+    obs = observed if observed is not None else pd.DataFrame({"memory_mb": [], "mean_ms": []})
+    fig.add_scatter(x=obs["memory_mb"], y=obs["mean_ms"], mode="markers", name="measured mean",
+                    marker={"color": "#222", "size": 9, "symbol": "x"},
+                    hovertemplate="measured %{x:,.0f} MB<br>%{y:,.1f} ms<extra></extra>", row=1, col=1)
+    for row, field, unit in ((1, "duration_ms", "%{y:,.1f} ms"), (2, "monthly_cost", "$%{y:,.2f}/month")):
+        for key, point, symbol, mcolor in (("current", current, "circle-open", "#E45756"),
+                                           ("recommended", recommended, "star", "#B279A2")):
+            p = point or {}
+            fig.add_scatter(x=[p["memory_mb"]] if p else [], y=[p[field]] if p else [], mode="markers", name=key,
+                            legendgroup=key, showlegend=row == 1,
+                            marker={"size": 14, "symbol": symbol, "color": mcolor, "line": {"width": 2}},
+                            hovertemplate=key + " %{x:,.0f} MB<br>" + unit + "<extra></extra>", row=row, col=1)
+    fig.update_xaxes(type="log")
+    fig.update_xaxes(title_text="memory (MB, log scale)", row=2, col=1)
+    fig.update_yaxes(title_text="mean warm duration (ms)", row=1, col=1, rangemode="tozero")
+    fig.update_yaxes(title_text="USD per month", row=2, col=1, rangemode="tozero")
+    fig.update_layout(title={"text": title}, template="plotly_white", height=620, legend_title_text="series",
+                      margin={"l": 10, "r": 10, "t": 60, "b": 10})
+    return fig
+
+
+def memory_savings(table: pd.DataFrame, top: int = 15, title: str | None = None) -> go.Figure:
+    """Monthly savings of the memory findings and of moving x86_64 functions to arm64, with 90% bands.
+
+    ``table`` is ``memory.recommend_all``'s; functions with neither a finding nor an arm64 saving are left out.
+    """
+    t = table.copy()
+    t["memory_saving"] = t["monthly_savings_usd"].where(t["finding"].notna())
+    arm = t["arch"] == "x86_64"
+    t["arm_saving"] = t["other_arch_savings_usd"].where(arm & (t["other_arch_savings_usd"] > 0))
+    t = t[t["memory_saving"].notna() | t["arm_saving"].notna()]
+    t = t.assign(best=t[["memory_saving", "arm_saving"]].max(axis=1)).nlargest(top, "best").iloc[::-1]
+    labels = t["function_name"] + " (" + t["arch"] + ", " + t["memory_mb"].map("{:,.0f} MB".format) + ")"
+    fig = go.Figure()
+    fig.add_bar(y=labels, x=t["memory_saving"], orientation="h", name="memory finding", marker_color="#B279A2",
+                error_x={"type": "data", "symmetric": False,
+                         "array": (t["monthly_savings_high_usd"] - t["monthly_savings_usd"]).where(t["memory_saving"].notna()),
+                         "arrayminus": (t["monthly_savings_usd"] - t["monthly_savings_low_usd"]).where(t["memory_saving"].notna())},
+                customdata=t[["recommended_memory_mb", "finding"]],
+                hovertemplate="%{y}<br>%{customdata[1]}: %{customdata[0]:,.0f} MB saves $%{x:,.2f}/month<extra></extra>")
+    fig.add_bar(y=labels, x=t["arm_saving"], orientation="h", name="move to arm64", marker_color=ARCH_COLORS["arm64"],
+                error_x={"type": "data", "symmetric": False,
+                         "array": (t["other_arch_savings_high_usd"] - t["other_arch_savings_usd"]).where(t["arm_saving"].notna()),
+                         "arrayminus": (t["other_arch_savings_usd"] - t["other_arch_savings_low_usd"]).where(t["arm_saving"].notna())},
+                customdata=t[["other_arch_memory_mb"]],
+                hovertemplate="%{y}<br>arm64 at %{customdata[0]:,.0f} MB saves $%{x:,.2f}/month<extra></extra>")
+    n = len(t)
+    return _layout(fig, title or f"Monthly savings of memory findings and arm64 moves ({n} function{'s' * (n != 1)})",
+                   "USD saved per month (bars: 90% band)", "function (architecture, memory today)", barmode="group",
+                   legend="change", height=max(300, 40 * n + 140))
+
+
+def architecture_comparison(table: pd.DataFrame, title: str = "x86_64 and arm64 at their recommended memory") -> go.Figure:
+    """Monthly cost per architecture (``memory.compare_architectures``) with bands, durations in the hover."""
+    fig = go.Figure()
+    for _, r in table.iterrows():
+        fig.add_bar(x=[r["arch"]], y=[r["monthly_cost"]], name=f"{r['arch']} ({r['memory_mb']:,.0f} MB)",
+                    marker_color=ARCH_COLORS.get(r["arch"]),
+                    error_y={"type": "data", "symmetric": False, "array": [r["monthly_cost_high"] - r["monthly_cost"]],
+                             "arrayminus": [r["monthly_cost"] - r["monthly_cost_low"]]},
+                    customdata=[[r["memory_mb"], r["duration_ms"], r["speed_source"]]],
+                    hovertemplate="%{x} at %{customdata[0]:,.0f} MB<br>$%{y:,.2f}/month<br>%{customdata[1]:,.1f} ms"
+                                  "<br>speed: %{customdata[2]}<extra></extra>")
+    return _layout(fig, title, "architecture", "USD per month (bars: 90% band)", legend="architecture (memory)",
+                   showlegend=True)
+
+
+# ---- the architecture review (issue 8) -------------------------------------------------------------------
+
+SEVERITY_COLORS = {"high": "#E45756", "medium": "#F58518", "low": "#72B7B2"}
+
+
+def findings_impact(found: pd.DataFrame, top: int = 15) -> go.Figure:
+    """The priced findings, biggest monthly saving first, coloured by severity, with their low-high band."""
+    data = found.dropna(subset=["monthly_impact_usd"]).nlargest(top, "monthly_impact_usd").iloc[::-1]
+    labels = data["function"] + " · " + data["id"]
+    low = data["monthly_impact_low_usd"].fillna(data["monthly_impact_usd"])
+    high = data["monthly_impact_high_usd"].fillna(data["monthly_impact_usd"])
+    fig = go.Figure()
+    for sev, color in SEVERITY_COLORS.items():
+        sel = data["severity"] == sev
+        if not sel.any():
+            continue
+        fig.add_bar(y=labels[sel], x=data.loc[sel, "monthly_impact_usd"], orientation="h", name=sev, marker_color=color,
+                    error_x={"type": "data", "symmetric": False, "array": (high - data["monthly_impact_usd"])[sel],
+                             "arrayminus": (data["monthly_impact_usd"] - low)[sel]},
+                    customdata=data.loc[sel, ["title"]],
+                    hovertemplate="%{y}<br>%{customdata[0]}<br>$%{x:,.2f}/month<extra></extra>")
+    fig.update_yaxes(categoryorder="array", categoryarray=list(labels))
+    return _layout(fig, f"Findings by monthly impact (top {len(data)} of {len(found)})",
+                   "USD saved per month (bars: low-high band)", "function · finding", legend="severity",
+                   height=max(320, 28 * len(data) + 140))

@@ -1,0 +1,358 @@
+"""The memory model and its recommendations: the public contract, behaviour on known functions, bad input,
+billing consistency, and the sample account's memory findings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lambda_workbook import billing, interop, memory
+
+
+def true_t(m, fixed=20.0, cpu=400.0, p=1.0):
+    return fixed + cpu / np.minimum(p, np.asarray(m, float) / 1769.0)
+
+
+def invocations(sizes, per_size=12, cv=0.05, seed=0, **kw):
+    rng = np.random.default_rng(seed)
+    mem = np.repeat(np.asarray(sizes, float), per_size)
+    return mem, true_t(mem, **kw) * rng.lognormal(-cv**2 / 2, cv, mem.size)
+
+
+# ---- contract --------------------------------------------------------------------------------------------
+def test_contract_fit_predict_interval_recommend():
+    model = memory.fit([128, 512, 2048], [5000.0, 1300.0, 360.0], arch="x86_64", runtime=None, cpu_fraction=None)
+    pred = model.predict([256, 1024, 4096])
+    assert isinstance(pred, np.ndarray) and pred.shape == (3,)
+    lo, hi = model.interval([256, 1024, 4096], level=0.9)
+    assert np.all(lo <= pred) and np.all(pred <= hi) and np.all(lo > 0)
+    rec = memory.recommend(model, strategy="cost", invocations_per_month=1e6, arch="x86_64", region="us-east-1",
+                           latency_slo_ms=None, cost_tolerance=None, min_memory_mb=128, max_memory_mb=10240, step_mb=64)
+    assert rec.memory_mb in rec.curve["memory_mb"].to_numpy()
+    assert rec.duration_ms > 0 and rec.monthly_cost > 0
+    assert isinstance(model.predict(512), np.ndarray)
+
+
+@settings(max_examples=12, deadline=None)
+@given(fixed=st.floats(2, 300), cpu=st.floats(20, 3000), seed=st.integers(0, 1000))
+def test_three_sizes_recover_unseen_sizes(fixed, cpu, seed):
+    mem, dur = invocations([256, 1024, 3008], fixed=fixed, cpu=cpu, seed=seed)
+    model = memory.fit(mem, dur, arch="x86_64", runtime="python3.12")
+    for m in (128, 512, 1769, 10240):
+        assert model.predict(m)[0] == pytest.approx(true_t(m, fixed, cpu), rel=0.1)
+        lo, hi = model.interval(m)
+        assert lo[0] <= true_t(m, fixed, cpu) * 1.05 and hi[0] >= true_t(m, fixed, cpu) * 0.95
+
+
+def test_multithreaded_code_keeps_speeding_up_past_one_vcpu():
+    mem, dur = invocations([512, 1769, 3538, 7076], p=4.0, cpu=2000.0, seed=3)
+    model = memory.fit(mem, dur, arch="x86_64", runtime="java21")
+    assert model.params["parallelism_vcpu"] > 3
+    assert model.predict(5307)[0] == pytest.approx(true_t(5307, cpu=2000.0, p=4.0), rel=0.1)
+
+
+def test_per_size_means_and_per_invocation_rows_agree():
+    mem, dur = invocations([128, 1024], per_size=40, seed=1)
+    raw = memory.fit(mem, dur)
+    means = pd.Series(dur).groupby(mem).mean()
+    agg = memory.fit(means.index, means.to_numpy(), counts=[40, 40])
+    assert raw.predict([256, 512, 3008]) == pytest.approx(agg.predict([256, 512, 3008]), rel=0.03)
+
+
+def test_an_outlier_and_cold_starts_do_not_move_the_fit():
+    mem, dur = invocations([256, 1024], per_size=30, seed=2)
+    clean = memory.fit(mem, dur).predict([512])[0]
+    dirty_d = dur.copy()
+    dirty_d[3] *= 25                                          # one 25x outlier (a retry storm)
+    init = np.zeros_like(dur)
+    init[[0, 30]] = 400.0
+    cold = np.append(mem, [256, 1024]), np.append(dirty_d, [9000.0, 9000.0]), np.append(init, [800.0, 800.0])
+    model = memory.fit(cold[0], cold[1], init_ms=cold[2])
+    assert model.predict([512])[0] == pytest.approx(clean, rel=0.02)
+    assert model.observations["outliers"].sum() == 1
+    assert model.observations["invocations"].sum() == 60 - 2 - 1
+
+
+def test_one_size_is_honest_and_cpu_share_sharpens_it():
+    io_bound = true_t(3008, fixed=190.0, cpu=20.0)
+    blind = memory.fit([3008], [io_bound], arch="arm64", runtime="python3.12")
+    told = memory.fit([3008], [io_bound], arch="arm64", runtime="python3.12", cpu_fraction=0.08)
+    truth = true_t(512, fixed=190.0, cpu=20.0)
+    lo_b, hi_b = blind.interval([512])
+    lo_t, hi_t = told.interval([512])
+    assert (hi_b - lo_b)[0] > 2 * (hi_t - lo_t)[0], "without the CPU share the band is much wider"
+    assert lo_t[0] <= truth <= hi_t[0]
+    assert abs(told.predict(512)[0] - truth) < abs(blind.predict(512)[0] - truth)
+    assert any("one size measured" in a for a in blind.assumptions)
+    # more sizes, narrower band away from the data
+    three = memory.fit([1024, 2048, 3008], true_t([1024, 2048, 3008], fixed=190.0, cpu=20.0), arch="arm64")
+    lo3, hi3 = three.interval([512])
+    assert (hi3 - lo3)[0] < (hi_b - lo_b)[0]
+
+
+def test_traced_waits_bound_the_non_scaling_time():
+    model = memory.fit([512], [1600.0], arch="arm64", runtime="python3.12", wait_ms=1500.0)
+    assert model.params["fixed_ms"] >= 1400
+    assert model.predict(256)[0] < 1.2 * 1600
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(memory_mb=[128, 256], duration_ms=[10.0]), "duration_ms has 1 values but memory_mb has 2"),
+    (dict(memory_mb=[64], duration_ms=[10.0]), "between 128 and 10240 MB; got 64.0 at index 0"),
+    (dict(memory_mb=[128, 256], duration_ms=[10.0, -1.0]), "positive finite milliseconds; got -1.0 at index 1"),
+    (dict(memory_mb=[], duration_ms=[]), "memory_mb is empty"),
+    (dict(memory_mb=[128], duration_ms=[10.0], arch="sparc"), "arch must be one of"),
+    (dict(memory_mb=[128], duration_ms=[10.0], cpu_fraction=7.0), "cpu_fraction must be CPU time / wall time"),
+    (dict(memory_mb=["big"], duration_ms=[10.0]), "memory_mb must be numbers"),
+    (dict(memory_mb=[128], duration_ms=[10.0], init_ms=[5.0]), "no warm, successful observation"),
+])
+def test_bad_observations_are_named(kwargs, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        memory.fit(**kwargs)
+
+
+# ---- recommendations ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def cpu_model():
+    mem, dur = invocations([128, 512, 2048], fixed=30.0, cpu=800.0, seed=5)
+    return memory.fit(mem, dur, arch="x86_64", runtime="python3.12")
+
+
+def test_cost_choice_is_the_cheapest_point_of_its_own_curve_priced_by_billing(cpu_model):
+    rec = memory.recommend(cpu_model, invocations_per_month=2e6)
+    c = rec.curve
+    assert rec.monthly_cost == pytest.approx(c["monthly_cost"].min(), rel=1e-3)
+    # the same figure through the foundation's billing rules (request fee, per-invocation rounding)
+    direct = billing.lambda_cost(2e6, rec.duration_ms, rec.memory_mb, arch="x86_64")
+    assert rec.monthly_cost == pytest.approx(direct, rel=0.002)
+    assert rec.monthly_cost > 2e6 * 2e-7, "the request fee is included"
+    lo, hi = rec.monthly_cost_interval
+    assert lo <= rec.monthly_cost <= hi
+
+
+def test_strategies_slo_and_tolerance(cpu_model):
+    cost = memory.recommend(cpu_model, strategy="cost")
+    speed = memory.recommend(cpu_model, strategy="speed")
+    assert speed.duration_ms < cost.duration_ms and speed.monthly_cost > cost.monthly_cost
+    assert memory.recommend(cpu_model, strategy="balanced", balanced_weight=1.0).memory_mb == cost.memory_mb
+    bal = memory.recommend(cpu_model, strategy="balanced", balanced_weight=0.5)
+    assert cost.duration_ms >= bal.duration_ms >= speed.duration_ms
+    tol = memory.recommend(cpu_model, strategy="cost", cost_tolerance=0.10)
+    assert tol.duration_ms < cost.duration_ms and tol.monthly_cost <= cost.monthly_cost * 1.101
+    slo = memory.recommend(cpu_model, strategy="cost", latency_slo_ms=1000.0)
+    assert slo.meets_slo and slo.duration_ms <= 1000.0
+    sure = memory.recommend(cpu_model, strategy="cost", latency_slo_ms=1000.0, slo_confidence=0.95)
+    assert sure.duration_interval[1] <= 1000.0 * 1.02 and sure.memory_mb >= slo.memory_mb
+    never = memory.recommend(cpu_model, latency_slo_ms=1.0)
+    assert not never.meets_slo and "no size meets" in never.notes[0]
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        memory.recommend(cpu_model, strategy="cheap")
+    with pytest.raises(ValueError, match="cost_tolerance must be a fraction"):
+        memory.recommend(cpu_model, cost_tolerance=-0.1)
+
+
+def test_memory_floor_from_max_memory_used(cpu_model):
+    mem, dur = invocations([128, 512, 2048], fixed=30.0, cpu=800.0, seed=5)
+    model = memory.fit(mem, dur, max_memory_used_mb=np.full(mem.size, 700.0))
+    rec = memory.recommend(model, headroom=0.2)
+    assert rec.floor_mb == pytest.approx(840.0) and rec.memory_mb >= 840
+    assert not rec.curve.loc[rec.curve["memory_mb"] < 840, "feasible"].any()
+    assert memory.recommend(model, headroom=0.5).memory_mb >= 1050
+
+
+def test_grid_options_and_their_errors(cpu_model):
+    rec = memory.recommend(cpu_model, min_memory_mb=256, max_memory_mb=1000, step_mb=128)
+    assert rec.curve["memory_mb"].tolist() == [256, 384, 512, 640, 768, 896, 1000]
+    with pytest.raises(ValueError, match="max_memory_mb must be between 128 and 10240 MB, got 20000"):
+        memory.recommend(cpu_model, max_memory_mb=20000)
+    with pytest.raises(ValueError, match="step_mb must be at least 1 MB"):
+        memory.recommend(cpu_model, step_mb=0)
+
+
+def test_arm64_side_by_side_with_price_and_prior(cpu_model):
+    x86 = memory.recommend(cpu_model, arch="x86_64", sizes=[1024])
+    arm = memory.recommend(cpu_model, arch="arm64", sizes=[1024])
+    assert arm.monthly_cost < 0.9 * x86.monthly_cost  # 20% cheaper GB-s and (prior) faster CPU
+    assert any("not measured" in a and "0.87" in a for a in arm.assumptions)
+    table = memory.compare_architectures(cpu_model)
+    assert list(table["arch"]) == ["x86_64", "arm64"]
+    assert table.loc[1, "speed_source"].startswith("prior") and table.loc[0, "speed_source"] == "measured"
+    mem, dur = invocations([128, 512, 2048], fixed=30.0, cpu=600.0, seed=6)
+    arm_model = memory.fit(mem, dur, arch="arm64")
+    both = memory.compare_architectures(cpu_model, other=arm_model)
+    assert set(both["speed_source"]) == {"measured"}
+    assert both.loc[1, "speed_vs_x86_64"] < 0.85
+
+
+def test_savings_band_and_current_size():
+    model = memory.fit([3008], [210.0], arch="arm64", cpu_fraction=0.08, max_memory_used_mb=230)
+    rec = memory.recommend(model, arch="arm64", invocations_per_month=5e6)
+    assert rec.current_memory_mb == 3008 and rec.current_duration_ms == pytest.approx(210.0)
+    assert rec.change == "decrease" and rec.monthly_savings > 0
+    lo, hi = rec.savings_interval
+    assert lo <= rec.monthly_savings <= hi
+    assert rec.current_monthly_cost == pytest.approx(billing.lambda_cost(5e6, 210.0, 3008, arch="arm64"), rel=0.003)
+
+
+def test_expected_billed_ms_rounds_each_invocation_up():
+    assert memory.expected_billed_ms(0.3, 0.0) == 1.0
+    assert memory.expected_billed_ms(np.array([5.0, 100.0]), 0.3).tolist() == pytest.approx([5.5, 100.5], abs=0.1)
+    assert memory.expected_billed_ms(7.2, 0.0) == 8.0
+    grid = memory.expected_billed_ms(np.linspace(0.5, 20, 50), 0.05)
+    assert np.all(np.diff(grid) >= -1e-9) and np.all(grid >= np.linspace(0.5, 20, 50))
+
+
+def test_provisioned_concurrency_is_priced_with_memory():
+    plain = memory.monthly_cost(100.0, 1024, invocations_per_month=1e6)
+    pc = memory.monthly_cost(100.0, 1024, invocations_per_month=1e6, provisioned_concurrency=10)
+    alloc = billing.provisioned_cost(10, 1024, 730, invocations=1e6, duration_ms=100.0)
+    assert pc == pytest.approx(alloc["allocation_usd"] + alloc["served_usd"], rel=0.01)
+    assert pc > plain
+
+
+# ---- the sample account -----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def sample_table(sample_snapshot):
+    return memory.recommend_all(sample_snapshot)
+
+
+def test_sample_account_memory_findings(sample_table):
+    t = sample_table.set_index("function_name")
+    assert t.loc["media-thumbnail-io", "finding"] == "memory-overprovisioned"
+    assert t.loc["media-thumbnail-io", "recommended_memory_mb"] < 3008
+    assert t.loc["media-thumbnail-io", "monthly_savings_low_usd"] > 0
+    assert t.loc["pdf-render", "finding"] == "memory-underprovisioned"
+    assert t.loc["pdf-render", "recommended_memory_mb"] >= 512
+    assert t.loc["pdf-render", "recommended_duration_ms"] < 0.5 * t.loc["pdf-render", "duration_mean_ms"]
+    assert bool(t.loc["orders-api", "arm64_candidate"]) and t.loc["orders-api", "other_arch_savings_usd"] > 0
+    assert t["arm64_candidate"].sum() == 1, "only x86_64 functions can be arm64 candidates"
+
+
+def test_sample_controls_keep_their_memory(sample_snapshot, sample_table):
+    controls = [a.name for a in __import__("lambda_workbook.sample", fromlist=["x"]).ARCHETYPES
+                if a.expect == ("control",)]
+    t = sample_table.set_index("function_name").loc[controls]
+    assert t["finding"].isna().all() and (t["action"] == "keep").all()
+    assert (t["recommended_memory_mb"] == t["memory_mb"]).all()
+    assert (t["policy_memory_mb"] / t["memory_mb"]).between(0.5, 2.0).all(), "no large change even unasked"
+
+
+def test_model_prices_today_like_the_cost_table(sample_snapshot, sample_table):
+    from lambda_workbook import costs
+
+    c = costs.function_costs(sample_snapshot).set_index("function_name")["monthly_usd"]
+    t = sample_table.set_index("function_name")
+    ratio = (t["current_monthly_usd"] / c.reindex(t.index)).drop("payment-webhook")  # its timeouts are left out
+    assert ratio.between(0.99, 1.01).all(), ratio[~ratio.between(0.99, 1.01)]
+
+
+def test_observations_from_the_snapshot(sample_snapshot):
+    obs = memory.function_observations(sample_snapshot, "payment-webhook")
+    assert obs["duration_mean_ms"] < 500 and any("timed-out" in e for e in obs["evidence"])
+    obs = memory.function_observations(sample_snapshot, "media-thumbnail-io")
+    assert obs["cpu_fraction"] == pytest.approx(0.09) and obs["wait_ms"] == pytest.approx(165.0)
+    assert obs["invocations_per_month"] > 1e6 and obs["max_memory_used_p99_mb"] > 200
+    with pytest.raises(KeyError, match="not in this snapshot"):
+        memory.function_observations(sample_snapshot, "nope")
+
+
+def test_results_and_view_are_plain_data(sample_table, sample_snapshot):
+    import json
+
+    focus = memory.recommend_for_function(sample_snapshot, "media-thumbnail-io")
+    doc = json.loads(json.dumps(memory.results(sample_table, focus)))
+    assert doc["functions"] == len(sample_table) and doc["arm64_candidates"] == ["orders-api"]
+    assert {f["function_name"] for f in doc["findings"]} >= {"media-thumbnail-io", "pdf-render"}
+    assert doc["focus"]["recommendation"]["memory_mb"] == focus.recommendation.memory_mb
+    assert memory.view(sample_table).iloc[0]["finding"] != ""
+    assert "evidence" in memory.describe(focus).index
+
+
+# ---- interop -----------------------------------------------------------------------------------------------
+def test_power_tuning_url_round_trip():
+    url = interop.power_tuning_url([512, 128, 1024], [30.5, 100.25, 20.0], [2e-7, 3e-7, 4e-7])
+    assert url.startswith("https://lambda-power-tuning.show/#") and url.count(";") == 2
+    back = interop.parse_power_tuning_url(url)
+    assert back["memory_mb"].tolist() == [128, 512, 1024]                  # sorted by size
+    assert back["duration_ms"].tolist() == pytest.approx([100.25, 30.5, 20.0])
+    assert back["cost_usd"].tolist() == pytest.approx([3e-7, 2e-7, 4e-7], rel=1e-6)
+    # bytes: Int16 little-endian sizes, Float32 little-endian values
+    import base64
+    frag = url.split("#")[1].split(";")
+    assert base64.b64decode(frag[0]) == np.array([128, 512, 1024], "<i2").tobytes()
+    assert "?currency=CNY#" in interop.power_tuning_url([128], [1.0], [1.0], region="cn-north-1")
+    two = interop.power_tuning_compare_url(back, back.assign(duration_ms=back["duration_ms"] / 2), ("x86 run", "arm64"))
+    parsed = interop.parse_power_tuning_url(two)
+    assert list(parsed["series"].unique()) == ["x86 run", "arm64"] and len(parsed) == 6
+    with pytest.raises(ValueError, match="3 fields"):
+        interop.parse_power_tuning_url("https://lambda-power-tuning.show/#abc")
+
+
+def test_power_tuning_output_import_and_comparison(tmp_path):
+    stats = [{"value": m, "averagePrice": 2.1e-9 * m / 128 * d, "averageDuration": d}
+             for m, d in [(128, 4000.0), (512, 1000.0), (1024, 510.0), (3008, 260.0)]]
+    doc = {"power": 1024, "cost": 1e-6, "duration": 510.0, "stats": stats,
+           "stateMachine": {"executionCost": 0.0003, "lambdaCost": 0.002,
+                            "visualization": interop.power_tuning_url([128, 512], [1, 2], [3, 4])}}
+    path = tmp_path / "pt.json"
+    path.write_text(__import__("json").dumps(doc))
+    obs = interop.from_power_tuning(path)
+    assert obs["memory_mb"].tolist() == [128, 512, 1024, 3008] and obs.attrs["power"] == 1024
+    model = memory.fit(obs["memory_mb"], obs["duration_ms"])
+    cmp = memory.compare_power_tuning(model, doc)
+    assert (cmp["error_pct"].abs() < 1).all()  # measured sizes keep their own means
+    url_only = interop.from_power_tuning({"stateMachine": doc["stateMachine"]})
+    assert url_only["memory_mb"].tolist() == [128, 512]
+    with pytest.raises(ValueError, match="includeOutputResults"):
+        interop.from_power_tuning({"power": 128})
+
+
+def test_compute_optimizer_import():
+    response = {"lambdaFunctionRecommendations": [{
+        "functionArn": "arn:aws:lambda:us-east-1:111122223333:function:orders-api:$LATEST", "accountId": "111122223333",
+        "currentMemorySize": 1024, "numberOfInvocations": 5000, "lookbackPeriodInDays": 14, "finding": "NotOptimized",
+        "findingReasonCodes": ["MemoryOverprovisioned"],
+        "utilizationMetrics": [{"name": "Duration", "statistic": "Average", "value": 120.0},
+                               {"name": "Memory", "statistic": "Maximum", "value": 180.0}],
+        "memorySizeRecommendationOptions": [{"rank": 1, "memorySize": 512, "projectedUtilizationMetrics": [
+            {"name": "Duration", "statistic": "LowerBound", "value": 110.0},
+            {"name": "Duration", "statistic": "Expected", "value": 130.0},
+            {"name": "Duration", "statistic": "UpperBound", "value": 160.0}],
+            "savingsOpportunity": {"savingsOpportunityPercentage": 40.0,
+                                   "estimatedMonthlySavings": {"currency": "USD", "value": 3.5}}}]},
+        {"functionArn": "arn:aws:lambda:us-east-1:111122223333:function:big", "currentMemorySize": 3008,
+         "finding": "Unavailable", "findingReasonCodes": ["Inconclusive"]}]}
+    rows = interop.from_compute_optimizer(response)
+    assert rows["function_name"].tolist() == ["orders-api", "big"]
+    assert rows.loc[0, "duration_expected_ms"] == 130.0 and rows.loc[0, "savings_usd"] == 3.5
+    assert np.isnan(rows.loc[1, "memory_mb"]) and rows.loc[1, "reasons"] == "Inconclusive"
+    obs = interop.compute_optimizer_observation(rows, "orders-api")
+    model = memory.fit([obs["memory_mb"]], [obs["duration_ms"]], max_memory_used_mb=obs["max_memory_used_mb"])
+    cmp = interop.compare_compute_optimizer(model, rows, "orders-api")
+    assert cmp.loc[0, "memory_mb"] == 512 and cmp.loc[0, "model_low_ms"] <= cmp.loc[0, "model_ms"]
+    with pytest.raises(ValueError, match="lambdaFunctionRecommendations"):
+        interop.from_compute_optimizer({"nope": 1})
+
+
+def test_memory_explorer_without_a_browser(sample_snapshot):
+    from lambda_workbook import explorers, plots
+
+    ex = explorers.MemoryExplorer(sample_snapshot, "media-thumbnail-io")
+    assert ex.error is None and ex.result.arch == "arm64" and ex.result.current_memory_mb == 3008
+    assert len(ex.figure.data) == len(plots.MEMORY_TRACES)
+    assert list(ex.figure.data[1].x) == ex.result.curve["memory_mb"].tolist()
+    assert list(ex.figure.data[4].x) == [3008.0], "the measured size is marked"
+    cheapest = ex.result
+    ex.set(strategy="speed")
+    assert ex.result.duration_ms < cheapest.duration_ms and ex.result.memory_mb > cheapest.memory_mb
+    ex.set(arch="x86_64", strategy="cost")
+    assert ex.result.arch == "x86_64" and list(ex.figure.data[4].x) == []
+    assert "x86_64" in ex.figure.layout.title.text
+    ex.set(arch="arm64", latency_slo_ms=215.0)
+    assert ex.result.duration_ms <= 215.0 and ex.result.memory_mb > cheapest.memory_mb
+    ex.set(function="orders-api", latency_slo_ms=1e5)
+    assert ex.result.current_memory_mb == 512 and ex.table.loc["current_memory_mb", "value"] == 512
+    assert "orders-api" in ex.figure.layout.title.text
