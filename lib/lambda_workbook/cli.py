@@ -120,6 +120,50 @@ def _triggers_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tune(args: argparse.Namespace) -> int:
+    import json
+
+    from . import atomicfile
+    from .sources import aws_invoker
+
+    try:
+        sizes = [float(x) for x in args.memory.split(",") if x.strip()]
+    except ValueError:
+        raise ValueError(f"--memory must be comma-separated sizes in MB, e.g. 128,256,512; got {args.memory!r}") from None
+    payloads = None
+    if args.payload:
+        with open(args.payload, encoding="utf-8") as fh:
+            payloads = aws_invoker.load_payloads(json.load(fh))
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from . import tuning
+
+    try:
+        result = aws_invoker.tune_function(
+            args.function, sizes, strategy=args.strategy, max_invocations=args.max_invocations, payloads=payloads,
+            dry_run=args.dry_run, region=args.region, profile=args.profile, expected_duration_ms=args.expected_ms,
+            balanced_weight=args.balanced_weight, latency_slo_ms=args.slo_ms, progress=not args.quiet)
+    except (aws_invoker.InvokerError, tuning.TuningError, ClientError, BotoCoreError) as exc:
+        print(f"lambda-workbook tune: error: {exc}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        return 0
+    print(f"\nrecommended: {result.memory_mb:g} MB ({result.strategy}, {result.arch}) after {result.invocations} "
+          f"invocations; {'stable' if result.converged else 'NOT stable'} with {result.confidence:.0%} confidence "
+          f"of <= 2% regret; the tuning itself cost ${result.tuning_cost_usd:.6f}")
+    for m, why in result.infeasible.items():
+        print(f"  {m:g} MB infeasible: {why}")
+    cols = ["memory_mb", "invocations", "warm", "cold", "failed", "mean_ms", "model_ms", "cost_usd"]
+    with_pd_options(lambda: print(result.stats()[cols].round(6).to_string(index=False)))
+    for note in result.notes:
+        print(f"note: {note}")
+    if result.samples["kind"].eq("ok").any():
+        print(f"Power Tuning chart: {result.visualization_url()}")
+    if args.json:
+        atomicfile.write_json(args.json, result.summary())
+    return 0
+
+
 def with_pd_options(fn) -> None:
     import pandas as pd
 
@@ -161,6 +205,23 @@ def parser() -> argparse.ArgumentParser:
     ref.set_defaults(func=_prices_refresh)
 
     sub.add_parser("schema", help="print the snapshot schema as Markdown").set_defaults(func=_schema)
+
+    tu = sub.add_parser("tune", help="measure one function at a few memory sizes and recommend one (the only "
+                        "command that writes to AWS: temporary versions and aliases, removed at the end)")
+    tu.add_argument("--function", required=True, help="function name or ARN (not a version or alias)")
+    tu.add_argument("--memory", required=True, help="comma-separated sizes in MB, e.g. 128,256,512,1024,1536,3008")
+    tu.add_argument("--strategy", default="cost", choices=("cost", "speed", "balanced"))
+    tu.add_argument("--balanced-weight", type=float, default=0.5, help="with --strategy balanced: 1 = cost, 0 = speed")
+    tu.add_argument("--slo-ms", type=float, help="latency SLO on the mean warm duration (ms)")
+    tu.add_argument("--max-invocations", type=int, help="invocation budget (default: 10 per size)")
+    tu.add_argument("--payload", help="JSON file: one payload, or [{\"payload\": ..., \"weight\": N}, ...]")
+    tu.add_argument("--region", help="AWS region (default: the profile's)")
+    tu.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    tu.add_argument("--expected-ms", type=float, help="expected duration (ms), for the plan's cost estimate")
+    tu.add_argument("--dry-run", action="store_true", help="print the plan and its cost bound; change nothing")
+    tu.add_argument("--json", help="write the result summary as JSON to this file")
+    tu.add_argument("--quiet", action="store_true", help="no progress bar")
+    tu.set_defaults(func=_tune)
 
     sc = sub.add_parser("scan", help="read AWS accounts read-only into a snapshot directory (see "
                         "iam/workbook-readonly-policy.json for the permissions)")

@@ -184,3 +184,28 @@ def _cold_starts_spec() -> dict[str, Param]:
 
 
 SPECS["cold_starts"] = _cold_starts_spec()
+
+
+def _memory_spec() -> dict[str, Param]:
+    from .memory import STRATEGIES
+
+    return {
+        **COMMON,
+        "function": Param(str, "the function to look at in depth ('' = the one with the largest finding)"),
+        "strategy": Param(str, "what the recommendation optimises", choices=STRATEGIES),
+        "latency_slo_ms": Param(float, "SLO on the mean warm duration in ms (0 = today's mean plus max_slowdown)",
+                                minimum=0),
+        "max_slowdown": Param(float, "largest slowdown accepted against today's mean (0.1 = 10%)", minimum=0,
+                              maximum=10),
+        "cost_tolerance": Param(float, "extra cost accepted to buy speed, a fraction of the cheapest (0.1 = 10%)",
+                                minimum=0, maximum=5),
+        "balanced_weight": Param(float, "balanced strategy: 1 = cost only, 0 = speed only", minimum=0, maximum=1),
+        "headroom": Param(float, "memory floor above the Max Memory Used p99 (0.2 = 20%)", minimum=0, maximum=5),
+        "confidence": Param(float, "probability a change needs under the model to become a finding", minimum=0.5,
+                            maximum=0.999),
+        "power_tuning_json": Param(str, "a Power Tuning output JSON file to compare with ('' = none)"),
+        "top_n": Param(int, "functions shown in the savings chart", minimum=1, maximum=500),
+    }
+
+
+SPECS["memory"] = _memory_spec()
