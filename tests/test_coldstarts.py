@@ -158,6 +158,16 @@ def test_a_longer_keep_alive_never_gives_more_cold_starts(counts, k1, k2, d, mod
 
 
 @settings(max_examples=40, deadline=None)
+@given(rates=st.lists(st.floats(0, 3), min_size=20, max_size=300), k1=st.floats(1, 25), k2=st.floats(1, 25),
+       d=st.floats(1, 30_000), model=st.sampled_from(cs.MODELS))
+def test_a_longer_keep_alive_never_gives_more_cold_starts_for_rates_either(rates, k1, k2, d, model):
+    s = pd.Series(np.array(rates) + 1e-3)          # non-integer values: Poisson rates
+    short, long = sorted((k1, k2))
+    assert cs.expected_cold_starts(s, d, keep_alive_min=long, model=model) <= \
+        cs.expected_cold_starts(s, d, keep_alive_min=short, model=model) + 1e-9
+
+
+@settings(max_examples=40, deadline=None)
 @given(counts=counts_st, d=st.floats(1, 60_000), keep=st.floats(1, 30))
 def test_cold_starts_are_bounded_by_invocations_and_forced_by_long_gaps(counts, d, keep):
     s = pd.Series(np.array(counts, dtype=float))

@@ -334,13 +334,21 @@ def _windowed_cold(up: np.ndarray, busy: np.ndarray, ka: KeepAlive, shift: float
     return up * np.clip(total, 0.0, 1.0)
 
 
-def _soon(busy: np.ndarray, window: int) -> np.ndarray:
-    """P(the level is in use within the next ``window`` minutes): a recycle due now happens at that use."""
-    window = max(int(window), 1)
-    log_idle = np.log1p(-np.minimum(busy, 1.0 - 1e-12))
-    cum = np.concatenate([[0.0], np.cumsum(log_idle)])
-    t = np.arange(len(busy))
-    return 1.0 - np.exp(cum[np.minimum(t + window, len(busy))] - cum[t])
+def _soon(busy: np.ndarray, ka: KeepAlive, shift: float) -> np.ndarray:
+    """P(the level's environment is used again before it is evicted), looking forward from each minute: a
+    recycle that falls due happens at that next use; otherwise the next use is an idle cold start (counted
+    by the eviction side with the same eviction probabilities, so the two never both count)."""
+    span = int(math.ceil(ka.idle_min[1] + shift))
+    keep = 1.0 - _evict_after_gaps(np.arange(span), 1.0, 1.0, ka, shift)
+    m = len(busy)
+    bp = np.concatenate([busy, np.zeros(span + 1)])
+    cum = np.concatenate([[0.0], np.cumsum(np.log1p(-np.minimum(bp, 1.0 - 1e-12)))])
+    t = np.arange(m)
+    out = np.zeros(m)
+    for j in range(span):            # j quiet minutes, then a use
+        if keep[j] > 0:
+            out += np.exp(cum[t + j] - cum[t]) * bp[t + j] * keep[j]
+    return np.clip(out, 0.0, 1.0)
 
 
 def _move_to_next_use(values: np.ndarray, used: np.ndarray) -> np.ndarray:
@@ -501,14 +509,14 @@ def cold_start_profile(invocations_per_minute, duration_ms, *, keep_alive_min=No
                 p[1:] = _evict_after_gaps(np.diff(times) - 1, uses[1:], uses[:-1], ka, shift)
                 cold[times] = p
             busy = q
-        else:
-            q, busy = _level_usage(k, lam, conc, seen, counts, model, burst_z, reach)
+        else:   # a Poisson rate never makes a minute's first environment certain, whatever the model
+            q, busy = _level_usage(k, lam, conc, seen, counts, "poisson" if k == 1 else model, burst_z, reach)
             q, busy = q * on_demand, busy * on_demand
             cold = _windowed_cold(q, busy, ka) if q.any() else np.zeros(len(lam))
         if not q.any():
             continue
         hazard = 1.0 - (1.0 - cold) * (1.0 - np.minimum(landing, 1.0))
-        rec = _recycles(_soon(busy, int(ka.idle_min[0])), hazard, ka)
+        rec = _recycles(_soon(busy, ka, shift if k == 1 else 0.0), hazard, ka)
         idle += cold
         recycled += rec
         landing += (cold + rec) / k
