@@ -963,7 +963,6 @@ def snapstart_cost(memory_mb: float, restores: float, *, runtime: str | None, ar
 # a snapshot's functions
 
 MONTH_MINUTES = 730.0 * 60.0
-SYNC_SOURCES = ("apigw-rest", "apigw-http", "apigw-websocket", "function-url", "alb", "invoke-sync")
 
 
 class _ByFunction:
