@@ -54,7 +54,7 @@ STATS_QUERY = f"""filter @type = "REPORT" or type = "platform.report"
 
 TIMEOUTS_QUERY = """filter (@type = "REPORT" and @message like /Status: timeout/)
     or (type = "platform.report" and record.status = "timeout")
-| stats count(*) as timeouts by @log, bin(1d) as day"""
+| stats count(*) as timeouts by @log, bin(1d)"""
 
 _INT_STATS = ("invocations", "cold_starts", "timeouts")
 _FLOAT_STATS = ("init_p50_ms", "init_p99_ms", "init_mean_ms", "duration_p50_ms", "duration_p99_ms",
