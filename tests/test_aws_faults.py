@@ -7,6 +7,7 @@ import json
 import threading
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -51,7 +52,7 @@ def proxy(faults_account):
     p.stop()
 
 
-def _scan(ctx, endpoint, *, hooks=None, regions="us-east-1", **options):
+def _scan(ctx, endpoint, *, hooks=None, regions="us-east-1", days=1, **options):
     import moto_account
 
     with pytest.MonkeyPatch.context() as mp:
@@ -69,7 +70,7 @@ def _scan(ctx, endpoint, *, hooks=None, regions="us-east-1", **options):
                 return session
 
             mp.setattr(aws, "make_session", hooked)
-        return aws.scan(profiles="faults", regions=regions, lookback_days=1, progress=False,
+        return aws.scan(profiles="faults", regions=regions, lookback_days=days, progress=False,
                         end=ctx["end"].to_pydatetime(), **options)
 
 
@@ -235,7 +236,9 @@ def test_insights_results_are_parsed_polled_and_priced(faults_account, proxy, mo
     assert proxy.seen["FilterLogEvents"] == 0                 # raw logs are never downloaded
     assert all(n >= 2 for n in polls.values())                # polled until complete
     r = snap.reports.set_index("function_name")
-    assert (r["path"] == "insights").all() and (r["sampled_fraction"] == 1.0).all()
+    inv = snap.metrics.query("metric == 'Invocations'").groupby("function_name")["value"].sum()
+    assert (r["path"] == "insights").all()
+    np.testing.assert_allclose(r["sampled_fraction"], np.minimum(1.0, r["invocations"] / inv[r.index]))
     first = stats[0]["logGroupNames"][0].rsplit("/", 1)[-1]
     assert r.loc[first, "invocations"] == 1000 and r.loc[first, "timeouts"] == 3
     assert r.loc[first, "duration_p99_ms"] == 120.75 and r.loc[first, "billed_ms_sum"] == 54321
@@ -264,7 +267,7 @@ def test_insights_pushdown_and_the_sampled_fallback_agree_on_complete_logs(fault
     assert (a["path"] == "filter_log_events").all() and (b["path"] == "insights").all()
     cols = [c for c in a.columns if c not in ("path", "sampled_fraction")]
     pd.testing.assert_frame_equal(a[cols], b[cols], check_dtype=False)
-    assert (b["sampled_fraction"] == 1.0).all()
+    pd.testing.assert_series_equal(a["sampled_fraction"], b["sampled_fraction"])   # lines / CloudWatch Invocations
     # the seeded lines are a small share of CloudWatch's invocations: only the pushdown, which sees every line,
     # may turn the timeout it finds into a daily count
     assert (a["sampled_fraction"] < 0.5).all() and sampled.metrics.query("metric == 'Timeouts'").empty
@@ -284,11 +287,22 @@ def test_an_insights_query_that_never_finishes_is_stopped_and_sampled(faults_acc
     assert "after 1 s" in _evidence(snap, "reports")["reason"].iloc[0]
 
 
-def test_the_insights_budget_sends_groups_to_the_sample(faults_account, proxy):
-    snap = _scan(faults_account, proxy.endpoint, insights_budget_gb=0.0)
+def test_the_insights_budget_and_short_retention_are_named(faults_account, proxy):
+    import moto_account
+
+    logs = moto_account.client(faults_account["endpoint"], "logs", ACCOUNT)
+    logs.put_retention_policy(logGroupName="/aws/lambda/flt-0002", retentionInDays=1)
+    try:
+        snap = _scan(faults_account, proxy.endpoint, insights_budget_gb=0.0)
+        wider = _scan(faults_account, proxy.endpoint, insights_budget_gb=0.0, days=3)
+    finally:
+        logs.delete_retention_policy(logGroupName="/aws/lambda/flt-0002")
     assert proxy.seen["StartQuery"] == 0
     reasons = " ".join(_evidence(snap, "reports")["reason"])
     assert "budget of 0 GB" in reasons and (snap.reports["path"] == "filter_log_events").all()
+    assert "keeps 1 day(s)" not in reasons                       # a 1-day window fits a 1-day retention
+    short = _evidence(wider, "reports").query("status == 'partial'")
+    assert short["function_name"].tolist() == ["flt-0002"] and "keeps 1 day(s)" in short["reason"].iloc[0]
 
 
 # -- botocore event hooks: PartialData + NextToken, a deletion, an interrupt ------------------------------------

@@ -187,6 +187,15 @@ def test_report_stats_of_parsed_lines():
     assert empty["invocations"] == 0 and math.isnan(empty["duration_p50_ms"])
 
 
+def test_sampled_fraction_counts_lines_against_cloudwatch_invocations():
+    assert aws_logs.fraction(995, 1000.0, complete=True) == 1.0          # edge effects of a complete read
+    assert aws_logs.fraction(500, 1000.0, complete=True) == 0.5          # short retention: half the window
+    assert aws_logs.fraction(995, 1000.0, complete=False) == 0.995
+    assert aws_logs.fraction(1200, 1000.0, complete=False) == 1.0
+    assert aws_logs.fraction(10, None, complete=True) == 1.0
+    assert math.isnan(aws_logs.fraction(10, 0.0, complete=False))
+
+
 def test_insights_log_field_names_the_group():
     assert aws_logs._group_of("123456789012:/aws/lambda/f") == "/aws/lambda/f"
     assert aws_logs._group_of("/aws/lambda/f") == "/aws/lambda/f"

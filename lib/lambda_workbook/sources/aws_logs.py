@@ -11,7 +11,8 @@ bytes (stored bytes x window / retention) keeps the total under ``insights_budge
 When Insights cannot run (denied, disabled, over budget, failed or timed out) or returns rows without
 statistics (moto implements no ``stats``), the groups fall back to ``FilterLogEvents`` for REPORT lines: at
 most ``report_lines`` lines per group, parsed locally with :func:`lambda_workbook.logs.parse_reports`. Each
-``reports`` row says which path produced it, and ``sampled_fraction`` = lines read / CloudWatch Invocations.
+``reports`` row says which path produced it, and ``sampled_fraction`` = lines read / CloudWatch Invocations
+(:func:`fraction`), on both paths: a log group that keeps fewer days than the window is not taken for complete.
 """
 
 from __future__ import annotations
@@ -157,18 +158,39 @@ def read(rs: RegionScan) -> None:
                     fns[0]["function_name"])
         else:
             targets.append(_Target(group, fns[0], (existing or {}).get(group)))
+    window_days = (rs.end - rs.start).total_seconds() / 86400
+    for t in targets:
+        kept = t.info.get("retentionInDays")
+        if kept and kept < window_days:
+            rs.note("reports", "partial", f"log group {t.group} keeps {kept} day(s) of logs, the window is "
+                    f"{window_days:g} days: sampled_fraction says how much the REPORT statistics cover",
+                    t.function["function_name"])
     rs.progress.add(len(targets))
-    fallback, reason = _insights(rs, targets) if rs.options.insights else \
+    invocations = _invocations(rs)
+    fallback, reason = _insights(rs, targets, invocations) if rs.options.insights else \
         (targets, "Logs Insights disabled (insights=False)")
     if fallback:
         rs.note("reports", "sampled", f"{reason}: REPORT lines of {len(fallback)} log group(s) sampled with "
                 f"FilterLogEvents (at most {rs.options.report_lines} per group) and parsed locally")
-        invocations = _invocations(rs)
         rs.pool(lambda t: _sample(rs, t, invocations.get(t.function["function_name"])), fallback)
 
 
+def fraction(lines: int, metric_invocations: float | None, complete: bool) -> float:
+    """``sampled_fraction``: REPORT lines read / CloudWatch Invocations over the window (at most 1).
+
+    A read that saw every line in the window and comes within 1% of the metric counts as complete (1.0):
+    metric datapoints carry the invocation's start time, log lines their end, so the edges differ a little.
+    Without the metric, a complete read is 1.0 and an incomplete one unknown (NaN). Short log retention
+    shows up here as a fraction below 1, as it should.
+    """
+    if metric_invocations:
+        share = min(1.0, lines / metric_invocations)
+        return 1.0 if complete and share >= 0.99 else share
+    return 1.0 if complete else math.nan
+
+
 # -- Insights ---------------------------------------------------------------------------------------------
-def _insights(rs: RegionScan, targets: list[_Target]) -> tuple[list[_Target], str]:
+def _insights(rs: RegionScan, targets: list[_Target], invocations: dict[str, float]) -> tuple[list[_Target], str]:
     """Run the stats query over batches of groups; returns the groups left for the fallback, and why."""
     if "StartQuery" in rs.disabled:
         return targets, "Logs Insights unavailable"
@@ -208,7 +230,7 @@ def _insights(rs: RegionScan, targets: list[_Target]) -> tuple[list[_Target], st
                     pending = []
                 continue
             running.append({"id": qid, "batch": batch, "t0": time.monotonic(), "delay": 0.5, "next": 0.0,
-                            "timeouts": timed_out})
+                            "timeouts": timed_out, "invocations": invocations})
         if not running:
             break
         now = time.monotonic()
@@ -263,7 +285,8 @@ def _poll(rs: RegionScan, client, q: dict) -> tuple[bool, str | None]:
             continue
         stats = {k: int(float(r.get(k) or 0)) for k in _INT_STATS}
         stats |= {k: _float(r.get(k)) for k in _FLOAT_STATS}
-        rs.reports.append(_report_row(rs, t, stats, "insights", 1.0))
+        share = fraction(stats["invocations"], q["invocations"].get(t.function["function_name"]), complete=True)
+        rs.reports.append(_report_row(rs, t, stats, "insights", share))
         if stats["timeouts"]:
             q["timeouts"].append(t)
     return True, None
@@ -315,10 +338,10 @@ def _timeouts_frame(rs: RegionScan, rows: list[tuple]) -> pd.DataFrame:
         ["account_id", "region", "function_name", "metric", "stat", "period_s", "timestamp", "value"]]
 
 
-def _report_row(rs: RegionScan, t: _Target, stats: dict, path: str, fraction: float) -> dict:
+def _report_row(rs: RegionScan, t: _Target, stats: dict, path: str, share: float) -> dict:
     fn = t.function
     return {"account_id": rs.account_id, "region": rs.region, "function_name": fn["function_name"],
-            "log_group": t.group, **stats, "path": path, "sampled_fraction": fraction}
+            "log_group": t.group, **stats, "path": path, "sampled_fraction": share}
 
 
 # -- fallback: a bounded FilterLogEvents sample ---------------------------------------------------------------
@@ -349,20 +372,15 @@ def _sample(rs: RegionScan, t: _Target, metric_invocations: float | None) -> Non
     if df.empty:
         return
     n = len(df)
-    if metric_invocations:
-        fraction = min(1.0, n / metric_invocations)
-        if exhausted and fraction >= 0.99:
-            fraction = 1.0
-    else:
-        fraction = 1.0 if exhausted else math.nan
-    rs.reports.append(_report_row(rs, t, report_stats(df), "filter_log_events", fraction))
+    share = fraction(n, metric_invocations, complete=exhausted)
+    rs.reports.append(_report_row(rs, t, report_stats(df), "filter_log_events", share))
     stamps = pd.to_datetime(np.array([events[i][0] for i in df["line"]], dtype="int64"), unit="ms", utc=True)
     if rs.options.report_samples:
         keep = np.unique(np.linspace(0, n - 1, min(n, rs.options.report_samples)).round().astype(int))
         rs.samples.append(pd.DataFrame({"account_id": rs.account_id, "region": rs.region, "function_name": name,
                                         "timestamp": stamps[keep].floor("s"),
                                         "message": [events[df["line"].iloc[i]][1] for i in keep]}))
-    if fraction == 1.0:
+    if share == 1.0:
         timed_out = df["status"].fillna("").to_numpy() == "timeout"
         if timed_out.any():
             days = stamps[timed_out].floor("D")
