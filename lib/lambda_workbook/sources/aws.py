@@ -647,7 +647,8 @@ PROVENANCE = {
     "metrics.Timeouts": "REPORT lines with Status: timeout, per UTC day (Logs Insights, or a complete "
                         "FilterLogEvents read)",
     "reports": "per row, column path: insights = logs:StartQuery over the whole window (server-side "
-               "aggregation); filter_log_events = a bounded sample of REPORT lines parsed locally",
+               "aggregation); filter_log_events = a bounded sample of REPORT lines parsed locally; "
+               "sampled_fraction = REPORT lines counted / CloudWatch Invocations",
     "report_samples": "REPORT lines already downloaded by the filter_log_events path",
     "triggers": "per row, column evidence names the API",
     "roles": "iam:ListAttachedRolePolicies + GetPolicy + GetPolicyVersion, iam:ListRolePolicies + GetRolePolicy",
