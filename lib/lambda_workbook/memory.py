@@ -35,6 +35,8 @@ Priors and their sources (every one is listed in ``model.assumptions``):
 * ``W``: log-normal, median 30 ms at one vCPU, log-sd 2.5 (90% between 0.5 ms and 1.8 s).
 * repeatability of a size's mean: Student-t (4 d.o.f.) with scale 4% on the log scale: the November and
   December 2025 cebert runs of the same configuration differ by a median 2.6% per run, with heavy tails.
+* memory pressure: below 1.5x the Max Memory Used p99 the band widens upwards (half-normal, up to 15% log-sd
+  at the p99 itself), because garbage collection runs more often near the limit. An assumption, not fitted.
 * arm64 vs x86_64 speed of the CPU part, when only one architecture was measured: 0.87 (log-sd 0.12), the
   median arm64/x86_64 ratio of mean warm durations at <= 1,024 MB over every runtime and CPU-heavy workload of
   the cebert 2025 set. The non-scaling part is assumed equal on both.
@@ -78,6 +80,7 @@ ARM_SPEED_RATIO = 0.87                             # arm64 / x86_64 CPU time, ce
 ARM_SPEED_LOG_SD = 0.12
 DEFAULT_CV = 0.25                                  # spread of single invocations when no raw data is given
 DEFAULT_HEADROOM = 0.20                            # memory floor: Max Memory Used p99 + 20%
+PRESSURE_SD = 0.15                                 # extra upward spread near the memory used (assumption)
 STRATEGIES = ("cost", "speed", "balanced")
 _SAMPLES = 2000
 _PRUNE = 1e-7
@@ -257,16 +260,24 @@ class DurationModel:
     cpu_scale_sd: float = 0.0
     derived_from: str | None = None
     assumptions: list[str] = field(default_factory=list)
+    _resid2: np.ndarray | None = field(default=None, repr=False)
 
     # -- curves ---------------------------------------------------------------------------------------
-    def _curves(self, memory_mb: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
+    def _curves(self, memory_mb: np.ndarray, idx: np.ndarray | None = None, measured: bool = True) -> np.ndarray:
         sel = slice(None) if idx is None else idx
         share = _share(self.parallelism[sel][:, None], memory_mb[None, :], self.arch)
         curves = self.fixed_ms[sel][:, None] + self.cpu_scale * self.cpu_ms[sel][:, None] / share ** self.alpha[sel][:, None]
-        cols, mean, kappa, _ = self._measured(memory_mb)
+        cols, mean, kappa, _ = self._measured(memory_mb) if measured else (np.empty(0, int), None, None, None)
         if cols.size:  # a measured size keeps its own mean, shrunk toward the curve by its noise
             curves[:, cols] = curves[:, cols] ** (1 - kappa) * mean ** kappa
         return curves
+
+    @staticmethod
+    def _weighted_median(curves: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        order = np.argsort(curves, axis=0)
+        cum = np.cumsum(weights[order], axis=0)
+        pick = np.argmax(cum >= 0.5 * cum[-1], axis=0)
+        return np.take_along_axis(curves, order, axis=0)[pick, np.arange(curves.shape[1])]
 
     def _measured(self, memory_mb: np.ndarray):
         """Columns of ``memory_mb`` that were measured (on this architecture), their means, the weight of
@@ -280,8 +291,14 @@ class DurationModel:
         cols = np.flatnonzero(hit)
         rows = pos[cols]
         se2 = obs["rel_se"].to_numpy()[rows] ** 2
-        tau2 = REPEAT_SD ** 2
-        return cols, obs["mean_ms"].to_numpy()[rows], tau2 / (tau2 + se2), np.sqrt(tau2 * se2 / (tau2 + se2))
+        mean = obs["mean_ms"].to_numpy()[rows]
+        # how far a size may sit from the curve: the repeatability, or (positive-part, method of moments)
+        # what its residual beyond sampling noise says when the curve plainly misses a measured size
+        if self._resid2 is None:
+            curve = self._weighted_median(self._curves(sizes, measured=False), self.weights)
+            self._resid2 = (np.log(obs["mean_ms"].to_numpy()) - np.log(curve)) ** 2
+        tau2 = np.maximum(REPEAT_SD ** 2, self._resid2[rows] - se2)
+        return cols, mean, tau2 / (tau2 + se2), np.sqrt(tau2 * se2 / (tau2 + se2))
 
     @staticmethod
     def _memory(memory_mb) -> tuple[np.ndarray, bool]:
@@ -296,11 +313,7 @@ class DurationModel:
     def predict(self, memory_mb) -> np.ndarray:
         """Expected (mean) warm duration in ms at each size: the posterior median of the mean."""
         m, _ = self._memory(memory_mb)
-        curves = self._curves(m)
-        order = np.argsort(curves, axis=0)
-        cum = np.cumsum(self.weights[order], axis=0)
-        pick = np.argmax(cum >= 0.5 * cum[-1], axis=0)
-        return np.take_along_axis(curves, order, axis=0)[pick, np.arange(m.size)]
+        return self._weighted_median(self._curves(m), self.weights)
 
     def _discrepancy(self, m: np.ndarray) -> np.ndarray:
         measured = self.observations["memory_mb"].to_numpy()
@@ -323,7 +336,19 @@ class DurationModel:
         cols, _, kappa, sd = self._measured(m)
         if cols.size:
             noise[:, cols] = noise[:, cols] * (1 - kappa) + rng.normal(0.0, 1.0, (n, cols.size)) * sd
+        pressure = self._pressure(m)
+        if pressure.any():  # close to the memory it uses, a function may slow down (only ever up)
+            noise = noise + np.abs(rng.normal(0.0, 1.0, (n, 1))) * PRESSURE_SD * pressure[None, :]
         return base * np.exp(noise)
+
+    def _pressure(self, m: np.ndarray) -> np.ndarray:
+        """0-1: how far inside 1.5x of the Max Memory Used p99 an unmeasured size is (garbage collection)."""
+        used = self.max_memory_used_mb
+        if not used or not np.isfinite(used):
+            return np.zeros(m.size)
+        out = np.clip((1.5 * used - m) / (0.5 * used), 0.0, 1.0)
+        out[self._measured(m)[0]] = 0.0
+        return out
 
     def interval(self, memory_mb, level: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
         """Central ``level`` interval of the mean warm duration (ms) at each size: ``(low, high)``."""
@@ -469,6 +494,9 @@ def fit(memory_mb, duration_ms, *, arch: str = "x86_64", runtime: str | None = N
         assumptions.append(f"CPU time / wall time {cf_obs[1]:.2f} at {cf_obs[0]:g} MB (Lambda Insights / X-Ray)")
     if wait_ms:
         assumptions.append(f"at least {wait_ms:.0f} ms per invocation waits on other services (traced calls)")
+    if used_p99:
+        assumptions.append(f"Max Memory Used p99 {used_p99:.0f} MB: below {1.5 * used_p99:.0f} MB the band allows "
+                           "up to ~15% slowdown from memory pressure")
     return DurationModel(arch=arch, runtime=runtime, observations=obs, weights=post[keep], fixed_ms=fixed[keep],
                          cpu_ms=cpu[keep], parallelism=pgrid[keep], alpha=agrid[keep], scale_sd=scale_sd[keep],
                          cpu_fraction=None if cf_obs is None else cf_obs[1], max_memory_used_mb=used_p99,

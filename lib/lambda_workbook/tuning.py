@@ -9,9 +9,10 @@ stand-in). Where AWS Lambda Power Tuning invokes every size ``num`` times, the t
 2. fits :func:`lambda_workbook.memory.fit` to every warm, successful invocation so far;
 3. draws curves from the model's posterior, prices every option in every draw, and computes the *regret* of
    its current pick in each draw (how much worse it is than that draw's best option);
-4. stops when the pick has been measured, is the same as at the previous step, and has at most
-   ``regret_tolerance`` regret with probability ``confidence``; otherwise it measures the pick (if it has
-   too few warm invocations) or the most likely challenger, and goes back to 2.
+4. stops when the pick and its neighbouring options have been measured, the pick is the same as at the
+   previous step, and it has at most ``regret_tolerance`` regret with probability ``confidence``; otherwise
+   it measures the pick (if it has too few warm invocations), an unmeasured neighbour, or the most likely
+   challenger, and goes back to 2.
 
 Errors, timeouts and out-of-memory at small sizes mark sizes *infeasible* (all sizes up to one that ran out of
 memory or timed out; a size that failed twice and never succeeded) instead of failing the run. A function
@@ -288,7 +289,10 @@ def tune(invoke: Callable[[float], Mapping[str, Any]], memory_options, *, strate
             conf = float(np.mean(regret <= regret_tolerance + (cost_tolerance or 0.0)))
             steps.append({"step": step, "invocations": len(rows), "pick_mb": pick, "confidence": conf,
                           "sizes_measured": sorted(set(ok["memory_mb"]))})
-            if conf >= confidence and warm(pick) >= min_warm and pick == last_pick:
+            # the pick's neighbouring options must have been measured too: a measured local optimum, so a
+            # bend the model does not know (throttling at the smallest sizes, say) cannot hide next to it
+            unmeasured = [float(o) for o in cand[max(j - 1, 0):j + 2] if warm(float(o)) == 0]
+            if conf >= confidence and warm(pick) >= min_warm and pick == last_pick and not unmeasured:
                 converged = True
                 break
             last_pick = pick
@@ -297,6 +301,8 @@ def tune(invoke: Callable[[float], Mapping[str, Any]], memory_options, *, strate
                 break
             if warm(pick) < min_warm:
                 nxt = pick
+            elif conf >= confidence and unmeasured:
+                nxt = unmeasured[0]
             else:
                 p_best = np.bincount(best, minlength=cand.size) / best.size
                 p_best[j] = -1.0
