@@ -10,12 +10,15 @@ from . import __version__
 
 
 def _review(args: argparse.Namespace) -> int:
-    from . import report
+    from . import pack
 
-    params = {"source": args.source, "snapshot_path": args.snapshot or "", "profile": args.profile or "",
-              "region": args.region, "lookback_days": args.days, "top_n": args.top}
-    path = report.account_review(args.out, progress=not args.quiet, **params)
-    print(path.resolve())
+    given = {k: getattr(args, k) for k in pack.DEFAULTS if hasattr(args, k)}
+    result = pack.build(args.config, progress=not args.quiet, **given)
+    for job in result.failed:
+        print(f"failed: {job.title}: {job.error} ({result.run_dir / job.link()})", file=sys.stderr)
+    print(f"review pack: {result.index.resolve()} ({len(result.findings)} findings, "
+          f"{len(result.jobs) - len(result.failed)}/{len(result.jobs)} notebooks)")
+    print((result.latest or result.index).resolve())
     return 0
 
 
@@ -176,14 +179,31 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
 
-    rv = sub.add_parser("review", help="run the account review headless and write an offline HTML report")
-    rv.add_argument("--source", default="sample", choices=("sample", "snapshot", "aws"))
+    rv = sub.add_parser("review", help="the review pack: findings ranked by dollars plus account reviews and "
+                        "per-function deep dives run headless, as offline HTML (<out>/<run>/index.html)")
+    rv.add_argument("--config", help="YAML file of these options (keys as below, plus 'thresholds' and "
+                    "'module_thresholds'); command-line options win")
+    rv.add_argument("--source", choices=("sample", "snapshot", "aws"), help="account data (default: sample)")
     rv.add_argument("--snapshot", help="snapshot directory (with --source snapshot)")
     rv.add_argument("--profile", help="AWS profile(s), comma-separated (with --source aws)")
-    rv.add_argument("--region", default="all", help="'all', a region, or a comma-separated list")
-    rv.add_argument("--days", type=int, default=14, help="lookback days (with --source aws)")
-    rv.add_argument("--top", type=int, default=15, help="functions shown in the cost chart")
-    rv.add_argument("--out", default="reports", help="output folder (default: reports)")
+    rv.add_argument("--region", help="'all' (default), a region, or a comma-separated list")
+    rv.add_argument("--days", type=int, help="lookback days (with --source aws; default 14)")
+    rv.add_argument("--top", type=int, help="functions to deep-dive (default 5; 0 = every match of --functions)")
+    rv.add_argument("--rank-by", dest="rank_by", choices=("impact", "cost"),
+                    help="pick those functions by finding impact (default) or by cost")
+    rv.add_argument("--functions", help="deep-dive functions matching these globs, comma-separated (e.g. 'orders-*')")
+    rv.add_argument("--deep-dives", dest="deep_dives", help="'relevant' (default: where each has something to "
+                    "show), 'all', 'none', or notebook names, comma-separated")
+    rv.add_argument("--workers", type=int, help="notebook processes (default: the machine's cores)")
+    rv.add_argument("--redact", action="store_true", default=None, help="mask account ids and ARNs everywhere")
+    rv.add_argument("--run", help="run folder name (default: the UTC time)")
+    rv.add_argument("--out", help="output folder (default: reports); <out>/index.html is the latest run")
+    rv.add_argument("--chart-top", dest="chart_top", type=int, help="bars in the charts (default 15)")
+    rv.add_argument("--timeout", type=int, help="seconds a notebook cell may run (default 1200)")
+    rv.add_argument("--inline-plotly", dest="inline_plotly", action="store_true", default=None,
+                    help="inline plotly.js in every page instead of one shared file (single-file pages, larger pack)")
+    rv.add_argument("--as-of", dest="as_of", help="date runtime support is judged at: auto (default: the "
+                    "snapshot's end; today for --source aws), end, today or YYYY-MM-DD")
     rv.add_argument("--quiet", action="store_true", help="no progress bar")
     rv.set_defaults(func=_review)
 

@@ -39,7 +39,9 @@ COMMON = {
 }
 
 SPECS: dict[str, dict[str, Param]] = {
-    "account_review": {**COMMON, "top_n": Param(int, "functions shown in the cost chart", minimum=1, maximum=500)},
+    "account_review": {**COMMON, "top_n": Param(int, "functions shown in the cost chart", minimum=1, maximum=500),
+                       "account": Param(str, "'all', or account ids (comma-separated) to review"),
+                       "findings_path": Param(str, "findings CSV from lambda-workbook review ('' = compute them here)")},
 }
 
 
@@ -115,6 +117,9 @@ def check(notebook: str, **values: Any) -> SimpleNamespace:
         out["regions"] = _regions(notebook, out["region"])
     if "profile" in out:
         out["profiles"] = [p.strip() for p in out["profile"].split(",") if p.strip()] or None
+    if "account" in out:
+        out["accounts"] = None if out["account"].strip().lower() in ("", "all") else [
+            a.strip() for a in out["account"].split(",") if a.strip()]
     if out.get("source") == "snapshot" and not out.get("snapshot_path"):
         raise ParameterError(f"{notebook} parameter 'snapshot_path' is required when source is 'snapshot'")
     return SimpleNamespace(**out)

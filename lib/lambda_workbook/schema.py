@@ -292,6 +292,15 @@ class Snapshot:
             raise ValueError(f"region(s) {unknown} are not in this snapshot (it holds {', '.join(self.regions)})")
         return self.subset(self.functions[self.functions["region"].isin(regions)])
 
+    def in_accounts(self, accounts: list[str] | None) -> Snapshot:
+        """The snapshot restricted to ``accounts`` (None keeps every account); an unknown account is an error."""
+        if not accounts:
+            return self
+        unknown = sorted(set(accounts) - set(self.accounts))
+        if unknown:
+            raise ValueError(f"account(s) {unknown} are not in this snapshot (it holds {', '.join(self.accounts)})")
+        return self.subset(self.functions[self.functions["account_id"].isin(accounts)])
+
     def subset(self, functions: pd.DataFrame) -> Snapshot:
         """A snapshot restricted to the functions (rows of ``functions``) given."""
         keys = set(map(tuple, functions[KEY].to_numpy()))

@@ -1,0 +1,216 @@
+"""The review pack: a small batch with a deliberately broken notebook, redaction everywhere, offline pages with one
+shared plotly.js, files for tickets, and the planning, options and CLI around it."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from lambda_workbook import costs, pack, review, sources
+
+PROD, STAGING = "111122223333", "444455556666"
+FUNCTIONS = ["inventory-report", "payment-webhook", "staging-users-api"]
+SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc\s*=\s*[\"']([^\"']+)[\"']", re.IGNORECASE)
+
+
+def _broken_notebook(path: Path) -> Path:
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                            "language": "python"}})
+    params = nbformat.v4.new_code_cell('results_path = ""')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Broken on purpose"), params,
+                nbformat.v4.new_code_cell("x = 1"),
+                nbformat.v4.new_code_cell("raise RuntimeError('deliberately broken for the batch test')"),
+                nbformat.v4.new_code_cell("print('never reached')")]
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def small(sample_snapshot):
+    return sample_snapshot.subset(sample_snapshot.functions[sample_snapshot.functions["function_name"].isin(FUNCTIONS)])
+
+
+@pytest.fixture(scope="module")
+def built(small, tmp_path_factory):
+    """Two account reviews and one deep dive (planned), plus a broken notebook, redacted, in a pool of 2."""
+    out = tmp_path_factory.mktemp("pack")
+    broken = _broken_notebook(out.parent / "broken.ipynb")
+
+    def with_broken(planned):
+        return planned + [pack.Job(str(broken), "A broken notebook", "broken/broken", {})]
+
+    result = pack.build(loaded=small, jobs=with_broken, out=str(out), run="r1", top=1, functions="inventory-*",
+                        deep_dives="read_what_you_need", workers=2, redact=True, progress=False)
+    return out, result
+
+
+def _files(root: Path):
+    return [p for p in root.rglob("*") if p.is_file()]
+
+
+def test_a_broken_notebook_does_not_sink_the_batch(built):
+    out, result = built
+    by_name = {j.name: j for j in result.jobs}
+    assert sorted(by_name) == ["account_review", "broken", "read_what_you_need"]
+    assert len([j for j in result.jobs if j.name == "account_review"]) == 2
+    assert [j.name for j in result.failed] == ["broken"]
+    bad = by_name["broken"]
+    assert "RuntimeError" in bad.error and "deliberately broken" in bad.error
+    for job in result.jobs:
+        assert (result.run_dir / f"{job.out}.html").exists(), job.title
+    # the failed notebook is kept with papermill's error cell, and the index links straight to it
+    nb = nbformat.read(result.run_dir / "broken" / "broken.ipynb", as_version=4)
+    assert nb.metadata["papermill"]["exception"] is True
+    assert "papermill-error-cell" in (result.run_dir / "broken" / "broken.html").read_text()
+    index = result.index.read_text()
+    assert "broken/broken.html#papermill-error-cell" in index
+    assert "deliberately broken for the batch test" in index
+    assert "2 of 3 rendered" not in index and "3 of 4 rendered" in index
+    record = json.loads((result.run_dir / "review.json").read_text())
+    assert {n["status"] for n in record["notebooks"]} == {"ok", "failed"}
+
+
+def test_every_notebook_wrote_its_results_json(built):
+    _, result = built
+    for job in result.jobs:
+        if job.status != "ok":
+            continue
+        data = json.loads((result.run_dir / f"{job.out}.results.json").read_text())
+        assert data["notebook"] == job.name
+    prod = json.loads((result.run_dir / "acct-1" / "us-east-1" / "account_review.results.json").read_text())
+    assert prod["accounts"] == ["acct-1"] and prod["findings"]["count"] >= 2
+    assert {"dynamodb-scan", "timeout-rate"} <= set(prod["findings"]["by_id"])
+    staging = json.loads((result.run_dir / "acct-2" / "us-east-1" / "account_review.results.json").read_text())
+    assert staging["findings"]["count"] == 0 and staging["functions"] == 1
+
+
+def test_redaction_leaves_no_account_id_in_the_pack(built):
+    out, result = built
+    files = _files(out)
+    assert any(p.suffix == ".ipynb" for p in files) and any(p.name == "functions.csv" for p in files)
+    twelve = re.compile(r"(?<![\w.-])\d{12}(?![\w.-])")   # not inside request ids or decimals
+    arn_account = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:\d{12}")
+    for path in files:
+        assert not twelve.search(str(path.relative_to(out))), path
+        raw = path.read_bytes()
+        if path.suffix == ".gz":
+            import gzip
+
+            raw = gzip.decompress(raw)
+        text = raw.decode("utf-8", errors="replace")
+        assert PROD not in text and STAGING not in text, path
+        if path.name != pack.PLOTLY_FILE:   # plotly's own code holds 12-digit constants
+            assert not arn_account.search(text), (path, arn_account.search(text))
+            assert not twelve.search(text), (path, twelve.search(text))
+    functions = sources.load_snapshot(result.run_dir / "snapshot").functions
+    assert set(functions["account_id"]) == {"acct-1", "acct-2"}
+    assert functions["function_arn"].str.contains(":acct-1:function:").any()
+
+
+def test_pages_load_nothing_from_the_network_and_share_one_plotly(built):
+    out, result = built
+    shared = result.run_dir / pack.PLOTLY_FILE
+    assert shared.stat().st_size > 1_000_000
+    pages = [p for p in _files(out) if p.suffix == ".html"]
+    assert len(pages) >= 5   # 4 notebook pages, the run's index, the latest index
+    with_figures = 0
+    for page in pages:
+        text = page.read_text()
+        assert "plotly.js v" not in text, f"{page} inlines plotly.js"
+        assert not re.search(r"<link\b[^>]*href=[\"']?(https?:)?//", text, re.IGNORECASE), page
+        assert "unpkg.com" not in text and "cdn.plot.ly" not in text and "cdn.jsdelivr" not in text, page
+        srcs = SCRIPT_SRC.findall(text)
+        for src in srcs:
+            assert not re.match(r"(https?:)?//", src), (page, src)
+            assert (page.parent / src).resolve().exists(), (page, src)
+        if "plotly-graph-div" in text:
+            with_figures += 1
+            assert any(Path(s).name == pack.PLOTLY_FILE and (page.parent / s).resolve() == shared.resolve()
+                       for s in srcs), page
+    assert with_figures >= 3
+    assert "Interactive explorer" in (result.run_dir / "acct-1" / "us-east-1" / "inventory-report"
+                                      / "read_what_you_need.html").read_text()
+
+
+def test_index_ranks_findings_by_dollars_with_evidence_and_links(built):
+    out, result = built
+    index = result.index.read_text()
+    ranked = review.rank(result.findings)
+    assert ranked.iloc[0]["id"] == "dynamodb-scan"
+    assert index.index("<code>dynamodb-scan</code>") < index.index("<code>timeout-rate</code>")
+    assert "acct-1/us-east-1/inventory-report/read_what_you_need.html" in index
+    assert "Quantified savings" in index and "By section" in index
+    for name in ("findings.csv", "findings.md", "findings.json", "review.json"):
+        assert (result.run_dir / name).exists() and f"href='{name}'" in index
+    assert len(review.load(result.run_dir / "findings.csv")) == len(result.findings)
+    md = (result.run_dir / "findings.md").read_text()
+    assert "Deep dive:** read_what_you_need: acct-1/us-east-1/inventory-report/read_what_you_need.html" in md
+    latest = (out / "index.html").read_text()
+    assert "r1/acct-1/us-east-1/inventory-report/read_what_you_need.html" in latest
+    assert 'src="r1/plotly.min.js"' in latest and "Review runs" in latest
+
+
+def test_plan_picks_functions_and_relevant_deep_dives(sample_snapshot, tmp_path):
+    found = review.run(sample_snapshot, modules=("rules", "triggers", "reads")).findings
+    opts = pack.load_options(top=3)
+    jobs, chosen = pack.plan(sample_snapshot, found, tmp_path, opts, None, tmp_path / "findings.csv")
+    accounts = [j for j in jobs if j.kind == "account"]
+    assert [(j.account_id, j.parameters["account"]) for j in accounts] == [(PROD, PROD), (STAGING, STAGING)]
+    assert list(chosen["function"]) == ["catalog-rest-api", "sqs-worker-batch1", "inventory-report"]
+    dives = {(j.function, j.name) for j in jobs if j.kind == "deep-dive"}
+    assert ("inventory-report", "read_what_you_need") in dives
+    assert ("sqs-worker-batch1", "read_what_you_need") not in dives   # no reads: nothing to show
+    assert all(j.parameters["function"] == j.function and j.parameters["source"] == "sample"
+               for j in jobs if j.kind == "deep-dive")
+    by_cost = pack.select_functions(sample_snapshot, found, top=2, rank_by="cost")
+    assert list(by_cost["function"]) == list(costs.function_costs(sample_snapshot)["function_name"].head(2))
+    staging = pack.select_functions(sample_snapshot, found, top=0, pattern="staging-*,*-nomatch")
+    assert set(staging["function"]) == {"staging-orders-worker", "staging-users-api"}
+    with pytest.raises(ValueError, match="no function matches 'nope-\\*'"):
+        pack.select_functions(sample_snapshot, found, pattern="nope-*")
+
+
+def test_redactor_masks_accounts_in_arns_and_urls(sample_snapshot):
+    r = pack.Redactor.for_snapshot(sample_snapshot)
+    assert r.aliases == {PROD: "acct-1", STAGING: "acct-2"}
+    text = (f"arn:aws:lambda:us-east-1:{PROD}:function:x https://sqs.us-east-1.amazonaws.com/{STAGING}/q "
+            f"arn:aws:sns:us-east-1:999988887777:other {PROD} 123456789012345 0.123456789012 arn:aws:iam::aws:policy/P")
+    out = r(text)
+    assert out == ("arn:aws:lambda:us-east-1:acct-1:function:x https://sqs.us-east-1.amazonaws.com/acct-2/q "
+                   "arn:aws:sns:us-east-1:acct-other:other acct-1 123456789012345 0.123456789012 "
+                   "arn:aws:iam::aws:policy/P")
+
+
+def test_options_from_yaml_and_command_line(tmp_path):
+    cfg = tmp_path / "review.yaml"
+    cfg.write_text("source: snapshot\nsnapshot: snaps/prod\ntop: 8\nrank-by: cost\nthresholds:\n  timeout_rate: 0.05\n")
+    opts = pack.load_options(cfg, top=3, redact=None)
+    assert opts["source"] == "snapshot" and opts["top"] == 3 and opts["rank_by"] == "cost"
+    assert opts["thresholds"] == {"timeout_rate": 0.05} and opts["redact"] is False
+    cfg.write_text("colour: red\n")
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['colour'\]"):
+        pack.load_options(cfg)
+    with pytest.raises(ValueError, match="rank_by must be one of impact, cost"):
+        pack.load_options(rank_by="dollars")
+    with pytest.raises(ValueError, match="needs a snapshot directory"):
+        pack.load_options(source="snapshot")
+
+
+def test_cli_review_writes_the_pack_and_the_latest_index(small, tmp_path):
+    snap = sources.save(small.subset(small.functions[small.functions["account_id"] == STAGING]), tmp_path / "snap")
+    out = tmp_path / "reports"
+    proc = subprocess.run([sys.executable, "-m", "lambda_workbook.cli", "review", "--source", "snapshot",
+                           "--snapshot", str(snap), "--deep-dives", "none", "--out", str(out), "--run", "cli",
+                           "--quiet"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.strip().splitlines()
+    assert lines[-1] == str((out / "index.html").resolve())
+    assert "review pack:" in lines[-2] and "1/1 notebooks" in lines[-2]
+    assert (out / "cli" / STAGING / "us-east-1" / "account_review.html").exists()
