@@ -85,12 +85,14 @@ def test_explorer_moves_with_its_controls(sample_snapshot, analysed):
     ex = ColdStartsExplorer(sample_snapshot, "billing-java", table=table)
     base = ex.result["cold_starts"]
     assert base == pytest.approx(table.set_index("function_name").loc["billing-java", "modelled_cold_starts"], rel=1e-6)
-    assert len(ex.figure.data) == 3 and sum(ex.figure.data[0].y) == pytest.approx(ex.result["invocations"])
+    assert len(ex.figure.data) == 4 and sum(ex.figure.data[0].y) == pytest.approx(ex.result["invocations"])
+    assert max(ex.figure.data[3].y) == 0                                # no provisioned environments yet
     ex.set(keep_alive="2017")
     assert ex.result["cold_starts"] < base
     assert sum(ex.figure.data[1].y) == pytest.approx(ex.result["cold_starts"])
     ex.set(keep_alive="measured-2021", provisioned=1)
     assert ex.result["cold_starts"] < 0.05 * base                     # one warm environment covers its load
+    assert max(ex.figure.data[3].y) == 1
     assert "PC 1, always on" in ex.table.index and ex.table.loc["PC 1, always on", "PC alloc $"] > 0
     ex.set(schedule="busy hours of the traffic")
     assert any("13:00-22:00" in o for o in ex.table.index)

@@ -1460,6 +1460,7 @@ def for_function(snapshot, name: str, *, table: pd.DataFrame | None = None, acco
                                  provisioned=row["provisioned"], max_concurrency=reserved)
     hourly = profile[["invocations", "cold_starts"]].resample("h").sum()
     hourly["concurrency_mean"] = profile["concurrency"].resample("h").mean()
+    hourly["provisioned"] = profile["provisioned"].resample("h").mean()
     observed = observed_concurrency(snapshot, name, account_id=fn["account_id"], region=fn["region"], _index=index)
     hourly["concurrency_max_observed"] = observed.reindex(hourly.index).fillna(0.0) if len(observed) else np.nan
     sched = None

@@ -324,6 +324,7 @@ class ColdStartsExplorer(Explorer):
         observed = getattr(self, "observed_concurrency", None)
         hourly["concurrency_max_observed"] = observed.reindex(hourly.index) \
             if observed is not None and v["traffic"] == "observed" else np.nan
+        hourly["provisioned"] = profile["provisioned"].resample("h").mean()
         chosen = options.iloc[-1] if n == 0 else options[options["provisioned"] == n].iloc[-1]
         return {"hourly": hourly, "options": options, "cold_starts": float(profile["cold_starts"].sum()),
                 "invocations": float(profile["invocations"].sum()), "chosen": chosen, "schedule": schedule}

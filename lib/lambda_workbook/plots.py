@@ -258,7 +258,8 @@ def keep_alive_scenarios(scen: pd.DataFrame, top: int = 10) -> go.Figure:
 
 
 def cold_start_timeline(hourly: pd.DataFrame, title: str) -> go.Figure:
-    """Hourly invocations (bars), modelled cold starts and concurrency (lines, right axis)."""
+    """Hourly invocations (bars); modelled cold starts, observed concurrency and provisioned environments (lines,
+    right axis)."""
     fig = go.Figure()
     fig.add_bar(x=hourly.index, y=hourly["invocations"], name="invocations", marker_color="#C6DBEF",
                 hovertemplate="%{x}<br>%{y:,.0f} invocations<extra></extra>")
@@ -269,6 +270,10 @@ def cold_start_timeline(hourly: pd.DataFrame, title: str) -> go.Figure:
         fig.add_scatter(x=hourly.index, y=hourly["concurrency_max_observed"], name="observed max concurrency",
                         yaxis="y2", mode="lines", line={"color": "#54A24B", "dash": "dot"},
                         hovertemplate="%{x}<br>max concurrency %{y:,.0f}<extra></extra>")
+    if "provisioned" in hourly:
+        fig.add_scatter(x=hourly.index, y=hourly["provisioned"], name="provisioned environments", yaxis="y2",
+                        mode="lines", line={"color": "#B279A2", "shape": "hv"},
+                        hovertemplate="%{x}<br>%{y:,.1f} provisioned<extra></extra>")
     fig.update_layout(yaxis2={"title": "cold starts / concurrency per hour", "overlaying": "y", "side": "right",
                               "rangemode": "tozero"})
     return _layout(fig, title, "hour (UTC)", "invocations per hour", legend="series")
