@@ -374,10 +374,10 @@ class MemoryExplorer(Explorer):
             "latency_slo_ms": widgets.FloatLogSlider(value=1e5, base=10, min=0, max=5, step=0.02,
                                                      description="SLO (ms, max = none)", readout_format=".4g",
                                                      style=style),
+            "balanced_weight": widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, disabled=True,
+                                                   description="balanced: cost weight", style=style),
             "cost_tolerance": widgets.FloatSlider(value=0.0, min=0.0, max=0.5, step=0.01,
                                                   description="cost tolerance", readout_format=".0%", style=style),
-            "balanced_weight": widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05,
-                                                   description="balanced: cost weight", style=style),
         }
         self.figure = go.FigureWidget(self._figure(self.compute(**self.values)))
         self._start()
@@ -410,6 +410,7 @@ class MemoryExplorer(Explorer):
                                            level=self.level, arch=rec.arch)
 
     def draw(self, rec) -> None:
+        self.controls["balanced_weight"].disabled = rec.strategy != "balanced"
         fresh = self._figure(rec)
         for live, new in zip(self.figure.data, fresh.data, strict=True):
             live.x, live.y, live.name = new.x, new.y, new.name
