@@ -68,7 +68,7 @@ def test_a_broken_notebook_does_not_sink_the_batch(built):
     # the failed notebook is kept with papermill's error cell, and the index links straight to it
     nb = nbformat.read(result.run_dir / "broken" / "broken.ipynb", as_version=4)
     assert nb.metadata["papermill"]["exception"] is True
-    assert "papermill-error-cell" in (result.run_dir / "broken" / "broken.html").read_text()
+    assert 'id="papermill-error-cell"' in (result.run_dir / "broken" / "broken.html").read_text()
     index = result.index.read_text()
     assert "broken/broken.html#papermill-error-cell" in index
     assert "deliberately broken for the batch test" in index
@@ -201,6 +201,10 @@ def test_options_from_yaml_and_command_line(tmp_path):
         pack.load_options(rank_by="dollars")
     with pytest.raises(ValueError, match="needs a snapshot directory"):
         pack.load_options(source="snapshot")
+    with pytest.raises(ValueError, match=r"unknown review threshold\(s\) \['nope'\]"):
+        pack.load_options(thresholds={"nope": 1})
+    with pytest.raises(ValueError, match=r"unknown deep dive\(s\) \['bogus'\]"):
+        pack.load_options(deep_dives="memory,bogus")
 
 
 def test_cli_review_writes_the_pack_and_the_latest_index(small, tmp_path):

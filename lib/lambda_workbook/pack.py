@@ -331,7 +331,8 @@ def _source_parameters(options: dict[str, Any], snapshot_dir: Path | None) -> di
     if snapshot_dir is not None:
         return {"source": "snapshot", "snapshot_path": str(snapshot_dir.resolve()), "profile": "",
                 "lookback_days": int(options["days"])}
-    return {"source": options["source"], "snapshot_path": str(options["snapshot"] or ""),
+    path = str(Path(options["snapshot"]).resolve()) if options["snapshot"] else ""   # notebooks run elsewhere
+    return {"source": options["source"], "snapshot_path": path,
             "profile": str(options["profile"] or ""), "lookback_days": int(options["days"])}
 
 
@@ -393,6 +394,14 @@ def _spec(job: Job, run_dir: Path, options: dict[str, Any], redact: dict[str, st
             "plotly_src": None if options["inline_plotly"] else "../" * depth + PLOTLY_FILE}
 
 
+def _quiet_worker(log: str) -> None:
+    """Pool initializer: send the worker's (and its kernels') stderr to the run's log, so kernel start-up
+    warnings do not drown the progress bar."""
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
 def default_workers() -> int:
     """Processes for the pool: the cores this process may use (papermill kernels are CPU-bound)."""
     try:
@@ -422,7 +431,9 @@ def run_jobs(jobs: list[Job], run_dir: Path, options: dict[str, Any], *, redact:
                 done(job, execute_job(spec))
         else:
             ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            log = run_dir / "notebooks.log"
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_quiet_worker,
+                                     initargs=(str(log.resolve()),)) as pool:
                 futures = {pool.submit(execute_job, s): j for j, s in zip(jobs, specs, strict=True)}
                 for fut in as_completed(futures):
                     try:
@@ -482,6 +493,11 @@ def load_options(config: str | os.PathLike | None = None, **given: Any) -> dict[
     for name in ("top", "workers", "chart_top", "timeout", "days"):
         if isinstance(opts[name], bool) or not isinstance(opts[name], int) or opts[name] < 0:
             raise ValueError(f"{name} must be a whole number >= 0, got {opts[name]!r}")
+    review.Thresholds.from_dict(opts["thresholds"])   # fail before any work starts
+    bad = sorted(set(opts["module_thresholds"] or {}) - set(review.ADAPTERS))
+    if bad:
+        raise ValueError(f"module_thresholds: unknown module(s) {bad}; known: {', '.join(review.ADAPTERS)}")
+    _deep_dive_names(opts["deep_dives"])
     return opts
 
 
@@ -539,8 +555,9 @@ def build(config: str | os.PathLike | None = None, *, progress: bool = True, loa
     write_files(pack, reviewed, result, opts)
     if redactor:
         for path in (run_dir / "findings.csv", run_dir / "findings.md", run_dir / "findings.json",
-                     run_dir / "review.json", pack.index):
-            redactor.file(path)
+                     run_dir / "review.json", run_dir / "notebooks.log", pack.index):
+            if path.exists():
+                redactor.file(path)
     pack.latest = write_latest(out, run_dir)
     if redactor and pack.latest:
         redactor.file(pack.latest)
@@ -694,6 +711,8 @@ def render_index(pack: Pack, snapshot: Snapshot, result: review.Review, opts: di
                                                if k not in ("secret_names", "secret_reference_suffixes"))
                  + (f". Module thresholds: {_e(json.dumps(result.module_thresholds))}" if result.module_thresholds else "")
                  + f". Engine {sum(result.seconds.values()):,.1f} s; notebooks {pack.seconds.get('notebooks', 0):,.1f} s. "
-                 f"Record: <a href='review.json'>review.json</a>. lambda-workbook {_e(__version__)}.</p>")
+                 f"Record: <a href='review.json'>review.json</a>"
+                 + (", kernel messages: <a href='notebooks.log'>notebooks.log</a>" if (pack.run_dir / "notebooks.log")
+                    .exists() else "") + f". lambda-workbook {_e(__version__)}.</p>")
     parts.append("</body></html>")
     return "\n".join(parts)
