@@ -100,6 +100,9 @@ def test_thresholds_are_parameters(sample_snapshot):
     strict = review.run(sample_snapshot, modules=("rules",), thresholds={"timeout_rate": 0.2, "error_rate": 0.2,
                                                                          "headroom_min_s": 1000}).findings
     assert {"timeout-rate", "error-rate", "timeout-headroom"} <= set(loose["id"])
+    # the incidents were on days 4, 9 (timeouts) and 5, 11 (errors) of 14: the last 2 days hold none
+    recent = review.run(sample_snapshot, modules=("rules",), thresholds={"rate_days": 2}).findings
+    assert not {"timeout-rate", "error-rate"} & set(recent["id"])
     assert not {"timeout-rate", "error-rate", "timeout-headroom"} & set(strict["id"])
     with pytest.raises(ValueError, match=r"unknown review threshold\(s\) \['timeout_rte'\]"):
         review.run(sample_snapshot, thresholds={"timeout_rte": 0.2})

@@ -130,6 +130,8 @@ class Thresholds:
     error_rate: float = _t(0.10, "error-rate: share of one day's invocations that failed, timeouts left out when "
                            "they are counted (Trusted Advisor: > 10% on any day)")
     min_daily_invocations: float = _t(20.0, "timeout-rate, error-rate: days with fewer invocations are not judged")
+    rate_days: float = _t(0.0, "timeout-rate, error-rate: judge only the last this many days of the window "
+                          "(Trusted Advisor looks at 7; 0 = every day of the snapshot)")
     headroom_ratio: float = _t(10.0, "timeout-headroom: timeout at least this many times the slowest observed "
                                "duration (the larger of p99 and the maximum)")
     headroom_min_s: float = _t(60.0, "timeout-headroom: ... and at least this many seconds above it")
@@ -225,6 +227,7 @@ class _Context:
         self.snap = snapshot
         self.as_of, self.as_of_basis = as_of
         self.factor = costs.month_factor(snapshot)
+        self.end = pd.Timestamp(snapshot.manifest["end"])
         self.costs = costs.function_costs(snapshot).set_index(KEY)
         self.functions = snapshot.functions.set_index(KEY)
         m = snapshot.metrics
@@ -332,6 +335,8 @@ def _daily_rate(ctx: _Context, t: Thresholds, fid: str, limit: float) -> list[di
             bad = (g["Errors"] - g["Timeouts"]).clip(lower=0) if timeouts_known else g["Errors"]
         inv = g["Invocations"]
         judged = inv >= t.min_daily_invocations
+        if t.rate_days:
+            judged &= g.index >= ctx.end - pd.Timedelta(days=t.rate_days)
         rate = (bad / inv.where(inv > 0)).where(judged)
         over = rate[rate > limit]
         if over.empty:
