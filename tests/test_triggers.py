@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from lambda_workbook import prices, sample, triggers
@@ -366,6 +366,7 @@ def test_poisson_helpers_match_brute_force():
 
 @settings(max_examples=80, deadline=None)
 @given(lam=st.floats(0, 1e4), n=st.integers(1, 10_000), window=st.integers(0, 300), poll=st.sampled_from([0, 0.25, 1]))
+@example(lam=2.2e-311, n=10, window=0, poll=0.25)  # a subnormal rate once divided by zero batches
 def test_rate_from_invocations_inverts_the_fill(lam, n, window, poll):
     fill = triggers.batch_fill(lam, n, window, poll)[0]
     r = lam / fill

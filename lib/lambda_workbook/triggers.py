@@ -329,7 +329,8 @@ def batch_fill(rate_per_partition: float, batch_size: float, window_s: float, po
         return fill, poll + window, poll / 2.0 + gather_mean
     if poll > 0 and lam > 0 and n > 1:
         mu = lam * poll
-        return max(1.0, min(n, mu / poisson_batches(mu, n))), poll, poll / 2.0
+        batches = poisson_batches(mu, n)   # ~mu for tiny mu; 0 only when mu underflows
+        return max(1.0, min(n, mu / batches if batches > 0 else 1.0)), poll, poll / 2.0
     return 1.0, poll, poll / 2.0
 
 
