@@ -93,29 +93,50 @@ def explorer_text(page) -> str:
         .map(el => el.innerText).join('\\n')""")
 
 
-def move_a_control(page) -> bool:
-    """Type a new value into the last slider's readout (or the last text box). False when there is none."""
-    readouts = page.locator(f"{ACTIVE} .widget-slider .widget-readout")
-    if readouts.count():
-        box = readouts.last
-        current = box.inner_text().strip().replace(",", "")
-        try:
-            new = str(float(current) * 2 if float(current) else 1)
-        except ValueError:
-            new = "2"
-        box.click()
+_SI = {"k": 1e3, "M": 1e6, "G": 1e9, "m": 1e-3, "µ": 1e-6}
+
+
+def _number(text: str) -> float | None:
+    text = text.strip().replace(",", "")
+    scale = _SI.get(text[-1:], 1.0) if text else 1.0
+    try:
+        return float(text[:-1] if scale != 1.0 else text) * scale
+    except ValueError:
+        return None
+
+
+def move_a_control(page) -> str:
+    """Move the explorer's primary control (class ``wb-primary``) as a reviewer would: type a new value into a
+    slider's readout, pick another option of a dropdown, or press another toggle button. Returns what was done
+    ("" when the notebook has no control)."""
+    target = page.locator(f"{ACTIVE} .wb-primary")
+    if not target.count():
+        target = page.locator(f"{ACTIVE} .widget-slider")
+    if not target.count():
+        return ""
+    el = target.last
+    el.scroll_into_view_if_needed()
+    readout = el.locator(".widget-readout")
+    if readout.count():
+        current = _number(readout.inner_text()) or 0.0
+        new = current * 3 if current else 1.0
+        readout.click()
         page.keyboard.press("Control+A")
-        page.keyboard.type(new)
+        page.keyboard.type(f"{new:g}")
         page.keyboard.press("Enter")
-        return True
-    texts = page.locator(f"{ACTIVE} .widget-text input, {ACTIVE} .widget-inline-hbox input[type=number]")
-    if texts.count():
-        box = texts.last
-        value = box.input_value()
-        box.fill(str(float(value) * 2 + 1) if value.replace(".", "", 1).isdigit() else value + "x")
-        box.press("Enter")
-        return True
-    return False
+        return f"typed {new:g} into a slider (was {current:g})"
+    select = el.locator("select")
+    if select.count():
+        options = select.locator("option").all_inner_texts()
+        current = select.evaluate("s => s.options[s.selectedIndex].text")
+        other = next(o for o in options if o != current)
+        select.select_option(label=other)
+        return f"picked {other!r} (was {current!r})"
+    buttons = el.locator("button:not(.mod-active)")
+    if buttons.count():
+        buttons.first.click()
+        return "pressed another toggle button"
+    raise AssertionError("the primary control is neither a slider, a dropdown nor toggle buttons")
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -128,11 +149,12 @@ def test_notebook_runs_in_jupyterlab(page, lab, name):
     assert not found["loading"], found["loading"]
     page.wait_for_selector(f"{ACTIVE} .js-plotly-plot", timeout=30_000)
     before_fig, before_text = figure_state(page), explorer_text(page)
-    if move_a_control(page):
+    moved = move_a_control(page)
+    if moved:
         wait_idle(page, 60)
         page.wait_for_timeout(1500)
-        assert figure_state(page) != before_fig, "moving a control did not change any figure"
-        assert explorer_text(page) != before_text, "moving a control did not change the numbers"
+        assert figure_state(page) != before_fig, f"{moved}: no figure changed"
+        assert explorer_text(page) != before_text, f"{moved}: the numbers did not change"
         found = problems(page)
         assert not found["errors"] and not found["stderr"], found
     else:

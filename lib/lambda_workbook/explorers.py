@@ -22,13 +22,17 @@ import plotly.graph_objects as go
 
 
 class Explorer:
-    """Base class: subclasses build ``self.controls`` and ``self.figure`` then call ``self._start()``."""
+    """Base class: subclasses build ``self.controls`` and ``self.figure`` (one ``FigureWidget`` each: every
+    FigureWidget carries plotly.js, ~5 MB, into a saved notebook's widget state), then call ``self._start()``.
+    ``primary`` names the control a reviewer moves first (the browser tests move it)."""
+
+    primary: str = ""
 
     title: str = ""
 
     def __init__(self) -> None:
         self.controls: dict[str, widgets.ValueWidget] = {}
-        self.figure = go.FigureWidget()
+        self.figure: go.FigureWidget | None = None
         self.table: pd.DataFrame | None = None
         self.result: Any = None
         self.error: str | None = None
@@ -80,6 +84,10 @@ class Explorer:
         self._table_html.value = df.to_html(**{"float_format": lambda v: f"{v:,.4g}", **to_html})
 
     def _start(self) -> None:
+        if self.figure is None:
+            raise TypeError(f"{type(self).__name__} must create self.figure before _start()")
+        if self.primary:
+            self.controls[self.primary].add_class("wb-primary")
         for w in self.controls.values():
             w.observe(self.update, names="value")
         self.update()
@@ -104,6 +112,7 @@ class TriggersExplorer(Explorer):
     ``triggers.workload_for(snapshot, "catalog-rest-api")``); fields without a control keep its value.
     """
 
+    primary = "events_per_month"
     title = "Invocation sources: monthly cost of every trigger for one workload"
 
     def __init__(self, workload=None) -> None:
@@ -160,6 +169,7 @@ class ReadsExplorer(Explorer):
     :class:`lambda_workbook.reads.Network` (the documented assumption, or one calibrated from measurements).
     """
 
+    primary = "requests_per_month"
     title = "Read only what you need: what each way of reading costs"
 
     def __init__(self, store: str = "s3", *, network=None, **initial: Any) -> None:
@@ -233,6 +243,7 @@ class ColdStartsExplorer(Explorer):
     ``ColdStartsExplorer()`` from a synthetic pattern. Drive it with ``ex.set(provisioned=2, keep_alive="seed")``.
     """
 
+    primary = "peak_per_min"
     title = "Cold starts: traffic, keep-alive and provisioned concurrency"
     KEEP_ALIVE_CHOICES = ("measured-2021", "seed", "fixed-10", "2017", 1.0, 5.0, 15.0, 30.0, 60.0)
     SCHEDULES = {"always on": None, "busy hours of the traffic": "auto", "mon-fri 08-18 UTC": "mon-fri 08-18 UTC"}
@@ -285,11 +296,7 @@ class ColdStartsExplorer(Explorer):
         }
         self._observed_peak = peak
         first = self.compute(**self.values)
-        # fill the base class's figure rather than make a second FigureWidget: each one carries plotly.js
-        # (~5 MB) into a saved notebook's widget state
-        start = plots.cold_start_timeline(first["hourly"], self._timeline_title(first))
-        self.figure.add_traces(list(start.data))
-        self.figure.layout = start.layout
+        self.figure = go.FigureWidget(plots.cold_start_timeline(first["hourly"], self._timeline_title(first)))
         self._start()
 
     def _series(self, traffic: str, peak_per_min: float) -> pd.Series:
@@ -349,6 +356,7 @@ class MemoryExplorer(Explorer):
     ``MemoryExplorer(snapshot, "orders-api")``; each function's model is fitted once and cached.
     """
 
+    primary = "function"
     title = "Memory: predicted duration and monthly cost over memory, and the recommended size"
 
     def __init__(self, snapshot, function: str | None = None, *, level: float = 0.9, **policy: Any) -> None:
