@@ -218,3 +218,15 @@ def test_cli_review_writes_the_pack_and_the_latest_index(small, tmp_path):
     assert lines[-1] == str((out / "index.html").resolve())
     assert "review pack:" in lines[-2] and "1/1 notebooks" in lines[-2]
     assert (out / "cli" / STAGING / "us-east-1" / "account_review.html").exists()
+
+
+def test_a_kernel_that_does_not_start_is_retried_once_then_reported(tmp_path):
+    nb_path = _broken_notebook(tmp_path / "nokernel.ipynb")
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.metadata["kernelspec"]["name"] = "no-such-kernel-xyz"
+    nbformat.write(nb, nb_path)
+    spec = {"notebook": str(nb_path), "ipynb": str(tmp_path / "out" / "k.ipynb"), "html": str(tmp_path / "out" / "k.html"),
+            "parameters": {}, "timeout_s": 60, "title": "k", "redact": None, "plotly_src": None}
+    result = pack.execute_job(spec)
+    assert result["status"] == "failed" and result["attempts"] == 2
+    assert "NoSuchKernel" in result["error"]

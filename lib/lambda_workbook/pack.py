@@ -703,8 +703,10 @@ def render_index(pack: Pack, snapshot: Snapshot, result: review.Review, opts: di
         status = ("<span class='ok'>ok</span>" if j.status == "ok" else
                   f"<span class='failed'>failed</span> <span class='small'>{_e(j.error[:300])}</span>"
                   + (f" — <a href='{_e(j.link())}'>error cell</a>" if j.has_html else ""))
+        files = [f"<a href='{_e(j.out)}{suffix}'>{label}</a>" for suffix, label in
+                 ((".ipynb", "notebook"), (".results.json", "results")) if (pack.run_dir / f"{j.out}{suffix}").exists()]
         parts.append(f"<tr><td>{page}</td><td>{status}</td><td class='num'>{j.seconds:,.1f}</td><td class='small'>"
-                     f"<a href='{_e(j.out)}.ipynb'>notebook</a> · <a href='{_e(j.out)}.results.json'>results</a></td></tr>")
+                     f"{' · '.join(files)}</td></tr>")
     parts.append("</table><!--RUNS-->")
     parts.append("<h2>How this review was made</h2><p class='small'>Thresholds (defaults unless set in the "
                  "configuration): " + "; ".join(f"{_e(k)} {_e(v)}" for k, v in asdict(result.thresholds).items()
