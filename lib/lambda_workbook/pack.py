@@ -394,9 +394,14 @@ def _spec(job: Job, run_dir: Path, options: dict[str, Any], redact: dict[str, st
             "plotly_src": None if options["inline_plotly"] else "../" * depth + PLOTLY_FILE}
 
 
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def _quiet_worker(log: str) -> None:
-    """Pool initializer: send the worker's (and its kernels') stderr to the run's log, so kernel start-up
-    warnings do not drown the progress bar."""
+    """Pool initializer: one math thread per kernel (the pool already keeps every core busy), and the worker's
+    (and its kernels') stderr to the run's log, so kernel start-up warnings do not drown the progress bar."""
+    for name in _THREAD_VARS:
+        os.environ.setdefault(name, "1")
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 2)
     os.close(fd)
