@@ -230,3 +230,21 @@ def test_a_kernel_that_does_not_start_is_retried_once_then_reported(tmp_path):
     result = pack.execute_job(spec)
     assert result["status"] == "failed" and result["attempts"] == 2
     assert "NoSuchKernel" in result["error"]
+
+
+def test_a_live_scan_is_read_once_and_judged_today(aws_env, tmp_path):
+    """--source aws: one scan (against moto) saved into the pack; every notebook reads that copy."""
+    import datetime as dt
+
+    result = pack.build(source="aws", profile="prod", region="us-east-1", days=1, deep_dives="none", workers=2,
+                        out=str(tmp_path), run="live", progress=False)
+    saved = sources.load_snapshot(result.run_dir / "snapshot")
+    assert saved.manifest["source"] == "aws" and saved.accounts == [PROD]
+    assert [j.status for j in result.jobs] == ["ok"], [j.error for j in result.jobs]
+    assert result.jobs[0].parameters["source"] == "snapshot"
+    assert result.jobs[0].parameters["snapshot_path"] == str((result.run_dir / "snapshot").resolve())
+    record = json.loads((result.run_dir / "review.json").read_text())
+    assert record["review"]["as_of"] == str(dt.datetime.now(dt.UTC).date())
+    assert record["review"]["as_of_basis"] == "today (live scan)"
+    page = json.loads((result.run_dir / PROD / "us-east-1" / "account_review.results.json").read_text())
+    assert page["source"] == "aws" and page["functions"] == len(saved.functions)
