@@ -109,7 +109,7 @@ class Archetype:
     reserved: float = np.nan
     provisioned: float = np.nan
     init_ms: float | None = None        # median INIT; None = runtime default scaled by package size
-    cpu_fraction: float | None = None   # Lambda Insights evidence, when "enabled"
+    insights: bool = False              # Lambda Insights enabled: CPU time / duration is recorded
     calls: tuple[Call, ...] = ()
     actions: tuple[tuple[str, str], ...] = (("dynamodb:GetItem", "table/app"), ("dynamodb:PutItem", "table/app"))
     iterator_age_growth: bool = False
@@ -124,13 +124,13 @@ ARCHETYPES: tuple[Archetype, ...] = (
     # ---- archetypes: each exists to trigger the findings in `expect` ----
     Archetype("media-thumbnail-io", ("memory-overprovisioned",), "python3.12", 3008, "arm64",
               T("s3", False, payload_kb=1.5, detail="s3:ObjectCreated:* on media-uploads"), 260, 185.0, 22.0, 210,
-              cpu_fraction=0.09, timeout_s=60, tracing=True,
+              insights=True, timeout_s=60, tracing=True,
               calls=(Call("s3", "GetObject", "media-uploads", 1, 95, 900), Call("s3", "PutObject", "media-thumbs", 1, 70, 0.2)),
               actions=(("s3:GetObject", "arn:aws:s3:::media-uploads/*"), ("s3:PutObject", "arn:aws:s3:::media-thumbs/*")),
               description="Downloads an image, writes a thumbnail: waits on S3, little CPU"),
     Archetype("pdf-render", ("memory-underprovisioned",), "nodejs22.x", 128, "arm64",
               T("sqs", False, batch_size=10, batch_window_s=5, payload_kb=3.0, detail="queue pdf-jobs"), 30, 45.0, 430.0, 112,
-              cpu_fraction=0.96, timeout_s=60, code_mb=18.0, noise=0.1,
+              insights=True, timeout_s=60, code_mb=18.0, noise=0.1,
               calls=(Call("s3", "PutObject", "rendered-pdfs", 1, 40, 0.2),),
               actions=(("s3:PutObject", "arn:aws:s3:::rendered-pdfs/*"), ("sqs:ReceiveMessage", "arn:aws:sqs:us-east-1:111122223333:pdf-jobs")),
               description="Renders PDFs: CPU-bound, starved at 128 MB"),
@@ -194,7 +194,7 @@ ARCHETYPES: tuple[Archetype, ...] = (
               description="Keeps API secrets in plain environment variables"),
     Archetype("order-fulfilment", ("orchestration-in-code",), "python3.12", 256, "arm64",
               T("eventbridge", False, payload_kb=2.0, detail="rule order-paid"), 1.0, 16800.0, 30.0, 120,
-              cpu_fraction=0.02, timeout_s=120, noise=0.25,
+              insights=True, timeout_s=120, noise=0.25,
               calls=(Call("wait", "sleep", "time.sleep", 5, 3000, 0.0),
                      Call("http", "GET", "warehouse.example.com/status", 6, 260, 0.6, retries_per_invocation=4),
                      Call("lambda", "Invoke", "ship-order", 1, 140, 0.3)),
@@ -205,7 +205,7 @@ ARCHETYPES: tuple[Archetype, ...] = (
               description="Still on Node.js 12"),
     Archetype("events-forwarder", ("transport-only",), "python3.12", 256, "arm64",
               T("sqs", False, batch_size=10, batch_window_s=2, payload_kb=1.2, detail="queue partner-events"), 90, 48.0, 1.5, 80,
-              cpu_fraction=0.03,
+              insights=True,
               calls=(Call("kinesis", "PutRecords", "partner-stream", 1, 38, 0.2, result_used=False),),
               actions=(("sqs:ReceiveMessage", "arn:aws:sqs:us-east-1:111122223333:partner-events"),
                        ("kinesis:PutRecords", "arn:aws:kinesis:us-east-1:111122223333:stream/partner-stream")),
@@ -222,7 +222,7 @@ ARCHETYPES: tuple[Archetype, ...] = (
     Archetype("checkout-api", ("provisioned-concurrency",), "java21", 2048, "arm64", HTTP, 25, 55.0, 35.0, 520,
               provisioned=40, code_mb=38.0, layers=1, init_ms=2900.0, log_format="JSON", tracing=True,
               calls=(Call("dynamodb", "TransactWriteItems", "orders", 1, 22, 0.2),),
-              description="Forty provisioned environments for a load that keeps three busy"),
+              description="Forty provisioned environments for a load that rarely needs more than one"),
     Archetype("nightly-ledger-close", ("timeout-headroom",), "python3.12", 1024, "arm64",
               T("eventbridge", False, payload_kb=0.3, detail="schedule cron(0 2 * * ? *)"), 30, 650.0, 180.0, 260,
               pattern="nightly", timeout_s=900,
@@ -248,7 +248,7 @@ ARCHETYPES: tuple[Archetype, ...] = (
               calls=(Call("ses", "SendEmail", "transactional", 1, 120, 0.3),), description="Batched SQS worker"),
     Archetype("search-indexer", ("control",), "python3.12", 1024, "arm64",
               T("sqs", False, batch_size=25, batch_window_s=5, payload_kb=3.0, detail="queue index-updates"), 20, 60.0, 90.0, 700,
-              pattern="steady", timeout_s=30, cpu_fraction=0.58,
+              pattern="steady", timeout_s=30, insights=True,
               calls=(Call("http", "POST", "search.internal/_bulk", 1, 45, 1.0),), description="Sized for its memory use"),
     Archetype("auth-authorizer", ("control",), "nodejs22.x", 256, "arm64",
               T("invoke-sync", True, payload_kb=0.5, detail="Lambda authorizer for users-api"), 210, 5.0, 3.0, 180,
@@ -614,9 +614,10 @@ def generate() -> Snapshot:
         triggers.append(_triggers(arch))
         calls.extend(_calls(arch))
         roles.extend(_roles(arch))
-        if arch.cpu_fraction is not None:
-            insights.append({**_key(arch), "cpu_fraction": arch.cpu_fraction, "network_kb_per_invocation":
-                             sum(c.response_kb * c.calls_per_invocation for c in arch.calls), "evidence": "sample"})
+        if arch.insights:  # what Lambda Insights reports: CPU time over wall time of a warm invocation
+            insights.append({**_key(arch), "cpu_fraction": round(arch.cpu_ms / mean_warm_ms(arch), 4),
+                             "network_kb_per_invocation": sum(c.response_kb * c.calls_per_invocation for c in arch.calls),
+                             "evidence": "sample"})
         if not np.isnan(arch.reserved):
             concurrency.append({**_key(arch), "qualifier": "", "kind": "reserved", "requested": arch.reserved,
                                 "allocated": np.nan, "status": ""})
