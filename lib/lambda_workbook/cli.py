@@ -51,12 +51,7 @@ def _prices_regions(args: argparse.Namespace) -> int:
 def _prices_refresh(args: argparse.Namespace) -> int:
     from . import pricelist
 
-    session = None
-    if args.profile:
-        import boto3
-
-        session = boto3.Session(profile_name=args.profile)
-    path = pricelist.refresh(args.region, out_dir=args.out, progress=not args.quiet, session=session)
+    path = pricelist.refresh(args.region, out_dir=args.out, progress=not args.quiet, profile=args.profile)
     print(pricelist.format_report(path))
     print(f"price snapshot written to {path}")
     return 0

@@ -281,14 +281,19 @@ def fetch_items(region: str, *, client=None, session=None, progress: bool = True
 
 
 def refresh(region: str, *, out_dir: str | Path | None = None, client=None, session=None, today: Any = None,
-            progress: bool = True) -> Path:
+            progress: bool = True, profile: str | None = None) -> Path:
     """Fetch ``region``'s prices and write ``<out_dir>/<region>/<today>.json``; return its path.
 
+    Credentials: ``client``, else ``session``, else a session for ``profile`` (the default chain when None).
     ``out_dir`` defaults to the bundled prices folder. The document is checked with :func:`prices.parse_book`
     before it is written, and nothing is written when no item could be refreshed or the fetch fails.
     """
     region = check_region(region)
     day = _day(today)
+    if session is None and client is None and profile:
+        import boto3
+
+        session = boto3.Session(profile_name=profile)
     out = Path(out_dir) if out_dir is not None else datafiles.prices_dir()
     items, report = fetch_items(region, client=client, session=session, progress=progress, root=out, today=day)
     if not report["refreshed"]:
