@@ -189,6 +189,8 @@ def main(argv=None) -> int:
     ap.add_argument("--spaced", type=float, default=SPACED,
                     help=f"share of REPORT lines separated by spaces instead of tabs (default {SPACED})")
     ap.add_argument("--repeat", type=int, default=3, help="timing rounds; each parser's best round is kept (default 3)")
+    ap.add_argument("--reports-only", action="store_true",
+                    help="keep only REPORT lines (what filter_log_events with the pattern REPORT returns)")
     args = ap.parse_args(argv)
     if args.lines < 1 or args.repeat < 1:
         ap.error("--lines and --repeat must be >= 1")
@@ -196,8 +198,12 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     if not 0 <= args.spaced <= 1:
         ap.error("--spaced must be between 0 and 1")
-    lines = generate(args.lines, args.seed, args.spaced)
-    print(f"generated {len(lines):,} lines in {time.perf_counter() - t0:.1f} s")
+    if args.reports_only:
+        pool = generate(args.lines * 3 + 1000, args.seed, args.spaced)
+        lines = [x for x in pool if isinstance(x, str) and x.startswith("REPORT")][: args.lines]
+    else:
+        lines = generate(args.lines, args.seed, args.spaced)
+    print(f"generated {len(lines):,} {'REPORT ' if args.reports_only else ''}lines in {time.perf_counter() - t0:.1f} s")
 
     parsers = {"parse_reports": logs.parse_reports, "baseline (re.search)": baseline,
                "baseline (compiled)": baseline_compiled}
