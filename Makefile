@@ -31,7 +31,7 @@ lint: $(VENV)/.test-installed
 
 ## make lab: JupyterLab on notebooks/
 lab: $(VENV)/.runtime-installed
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS) $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 ## make sample: regenerate data/sample-account deterministically
 sample: $(VENV)/.runtime-installed
