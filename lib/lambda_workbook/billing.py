@@ -25,6 +25,8 @@ import numpy as np
 from . import prices as _prices
 
 INIT_BILLED_SINCE = dt.date(2025, 8, 1)
+MONTH_HOURS = 730.0        # the month AWS prices use: idle PC $0.0000041667/GB-s x 3,600 x 730 = $10.95/GB-month
+VCPU_MB = 1769.0           # CPU share is proportional to memory, one vCPU at 1,769 MB (facts §1.3)
 ARCHITECTURES = ("x86_64", "arm64")
 EPHEMERAL_FREE_MB = 512
 MEMORY_RANGE_MB = (128, 10240)

@@ -933,7 +933,7 @@ def _runtime_version(runtime: str) -> tuple[int, ...] | None:
 
 
 def snapstart_cost(memory_mb: float, restores: float, *, runtime: str | None, arch: str = "x86_64",
-                   versions: int = 1, hours: float = 730.0, region: str = "us-east-1",
+                   versions: int = 1, hours: float = billing.MONTH_HOURS, region: str = "us-east-1",
                    book: _prices.PriceBook | None = None) -> dict[str, Any]:
     """Monthly SnapStart charges: cache (GB-s per published version, minimum 3 h) and restores (per GB).
 
@@ -962,7 +962,7 @@ def snapstart_cost(memory_mb: float, restores: float, *, runtime: str | None, ar
 # --------------------------------------------------------------------------------------------------------
 # a snapshot's functions
 
-MONTH_MINUTES = 730.0 * 60.0
+MONTH_MINUTES = billing.MONTH_HOURS * 60.0
 
 
 class _ByFunction:

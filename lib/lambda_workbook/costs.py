@@ -15,7 +15,7 @@ from . import billing
 from . import prices as _prices
 from .schema import KEY, Snapshot
 
-MONTH_HOURS = 730.0
+MONTH_HOURS = billing.MONTH_HOURS
 
 
 def month_factor(snapshot: Snapshot) -> float:

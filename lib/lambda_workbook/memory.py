@@ -57,7 +57,7 @@ import pandas as pd
 from . import billing
 from . import prices as _prices
 
-VCPU_MB = 1769.0                                   # one vCPU (facts §1.3)
+VCPU_MB = billing.VCPU_MB                           # one vCPU (facts §1.3)
 MIN_MB, MAX_MB = billing.MEMORY_RANGE_MB           # 128-10,240 MB
 MAX_VCPU = MAX_MB / VCPU_MB                        # about 5.79
 
@@ -589,14 +589,13 @@ def monthly_cost(duration_ms, memory_mb, *, invocations_per_month: float = 1e6, 
     sizes, where = np.unique(mem, return_inverse=True)
     # billing is linear in invocations and billed ms: price one of each per size, then scale
     if provisioned_concurrency:
-        from .costs import MONTH_HOURS
 
         def pc(m, inv, ms):
             return billing.provisioned_cost(0, m, 0, arch=arch, invocations=inv, duration_ms=ms, book=book)["served_usd"]
 
         request = np.array([pc(m, 1.0, 0.0) for m in sizes])
         per_ms = np.array([pc(m, 1.0, 1.0) for m in sizes]) - request
-        fixed = np.array([billing.provisioned_cost(provisioned_concurrency, m, MONTH_HOURS, arch=arch,
+        fixed = np.array([billing.provisioned_cost(provisioned_concurrency, m, billing.MONTH_HOURS, arch=arch,
                                                    book=book)["allocation_usd"] for m in sizes])
     else:
         request = billing.cost_from_totals(np.ones(sizes.size), np.zeros(sizes.size), sizes, arch, book=book)

@@ -54,7 +54,7 @@ from . import billing
 from . import prices as _prices
 
 # ---- published limits and dates (sources in the module docstring) --------------------------------------
-VCPU_MB = 1769.0                 # one vCPU at 1,769 MB [LDG limits]
+VCPU_MB = billing.VCPU_MB        # one vCPU at 1,769 MB [LDG limits]
 UNIT_BYTES = 4096                # read unit size
 WRITE_UNIT_BYTES = 1024          # write unit size
 PAGE_BYTES = 1024 * 1024         # Query/Scan read at most 1 MB per call, before filters

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import billing
 from .schema import SCHEMA_VERSION, Snapshot
 
 SEED = 20261101
@@ -38,7 +39,7 @@ END = pd.Timestamp("2026-11-01T00:00:00Z")
 DAYS = 14
 START = END - pd.Timedelta(days=DAYS)
 MINUTES = DAYS * 24 * 60
-VCPU_MB = 1769.0
+VCPU_MB = billing.VCPU_MB
 PROD, STAGING = "111122223333", "444455556666"
 REGION = "us-east-1"
 KEEP_ALIVE_MIN = (5.0, 7.0)        # idle environments evicted after 5-7 min (Shilkov 2021)
