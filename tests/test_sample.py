@@ -21,7 +21,7 @@ def test_committed_sample_matches_the_generator(sample_snapshot):
         committed = sample_snapshot.tables[name]
         assert len(committed) == len(df), name
         num = df.select_dtypes("number").columns
-        np.testing.assert_allclose(committed[num].to_numpy(float), df[num].to_numpy(float), rtol=1e-5, err_msg=name)
+        np.testing.assert_allclose(committed[num].to_numpy(float), df[num].to_numpy(float), rtol=1e-9, err_msg=name)
         other = [c for c in df.columns if c not in num]
         assert (committed[other].astype(str).to_numpy() == df[other].astype(str).to_numpy()).all(), name
 

@@ -57,7 +57,7 @@ def _write_table(df: pd.DataFrame, file: Path) -> None:
     for col in out.columns:
         if isinstance(out[col].dtype, pd.DatetimeTZDtype):
             out[col] = out[col].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    out.to_csv(file, index=False, lineterminator="\n", float_format="%.6g", **_csv_options(file.name))
+    out.to_csv(file, index=False, lineterminator="\n", float_format="%.10g", **_csv_options(file.name))
 
 
 def save(snapshot: Snapshot, path: str | os.PathLike, *, overwrite: bool = True) -> Path:
