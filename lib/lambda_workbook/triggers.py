@@ -71,6 +71,7 @@ TIE_USD, TIE_SHARE = 0.01, 0.001   # batch settings this close to the cheapest c
 RULES = ("per_event", "per_attempt", "per_invocation", "per_call", "per_hour", "per_poll", "capacity", "gb_seconds")
 ROLES = ("producer", "transport", "delivery", "fixed")
 SECTION = "invocation source"
+SECONDS_PER_MONTH = billing.MONTH_HOURS * 3600.0
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -96,14 +97,6 @@ class Catalog:
     def ids(self) -> list[str]:
         return list(self.sources)
 
-    @property
-    def month_hours(self) -> float:
-        return float(self.doc["month_hours"])
-
-    @property
-    def seconds_per_month(self) -> float:
-        return self.month_hours * 3600.0
-
     def source(self, source_id: str) -> dict[str, Any]:
         try:
             return self.sources[source_id]
@@ -127,7 +120,7 @@ def parse_catalog(doc: dict[str, Any], path: Path | None = None) -> Catalog:
     where = str(path) if path else "trigger catalog"
     if doc.get("schema") != CATALOG_SCHEMA:
         raise CatalogError(f"{where}: schema is {doc.get('schema')!r}, expected {CATALOG_SCHEMA!r}")
-    for key in ("month_hours", "lambda_limits", "invocation_kinds", "sources", "unknown_latency"):
+    for key in ("lambda_limits", "invocation_kinds", "sources", "unknown_latency"):
         if key not in doc:
             raise CatalogError(f"{where}: missing key {key!r}")
     kinds = doc["invocation_kinds"]
@@ -516,7 +509,7 @@ def _batch_cap(cat: Catalog, payload_kb: float) -> int:
 def _evaluate(w: Workload, sid: str, cat: Catalog, book: _prices.PriceBook, producer: bool = True) -> dict:
     """One source priced for one workload: the table row plus its meters (under ``"_meters"``)."""
     s = cat.source(sid)
-    seconds = cat.seconds_per_month
+    seconds = SECONDS_PER_MONTH
     rate = w.events_per_month / seconds
     measures = _measures(w, s, book, rate)
     limit = cat.lambda_limit(sid)
@@ -556,7 +549,7 @@ def _evaluate(w: Workload, sid: str, cat: Catalog, book: _prices.PriceBook, prod
     invocations = events * attempts / fill
     batch_ms = w.invocation_overhead_ms + fill * w.duration_ms
     ctx = {"events": events, "attempts": attempts, "invocations": invocations, "fill": fill,
-           "payload_kb": w.payload_kb, "hours": cat.month_hours, "seconds": seconds, "measures": measures,
+           "payload_kb": w.payload_kb, "hours": billing.MONTH_HOURS, "seconds": seconds, "measures": measures,
            "partitions": 1 if np.isnan(partitions) else partitions, "batch_ms": batch_ms}
     meters = []
     for m in s["meters"]:
@@ -800,7 +793,7 @@ def observed(snapshot: Snapshot, *, invocation_overhead_ms: float = 0.0, default
             pf = int(trig["parallelization"]) if pd.notna(trig["parallelization"]) else 1
             shards = _SHARDS.search(str(trig["detail"]))
             cap = _batch_cap(cat, payload)
-            inv_rate = inv / cat.seconds_per_month
+            inv_rate = inv / SECONDS_PER_MONTH
             if shards:
                 partitions = int(shards.group(1)) * pf
             elif b["partitions"] != "capacity":
@@ -812,7 +805,7 @@ def observed(snapshot: Snapshot, *, invocation_overhead_ms: float = 0.0, default
                 partitions = pf
                 for _ in range(4):
                     lam = rate_from_invocations(inv_rate / partitions, batch, window, poll, cap) * partitions
-                    probe = Workload(events_per_month=lam * cat.seconds_per_month, payload_kb=payload,
+                    probe = Workload(events_per_month=lam * SECONDS_PER_MONTH, payload_kb=payload,
                                      region=trig["region"])
                     shards = _capacity_units(c["item"], c["field"], c["dims"], _measures(probe, s, rbook, lam), rbook,
                                              integral=True, minimum=1)
