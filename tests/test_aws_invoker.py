@@ -187,6 +187,12 @@ def test_a_deploy_during_the_run_is_not_overwritten(lam):
     assert any("not set by this run" in n for n in inv.notes)
 
 
+def test_client_makes_six_attempts_per_call_in_all(lam):
+    inv = aws_invoker.AwsInvoker(FN, region="us-east-1")   # its own client, as the CLI makes it
+    assert inv.client.meta.config.retries == {"total_max_attempts": 6, "mode": "adaptive"}
+    assert inv.client.meta.config.read_timeout == 910
+
+
 def test_refuses_a_qualified_function_name(lam):
     with pytest.raises(ValueError, match="not a version or alias"):
         aws_invoker.AwsInvoker(f"arn:aws:lambda:us-east-1:123456789012:function:{FN}:live", client=lam)

@@ -40,7 +40,9 @@ from botocore.exceptions import ClientError
 from .. import billing, logs, tuning
 
 ALIAS_PREFIX = "lwb-tune"
-_CONFIG = Config(retries={"max_attempts": 6, "mode": "adaptive"}, read_timeout=910)
+# 6 attempts per call in all (botocore's "max_attempts" would count retries: 6 there meant 7 attempts); the read
+# timeout outlasts the longest invocation (900 s)
+_CONFIG = Config(retries={"total_max_attempts": 6, "mode": "adaptive"}, read_timeout=910)
 
 
 class InvokerError(RuntimeError):
