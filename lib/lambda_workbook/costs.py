@@ -15,8 +15,6 @@ from . import billing
 from . import prices as _prices
 from .schema import KEY, Snapshot
 
-MONTH_HOURS = billing.MONTH_HOURS
-
 
 def month_factor(snapshot: Snapshot) -> float:
     """Multiply a window total by this to get a monthly figure."""
@@ -24,7 +22,7 @@ def month_factor(snapshot: Snapshot) -> float:
     if days <= 0:
         raise ValueError(f"snapshot window must be positive, got start={snapshot.manifest['start']} "
                          f"end={snapshot.manifest['end']}")
-    return MONTH_HOURS / (days * 24.0)
+    return billing.MONTH_HOURS / (days * 24.0)
 
 
 def metric_totals(snapshot: Snapshot, metric: str, stat: str = "Sum") -> pd.Series:
@@ -87,7 +85,7 @@ def function_costs(snapshot: Snapshot, *, book: _prices.PriceBook | None = None)
             if pc[i] > 0:
                 served = row["invocations"] * factor
                 per_inv_ms = row["billed_ms"] / max(row["invocations"], 1.0)
-                p = billing.provisioned_cost(pc[i], row["memory_mb"], MONTH_HOURS, arch=row["arch"],
+                p = billing.provisioned_cost(pc[i], row["memory_mb"], billing.MONTH_HOURS, arch=row["arch"],
                                              invocations=served, duration_ms=per_inv_ms, book=rbook)
                 part.loc[key, "compute_usd"] = p["served_usd"] - part.loc[key, "request_usd"]
                 part.loc[key, "pc_usd"] = p["allocation_usd"]

@@ -496,7 +496,7 @@ def rule_timeout_headroom(ctx: _Context, t: Thresholds) -> list[dict]:
         if timeout_ms < t.headroom_ratio * ref or timeout_ms - ref < t.headroom_min_s * 1000.0:
             continue
         suggested_s = max(3, math.ceil(3 * ref / 1000.0))
-        day = float(ctx.costs.loc[key, "invocations_per_month"]) / (costs.MONTH_HOURS / 24.0)
+        day = float(ctx.costs.loc[key, "invocations_per_month"]) / (billing.MONTH_HOURS / 24.0)
         hang_now = ctx.invocation_usd(key, timeout_ms, day)
         hang_new = ctx.invocation_usd(key, suggested_s * 1000.0, day)
         seen = [f"p99 {p99 / 1000:,.2f} s" if p99 == p99 else "",
