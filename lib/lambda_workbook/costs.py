@@ -40,7 +40,6 @@ def function_costs(snapshot: Snapshot, *, book: _prices.PriceBook | None = None)
     inv_metric = metric_totals(snapshot, "Invocations").reindex(f.index).fillna(0.0)
     m = snapshot.metrics
     dur = m[(m["metric"] == "Duration") & (m["stat"] == "Average")].copy()
-    dur["weighted"] = dur["value"]
     hourly_inv = m[(m["metric"] == "Invocations") & (m["stat"] == "Sum")].copy()
     hourly_inv["hour"] = hourly_inv["timestamp"].dt.floor("h")
     inv_by_hour = hourly_inv.groupby(KEY + ["hour"])["value"].sum()
