@@ -32,7 +32,6 @@ import pandas as pd
 from . import billing, memory
 from . import prices as _prices
 
-KINDS = ("ok", "cold", "oom", "timeout", "error")
 SAMPLE_COLUMNS = ["step", "memory_mb", "duration_ms", "billed_duration_ms", "init_duration_ms",
                   "max_memory_used_mb", "kind", "error", "source"]
 
