@@ -76,8 +76,9 @@ def function_costs(snapshot: Snapshot, *, book: _prices.PriceBook | None = None)
             sel["invocations"] * factor, sel["billed_ms"] * factor, sel["memory_mb"], sel["arch"].to_numpy(),
             ephemeral_mb=sel["ephemeral_storage_mb"], book=rbook)
         part = pd.DataFrame(index=sel.index)
-        part["request_usd"] = sel["invocations"].to_numpy() * factor * np.where(
-            sel["arch"] == "arm64", rbook.price("lambda.request.arm64"), rbook.price("lambda.request.x86_64"))
+        # the request fees alone: the same billing rule with no billed time
+        part["request_usd"] = billing.cost_from_totals(sel["invocations"] * factor, 0.0, sel["memory_mb"],
+                                                       sel["arch"].to_numpy(), book=rbook)
         part["compute_usd"] = on_demand - part["request_usd"]
         part["pc_usd"] = 0.0
         for i, (key, row) in enumerate(sel.iterrows()):
