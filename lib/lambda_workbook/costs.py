@@ -71,7 +71,6 @@ def function_costs(snapshot: Snapshot, *, book: _prices.PriceBook | None = None)
     for region in pd.unique(regions):
         rbook = book if book is not None and book.region == region else _prices.load(region)
         sel = out[regions == region]
-        pc = sel["provisioned_concurrency"].fillna(0.0).to_numpy()
         on_demand = billing.cost_from_totals(
             sel["invocations"] * factor, sel["billed_ms"] * factor, sel["memory_mb"], sel["arch"].to_numpy(),
             ephemeral_mb=sel["ephemeral_storage_mb"], book=rbook)
@@ -81,14 +80,13 @@ def function_costs(snapshot: Snapshot, *, book: _prices.PriceBook | None = None)
                                                        sel["arch"].to_numpy(), book=rbook)
         part["compute_usd"] = on_demand - part["request_usd"]
         part["pc_usd"] = 0.0
-        for i, (key, row) in enumerate(sel.iterrows()):
-            if pc[i] > 0:
-                served = row["invocations"] * factor
-                per_inv_ms = row["billed_ms"] / max(row["invocations"], 1.0)
-                p = billing.provisioned_cost(pc[i], row["memory_mb"], billing.MONTH_HOURS, arch=row["arch"],
-                                             invocations=served, duration_ms=per_inv_ms, book=rbook)
-                part.loc[key, "compute_usd"] = p["served_usd"] - part.loc[key, "request_usd"]
-                part.loc[key, "pc_usd"] = p["allocation_usd"]
+        for key, row in sel[sel["provisioned_concurrency"] > 0].iterrows():
+            per_inv_ms = row["billed_ms"] / max(row["invocations"], 1.0)
+            p = billing.provisioned_cost(row["provisioned_concurrency"], row["memory_mb"], billing.MONTH_HOURS,
+                                         arch=row["arch"], invocations=row["invocations"] * factor,
+                                         duration_ms=per_inv_ms, book=rbook)
+            part.loc[key, "compute_usd"] = p["served_usd"] - part.loc[key, "request_usd"]
+            part.loc[key, "pc_usd"] = p["allocation_usd"]
         parts.append(part)
     money = pd.concat(parts).reindex(out.index)
     out = out.join(money)
