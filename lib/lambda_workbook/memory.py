@@ -787,13 +787,11 @@ def compare_architectures(model: DurationModel, *, current_memory_mb: float | No
         models[other.arch] = other
     rows = []
     probe = np.array([512.0, 1024.0, 1769.0])
+    base = models.get("x86_64", model).for_arch("x86_64")
     for arch in billing.ARCHITECTURES:
         mdl = models.get(arch, model)
         rec = recommend(mdl, arch=arch, current_memory_mb=current_memory_mb if arch == model.arch else None,
                         **recommend_kwargs)
-        if current_memory_mb is not None and arch != model.arch:
-            rec = recommend(mdl, arch=arch, **recommend_kwargs)
-        base = models.get("x86_64", model).for_arch("x86_64")
         ratio = float(np.median(mdl.for_arch(arch).predict(probe) / base.predict(probe)))
         measured = arch in models
         rows.append({"arch": arch, "memory_mb": rec.memory_mb, "duration_ms": rec.duration_ms,
