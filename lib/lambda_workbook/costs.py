@@ -129,9 +129,8 @@ def inventory(snapshot: Snapshot) -> pd.DataFrame:
     out = f[INVENTORY_COLUMNS].copy()
     out["code_size_mb"] = (out.pop("code_size_bytes") / 2**20).round(1)
     out["env_vars"] = f["env_var_names"].map(lambda s: len([x for x in str(s).split(";") if x]))
-    out["triggers"] = out.apply(lambda r: ", ".join(sorted(snapshot.triggers[
-        (snapshot.triggers["function_name"] == r["function_name"]) & (snapshot.triggers["account_id"] == r["account_id"])
-        & (snapshot.triggers["region"] == r["region"])]["source_type"])), axis=1)
+    kinds = snapshot.triggers.groupby(KEY)["source_type"].agg(lambda s: ", ".join(sorted(s)))
+    out["triggers"] = out.join(kinds, on=KEY)["source_type"].fillna("")
     return out.sort_values(KEY, ignore_index=True)
 
 
