@@ -72,27 +72,42 @@ def duration_vs_memory(costs: pd.DataFrame) -> go.Figure:
                    "configured memory (MB, log scale)", "mean duration (ms, log scale)", legend="architecture")
 
 
+# -- options a workload may not be able to use (invocation sources, read options) -----------------------------
+
+UNAVAILABLE_COLOR = "#D9D9D9"
+
+
+def _usable_first(table: pd.DataFrame, usable: str) -> pd.DataFrame:
+    """The options with ``_bad`` = not ``usable``: usable ones first, each group cheapest first."""
+    return table.assign(_bad=~table[usable].astype(bool)).sort_values(["_bad", "monthly_cost"])
+
+
+def _option_bars(data: pd.DataFrame, parts: dict[str, tuple[str, str]], customdata, hover) -> go.Figure:
+    """Stacked horizontal bars, one row per option of ``data`` (from :func:`_usable_first`, top to bottom) and one
+    trace per cost part; unusable options are greyed and marked ✗. ``hover(part name)`` gives the hover template."""
+    labels = [f"{o} ✗" if bad else str(o) for o, bad in zip(data.index, data["_bad"], strict=True)]
+    fig = go.Figure()
+    for part, (name, color) in parts.items():
+        fig.add_bar(y=labels, x=data[part], name=name, orientation="h", customdata=customdata,
+                    marker_color=[UNAVAILABLE_COLOR if bad else color for bad in data["_bad"]], hovertemplate=hover(name))
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
 # -- invocation sources (lambda_workbook.triggers) -------------------------------------------------------
 
 TRIGGER_PARTS = {"source_cost": ("Invocation source", "#72B7B2"), "lambda_cost": ("Lambda (requests + compute)", "#4C78A8")}
-INFEASIBLE_COLOR = "#D9D9D9"
 
 
 def trigger_costs(table: pd.DataFrame, title: str | None = None) -> go.Figure:
     """Stacked horizontal bars per invocation source: the source's own monthly cost and the Lambda cost it
     causes (from ``triggers.compare``). Feasible sources come first, cheapest at the top; sources the workload
     cannot use are greyed and marked ✗, with the reason in the hover text. Always two traces (for live updates)."""
-    data = table.assign(_bad=~table["feasible"].astype(bool)).sort_values(["_bad", "monthly_cost"])
-    labels = [f"{sid} ✗" if bad else str(sid) for sid, bad in zip(data.index, data["_bad"], strict=True)]
+    data = _usable_first(table, "feasible")
     why = data["reason"].where(data["_bad"], "feasible")
     custom = list(zip(data["name"], why, data["monthly_cost"], strict=True))
-    fig = go.Figure()
-    for part, (name, color) in TRIGGER_PARTS.items():
-        fig.add_bar(y=labels, x=data[part], name=name, orientation="h", customdata=custom,
-                    marker_color=[INFEASIBLE_COLOR if bad else color for bad in data["_bad"]],
-                    hovertemplate="%{customdata[0]}<br>" + name + ": $%{x:,.2f}/month<br>total: "
-                                  "$%{customdata[2]:,.2f}/month<br>%{customdata[1]}<extra></extra>")
-    fig.update_yaxes(autorange="reversed")
+    fig = _option_bars(data, TRIGGER_PARTS, custom, lambda name: "%{customdata[0]}<br>" + name + ": $%{x:,.2f}/month"
+                       "<br>total: $%{customdata[2]:,.2f}/month<br>%{customdata[1]}<extra></extra>")
     return _layout(fig, title or "Monthly cost by invocation source", "USD per month",
                    "invocation source (✗ = not feasible for this workload)", barmode="stack", legend="cost part",
                    height=max(360, 26 * len(data) + 140))
@@ -130,29 +145,19 @@ def batching_curves(grid: pd.DataFrame, title: str | None = None) -> go.Figure:
 
 READ_PARTS = {"request_usd": ("Requests / read units", "#72B7B2"), "service_usd": ("Scan fees / index upkeep", "#E45756"),
               "transfer_usd": ("Data transfer", "#B279A2"), "lambda_usd": ("Lambda time reading and parsing", "#4C78A8")}
-UNUSABLE_COLOR = "#D9D9D9"
-
-
-def _read_labels(options: pd.DataFrame) -> list[str]:
-    return [f"{o} ✗" if not ok else str(o) for o, ok in zip(options.index, options["usable"], strict=True)]
 
 
 def read_options_cost(options: pd.DataFrame, title: str | None = None) -> go.Figure:
     """Stacked horizontal bars: each read option's monthly cost by part (from ``reads.s3_options`` or
     ``reads.dynamodb_options``, ranked or not). Options that cannot be used (closed service, unknown layout, not
     enough memory) are greyed and marked ✗ with the reason in the hover text. Always four traces (live updates)."""
-    data = options.assign(_bad=~options["usable"].astype(bool)).sort_values(["_bad", "monthly_cost"])
+    data = _usable_first(options, "usable")
     why = [r.get("why_not") or ("" if r["usable"] else r["status"]) or "usable" for _, r in data.iterrows()]
     custom = list(zip(data["monthly_cost"], data["monthly_cost_low"], data["monthly_cost_high"], why,
                       data["requires"], strict=True))
-    fig = go.Figure()
-    for part, (name, color) in READ_PARTS.items():
-        fig.add_bar(y=_read_labels(data), x=data[part], name=name, orientation="h", customdata=custom,
-                    marker_color=[UNUSABLE_COLOR if bad else color for bad in data["_bad"]],
-                    hovertemplate="%{y}<br>" + name + ": $%{x:,.4g}/month<br>total $%{customdata[0]:,.4g} "
-                                  "($%{customdata[1]:,.4g}–$%{customdata[2]:,.4g})<br>needs: %{customdata[4]}<br>"
-                                  "%{customdata[3]}<extra></extra>")
-    fig.update_yaxes(autorange="reversed")
+    fig = _option_bars(data, READ_PARTS, custom, lambda name: "%{y}<br>" + name + ": $%{x:,.4g}/month<br>total "
+                       "$%{customdata[0]:,.4g} ($%{customdata[1]:,.4g}–$%{customdata[2]:,.4g})<br>needs: "
+                       "%{customdata[4]}<br>%{customdata[3]}<extra></extra>")
     kind = {"s3": "an S3 object", "dynamodb": "a DynamoDB table"}.get(options.attrs.get("kind"), "a data store")
     return _layout(fig, title or f"Monthly cost of reading what you need from {kind}", "USD per month",
                    "read option (✗ = cannot be used as entered)", barmode="stack", legend="cost part",
