@@ -243,3 +243,23 @@ def test_an_unknown_profile_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     with pytest.raises(ValueError, match="'nope' is not configured.*known"):
         aws.scan(profiles="nope", regions="us-east-1", progress=False)
+
+
+def test_pages_follow_next_token_where_botocore_has_no_paginator():
+    class Client:                     # ListEventBuses: NextToken paging, no botocore paginator
+        def __init__(self):
+            self.calls = []
+
+        def can_paginate(self, operation):
+            return False
+
+        def list_event_buses(self, **params):
+            self.calls.append(params)
+            return {"EventBuses": [{"Name": "default"}], "NextToken": "t2"} if "NextToken" not in params \
+                else {"EventBuses": [{"Name": "orders"}]}
+
+    client = Client()
+    rs = _region_scan(0)
+    rs.client = lambda service, **_: client
+    assert [b["Name"] for b in rs.pages("events", "list_event_buses", "EventBuses", Limit=1)] == ["default", "orders"]
+    assert client.calls == [{"Limit": 1}, {"Limit": 1, "NextToken": "t2"}]

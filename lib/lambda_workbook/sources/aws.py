@@ -453,13 +453,20 @@ class RegionScan:
             return None
 
     def pages(self, service: str, operation: str, key: str, **params) -> Iterator[dict]:
-        """Items under ``key`` across every page of a paginated operation."""
+        """Items under ``key`` across every page of an operation: botocore's paginator where it has one,
+        else ``NextToken`` followed here (EventBridge ``ListEventBuses`` has no paginator)."""
         client = self.client(service)
         if client.can_paginate(operation):
             for page in client.get_paginator(operation).paginate(**params):
                 yield from page.get(key, [])
-        else:
-            yield from getattr(client, operation)(**params).get(key, [])
+            return
+        call, token = getattr(client, operation), None
+        while True:
+            page = call(**params, **({"NextToken": token} if token else {}))
+            yield from page.get(key, [])
+            token = page.get("NextToken")
+            if not token:
+                return
 
     def pool(self, fn: Callable, items: list) -> list:
         """``fn`` over ``items`` with the scan's per-region thread pool, results in input order."""

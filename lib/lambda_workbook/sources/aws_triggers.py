@@ -154,7 +154,7 @@ def sns_subscriptions(rs: RegionScan) -> list[dict]:
 def eventbridge_rules(rs: RegionScan) -> list[dict]:
     """Rules on every event bus; targets read per rule, or per function when rules outnumber functions."""
     buses = rs.optional("triggers:eventbridge", "ListEventBuses",
-                        lambda: _all_pages(rs.client("events").list_event_buses, "EventBuses"))
+                        lambda: list(rs.pages("events", "list_event_buses", "EventBuses")))
     out = []
     for bus in buses or []:
         bus_name = bus.get("Name", "default")
@@ -182,16 +182,6 @@ def eventbridge_rules(rs: RegionScan) -> list[dict]:
                            enabled=rule.get("State") == "ENABLED", evidence="events:list_targets_by_rule",
                            filter_count=1 if rule.get("EventPattern") else 0))
     return out
-
-
-def _all_pages(call, key: str, **params) -> list:
-    items, token = [], None
-    while True:
-        page = call(**params, **({"NextToken": token} if token else {}))
-        items += page.get(key, [])
-        token = page.get("NextToken")
-        if not token:
-            return items
 
 
 def _account_buckets(rs: RegionScan) -> dict[str, list[str]] | None:
