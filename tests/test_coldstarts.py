@@ -450,13 +450,19 @@ def _with(snapshot: Snapshot, table: str, frame: pd.DataFrame) -> Snapshot:
     return Snapshot(snapshot.manifest, tables, snapshot.path)
 
 
-def test_heuristic_findings_fire_on_their_evidence(sample_snapshot):
-    snap = _one_function(sample_snapshot, "admin-audit-export", vpc_id="vpc-123")
+def _secret_per_invocation(snapshot: Snapshot, **changes) -> Snapshot:
+    """admin-audit-export fetching a secret on every invocation (45 ms, traced)."""
+    snap = _one_function(snapshot, "admin-audit-export", **changes)
     calls = pd.DataFrame([{"account_id": "111122223333", "region": "us-east-1", "function_name": "admin-audit-export",
                            "service": "secretsmanager", "operation": "GetSecretValue", "resource": "db",
                            "calls_per_invocation": 1.0, "mean_ms": 45.0, "response_kb": 1.0, "used_fraction": 1.0,
                            "items_evaluated": np.nan, "items_returned": np.nan, "evidence": "xray"}])
-    found = cs.findings(_with(snap, "calls", calls))
+    return _with(snap, "calls", calls)
+
+
+def test_heuristic_findings_fire_on_their_evidence(sample_snapshot):
+    snap = _one_function(sample_snapshot, "admin-audit-export", vpc_id="vpc-123")
+    found = cs.findings(_secret_per_invocation(sample_snapshot, vpc_id="vpc-123"))
     ids = set(found["id"])
     assert {"vpc-init", "per-invocation-setup", "cold-starts"} <= ids
     setup = found[found["id"] == "per-invocation-setup"].iloc[0]
@@ -509,3 +515,23 @@ def test_coarse_metrics_are_spread_over_minutes_and_inits_fall_back(sample_snaps
     bare = _with(_with(snap, "reports", rep), "report_samples", sample_snapshot.report_samples.iloc[:0])
     prior = cs.init_estimate(bare, "admin-audit-export")
     assert prior["source"].startswith("prior") and prior["n"] == 0
+
+
+def test_per_invocation_setup_is_priced_by_billing_with_the_book_given(sample_snapshot):
+    snap = _secret_per_invocation(sample_snapshot)
+    fn = snap.functions.iloc[0]
+    book = prices.load("us-east-1")
+
+    def setup_usd(**kw):
+        found = cs.findings(snap, **kw)
+        return float(found.loc[found["id"] == "per-invocation-setup", "monthly_impact_usd"].iloc[0])
+
+    # 45 ms of every invocation, for a month of the window's traffic, at the first-tier GB-s price
+    invocations = cs.invocation_series(snap, "admin-audit-export").sum()
+    month = 730.0 / (snap.window_days * 24.0)
+    gb_s = invocations * month * 45.0 / 1000.0 * fn["memory_mb"] / 1024.0
+    assert setup_usd() == pytest.approx(gb_s * book.price(f"lambda.duration.{fn['arch']}"), rel=1e-9)
+    items = dict(book.items)
+    key = f"lambda.duration.{fn['arch']}"
+    items[key] = dict(items[key], tiers=[dict(t, price=2 * t["price"]) for t in items[key]["tiers"]])
+    assert setup_usd(book=prices.PriceBook(book.region, book.as_of, items)) == pytest.approx(2 * setup_usd(), rel=1e-9)

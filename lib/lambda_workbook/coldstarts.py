@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import billing, datafiles
+from . import billing, costs, datafiles
 from . import prices as _prices
 from .schema import KEY
 
@@ -1173,7 +1173,7 @@ def _book_for(book: _prices.PriceBook | None, region: str) -> _prices.PriceBook:
 
 
 def _money_and_latency(table: pd.DataFrame, snapshot, when: str, book) -> None:
-    factor = MONTH_MINUTES / (snapshot.window_days * 1440.0)
+    factor = costs.month_factor(snapshot)
     inv = table["invocations"].where(table["invocations"] > 0)
     table["cold_share"] = (table["cold_starts"] / inv).clip(upper=1.0)
     table["cold_starts_month"] = table["cold_starts"] * factor
@@ -1548,7 +1548,7 @@ def findings(snapshot, *, table: pd.DataFrame | None = None, book: _prices.Price
     for r in table.itertuples():
         out += _cold_start_findings(r, th, days)
         out += _pc_findings(snapshot, index, table, r, th, book)
-        out += _setup_findings(snapshot, index, r, th)
+        out += _setup_findings(snapshot, index, r, th, book)
     df = pd.DataFrame(out, columns=FINDING_COLUMNS)
     order = {"high": 0, "medium": 1, "low": 2}
     return df.sort_values(["severity", "monthly_impact_usd"], key=lambda c: c.map(order) if c.name == "severity"
@@ -1694,7 +1694,7 @@ def _pc_findings(snapshot, index: _ByFunction, table: pd.DataFrame, r, th: dict[
     return []
 
 
-def _setup_findings(snapshot, index: _ByFunction, r, th: dict[str, Any]) -> list[dict[str, Any]]:
+def _setup_findings(snapshot, index: _ByFunction, r, th: dict[str, Any], book) -> list[dict[str, Any]]:
     calls = index.rows("calls", {"account_id": r.account_id, "region": r.region, "function_name": r.function_name})
     if calls.empty or r.invocations <= 0:
         return []
@@ -1707,9 +1707,8 @@ def _setup_findings(snapshot, index: _ByFunction, r, th: dict[str, Any]) -> list
     if hits.empty:
         return []
     per_inv_ms = float((hits["calls_per_invocation"] * hits["mean_ms"]).sum())
-    factor = MONTH_MINUTES / (snapshot.window_days * 1440.0)
-    rbook = _prices.load(r.region)
-    usd = r.invocations * factor * per_inv_ms / 1000.0 * r.memory_mb / 1024.0 * rbook.price(f"lambda.duration.{r.arch}")
+    setup_ms = r.invocations * costs.month_factor(snapshot) * per_inv_ms   # a month of it, GB-s priced by billing
+    usd = float(billing.cost_from_totals(0.0, setup_ms, r.memory_mb, r.arch, book=_book_for(book, r.region)))
     what = "; ".join(f"{h.service}:{h.operation} {h.calls_per_invocation:.2f}/invocation x {h.mean_ms:.0f} ms"
                      for h in hits.itertuples())
     share = per_inv_ms / r.duration_mean_ms if r.duration_mean_ms else float("nan")
