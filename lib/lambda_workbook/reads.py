@@ -716,7 +716,7 @@ def dynamodb_options(table_items, items_needed, item_kb, requests_per_month, *, 
     gsi_units, gsi_calls = _uniform_read(needed, idx_kb, "query")
     get_units, get_calls = _uniform_read(needed, kb, "get")
     gsi_factor = CONSISTENCY["eventual"]
-    gsi_wru = (1.0 + key_change) * max(1.0, float(_units(math.ceil(idx_kb * 1024.0), WRITE_UNIT_BYTES)))
+    gsi_wru = (1.0 + key_change) * dynamodb_write_units(idx_kb)
     gsi_write = writes * gsi_wru * wru
     gsi_storage = idx_items * (idx_kb * 1024.0 + GSI_ENTRY_OVERHEAD_BYTES) / 2**30 * book.price("dynamodb.storage_gb_month")
     sent = needed * want_kb / 1024.0
@@ -903,9 +903,8 @@ def read_calls(snapshot, *, consistency: str = "eventual") -> pd.DataFrame:
     for r in reads.itertuples():
         u = np.nan
         if r.service == "dynamodb" and np.isfinite(r.items_evaluated) and np.isfinite(r.item_kb):
-            op = "get" if r.operation in ("GetItem", "BatchGetItem", "TransactGetItems") else r.operation.lower()
-            u = _uniform_read(r.items_evaluated, r.item_kb, op)[0] * (
-                2.0 if r.operation == "TransactGetItems" else factor)
+            u = _uniform_read(r.items_evaluated, r.item_kb, _operation(r.operation))[0] * (
+                CONSISTENCY["transactional"] if r.operation == "TransactGetItems" else factor)
         units.append(u)
         book = _prices.load(r.region)
         if r.service == "dynamodb":
