@@ -109,6 +109,8 @@ def test_thresholds_are_parameters(sample_snapshot):
     with pytest.raises(ValueError, match="'error_rate' must be a number"):
         review.Thresholds.from_dict({"error_rate": "high"})
     assert "Trusted Advisor" in review.describe_thresholds().loc["timeout_rate", "meaning"]
+    money = review.Thresholds.from_dict({"medium_usd": 5, "high_usd": 50})
+    assert [money.severity(x) for x in (4.99, 5, 49.99, 50)] == ["low", "medium", "medium", "high"]
 
 
 def test_runtime_support_is_judged_at_a_stated_date(sample_snapshot):

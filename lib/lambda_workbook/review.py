@@ -177,6 +177,10 @@ class Thresholds:
                 raise ValueError(f"review threshold {name!r} must be a number >= 0, got {value!r}")
         return cls(**values)
 
+    def severity(self, usd: float) -> str:
+        """The severity of a finding worth ``usd`` a month (``medium_usd``, ``high_usd``)."""
+        return "high" if usd >= self.high_usd else "medium" if usd >= self.medium_usd else "low"
+
 
 def describe_thresholds() -> pd.DataFrame:
     """Every threshold of :class:`Thresholds` with its default and meaning."""
@@ -287,9 +291,6 @@ class _Context:
         sel = m[(m["metric"] == metric) & (m["stat"] == stat)]
         mask = (sel["account_id"] == key[0]) & (sel["region"] == key[1]) & (sel["function_name"] == key[2])
         return sel[mask]
-
-    def severity(self, usd: float, t: Thresholds) -> str:
-        return "high" if usd >= t.high_usd else "medium" if usd >= t.medium_usd else "low"
 
 
 def _row(fid: str, key: tuple, severity: str, title: str, evidence: str, path: str, recommendation: str,
@@ -823,7 +824,7 @@ def rule_transport_only(ctx: _Context, t: Thresholds) -> list[dict]:
         rec = (f"Functions transform, they do not transport: replace the function with {how}; keep a function "
                "only as an enrichment step if the events must change on the way. Fewer moving parts, no code to "
                "patch, no invocations to pay for.")
-        out.append(_row("transport-only", key, ctx.severity(usd, t), f"Only forwards events ({source['source_type']} "
+        out.append(_row("transport-only", key, t.severity(usd), f"Only forwards events ({source['source_type']} "
                         f"→ {svc.iloc[0]}): a direct integration would do", evidence,
                         "; ".join(p for p in (_calls_path(calls), "insights" if cpu == cpu else c["path"], "triggers")
                                   if p), rec, usd, math.nan, usd))
@@ -866,7 +867,7 @@ def _memory_findings(snapshot: Snapshot, t: Thresholds, options: dict[str, Any])
             faster = 1.0 - r.recommended_duration_ms / r.duration_mean_ms if r.duration_mean_ms else 0.0
             if r.finding == "memory-overprovisioned":
                 title = f"{r.memory_mb:,.0f} MB → {r.recommended_memory_mb:,.0f} MB saves {_usd(s)}/month"
-                sev = "high" if s >= t.high_usd else "medium" if s >= t.medium_usd else "low"
+                sev = t.severity(s)
             else:
                 title = (f"{r.memory_mb:,.0f} MB → {r.recommended_memory_mb:,.0f} MB: {faster:.0%} faster, "
                          + (f"saves {_usd(s)}/month" if s >= 0 else f"{_usd(-s)}/month more"))
@@ -886,7 +887,7 @@ def _memory_findings(snapshot: Snapshot, t: Thresholds, options: dict[str, Any])
         if bool(r.arm64_candidate):
             s = float(r.other_arch_savings_usd)
             rows.append({
-                "id": "arm64-candidate", "severity": "high" if s >= t.high_usd else "medium" if s >= t.medium_usd else "low",
+                "id": "arm64-candidate", "severity": t.severity(s),
                 "account_id": r.account_id, "region": r.region, "function": r.function_name,
                 "title": f"x86_64 → arm64 saves {_usd(s)}/month",
                 "evidence": (f"{basis}. On arm64 at {r.other_arch_memory_mb:,.0f} MB: {r.other_arch_duration_ms:,.0f} ms, "
