@@ -82,10 +82,6 @@ def list_functions(rs: RegionScan) -> bool:
     return bool(rs.functions)
 
 
-_PER_FUNCTION = ("GetFunctionConfiguration", "GetFunctionConcurrency", "ListAliases",
-                 "ListProvisionedConcurrencyConfigs", "ListFunctionUrlConfigs")
-
-
 class _Deleted(Exception):
     pass
 
@@ -226,11 +222,9 @@ def roles(account: Account, units: list[RegionScan], evidence: Evidence) -> list
     def listing(role_arn: str):
         name = role_arn.rsplit("/", 1)[-1]
         attached = attempt(role_arn, "ListAttachedRolePolicies", lambda: [
-            p["PolicyArn"] for page in client.get_paginator("list_attached_role_policies").paginate(RoleName=name)
-            for p in page.get("AttachedPolicies", [])])
-        names = attempt(role_arn, "ListRolePolicies", lambda: [
-            n for page in client.get_paginator("list_role_policies").paginate(RoleName=name)
-            for n in page.get("PolicyNames", [])])
+            p["PolicyArn"] for p in rs.pages("iam", "list_attached_role_policies", "AttachedPolicies", RoleName=name)])
+        names = attempt(role_arn, "ListRolePolicies", lambda: list(
+            rs.pages("iam", "list_role_policies", "PolicyNames", RoleName=name)))
         return attached or [], names or []
 
     listed = dict(zip(own, rs.pool(listing, own), strict=True))
