@@ -477,13 +477,20 @@ def _per_wait_second_usd(memory_mb: float, arch: str, book: _prices.PriceBook) -
 
 
 def _finish(df: pd.DataFrame, n: float, memory_mb: float, arch: str, book: _prices.PriceBook,
-            network: Network, fixed_usd: pd.Series | None = None) -> pd.DataFrame:
-    """Add Lambda time bands, Lambda dollars, totals, per-read cost and feasibility to an options table.
+            network: Network, transfer: str, baseline_mb: float, expansion: float) -> pd.DataFrame:
+    """Add transfer dollars, Lambda time bands, Lambda dollars, totals, per-read cost and feasibility to an
+    options table.
 
-    Expects per-read columns ``transfer_ms`` (at mid throughput), ``calls_ms``, ``parse_ms``, ``wait_ms``
-    (NaN = unknown), ``held_mb``, and monthly ``request_usd``, ``service_usd``, ``transfer_usd``.
+    Expects per-read columns ``bytes_transferred_mb``, ``transfer_ms`` (at mid throughput), ``calls_ms``,
+    ``parse_ms``, ``wait_ms`` (NaN = unknown), ``held_mb``, ``per_read_usd`` (one read's requests and fees
+    before transfer), and monthly ``request_usd``, ``service_usd``.
     """
     out = df.copy()
+    out.attrs.update(baseline_mb=_number("baseline_mb", baseline_mb),
+                     expansion=_number("expansion", expansion, minimum=1.0))
+    out["transfer_usd"] = [_transfer_usd(book, transfer, n * mb / MB_PER_GB) for mb in out["bytes_transferred_mb"]]
+    out["per_read_fixed_usd"] = out["per_read_usd"] + [_transfer_usd(book, transfer, mb / MB_PER_GB)
+                                                       for mb in out["bytes_transferred_mb"]]
     bands = {"": 1.0, "_low": 1.0 / network.band[1], "_high": 1.0 / network.band[0]}
     for suffix, scale in bands.items():
         out[f"lambda_ms{suffix}"] = out["calls_ms"] + out["transfer_ms"] * scale + out["parse_ms"] + \
@@ -498,8 +505,7 @@ def _finish(df: pd.DataFrame, n: float, memory_mb: float, arch: str, book: _pric
     else:  # no traffic: price one read on its own
         one = [_lambda_usd(1.0, ms, memory_mb, arch, book) for ms in out["lambda_ms"]]
         out["cost_per_read_usd"] = out["per_read_fixed_usd"] + one
-    out["memory_needed_mb"] = [memory_needed_mb(h, baseline_mb=out.attrs["baseline_mb"],
-                                                expansion=out.attrs["expansion"]) for h in out["held_mb"]]
+    out["memory_needed_mb"] = [memory_needed_mb(h, baseline_mb=baseline_mb, expansion=expansion) for h in out["held_mb"]]
     out["fits"] = out["memory_needed_mb"] <= memory_mb
     need = np.maximum(np.ceil(np.round(out["memory_needed_mb"].to_numpy(float), 6)), MEMORY_RANGE_MB[0])
     out["min_memory_mb"] = np.where(need <= MEMORY_RANGE_MB[1], need, np.nan)   # smallest size that holds the data
@@ -607,11 +613,8 @@ def s3_options(object_mb, fraction_needed, requests_per_month, *, memory_mb=1024
     df["parse_ms"] = [parse_ms(mb, mem, parse_ms_per_mb=parse_ms_per_mb) for mb in df["parse_mb"]]
     df["request_usd"] = n * df["s3_request_per_read"]
     df["service_usd"] = n * df["service_per_read"]
-    df["transfer_usd"] = [_transfer_usd(book, transfer, n * mb / MB_PER_GB) for mb in df["bytes_transferred_mb"]]
-    df["per_read_fixed_usd"] = df["s3_request_per_read"] + df["service_per_read"] + [
-        _transfer_usd(book, transfer, mb / MB_PER_GB) for mb in df["bytes_transferred_mb"]]
-    df.attrs.update(baseline_mb=_number("baseline_mb", baseline_mb), expansion=_number("expansion", expansion, minimum=1.0))
-    df = _finish(df, n, mem, arch, book, net)
+    df["per_read_usd"] = df["s3_request_per_read"] + df["service_per_read"]
+    df = _finish(df, n, mem, arch, book, net, transfer, baseline_mb, expansion)
     wait_usd = _per_wait_second_usd(mem, arch, book)
     df["note"] = [_s3_note(opt, r, obj, frac, mem, wait_usd, fmt) for opt, r in df.iterrows()]
     df.attrs.update(kind="s3", memory_mb=mem, arch=arch, region=book.region, prices_as_of=book.as_of,
@@ -761,11 +764,8 @@ def dynamodb_options(table_items, items_needed, item_kb, requests_per_month, *, 
     df["held_mb"] = df["bytes_transferred_mb"]
     df["request_usd"] = n * df["read_units"] * rru
     df["service_usd"] = df["gsi_write_usd"] + df["gsi_storage_usd"]
-    df["transfer_usd"] = [_transfer_usd(book, transfer, n * mb / MB_PER_GB) for mb in df["bytes_transferred_mb"]]
-    df["per_read_fixed_usd"] = df["read_units"] * rru + [_transfer_usd(book, transfer, mb / MB_PER_GB)
-                                                         for mb in df["bytes_transferred_mb"]]
-    df.attrs.update(baseline_mb=_number("baseline_mb", baseline_mb), expansion=_number("expansion", expansion, minimum=1.0))
-    df = _finish(df, n, mem, arch, book, net)
+    df["per_read_usd"] = df["read_units"] * rru
+    df = _finish(df, n, mem, arch, book, net, transfer, baseline_mb, expansion)
     if n <= 0:  # index upkeep is paid whether or not anything reads
         df["cost_per_read_usd"] = df["cost_per_read_usd"] + df["service_usd"]
     df["note"] = [_ddb_note(opt, r, factor, consistency, writes, want_kb < kb) for opt, r in df.iterrows()]
