@@ -425,13 +425,18 @@ def _reach(n: np.ndarray, d_ms: np.ndarray) -> np.ndarray:
     return np.where(n > 0, total, 0.0)
 
 
+def _peak_need(conc: np.ndarray, z: float) -> np.ndarray:
+    """Environments the ``peak`` model needs in a minute: ``ceil(c + z sqrt c)``, a Poisson upper quantile."""
+    return np.ceil(np.round(conc + z * np.sqrt(conc), 9))
+
+
 def _level_usage(k: int, lam: np.ndarray, conc: np.ndarray, seen: np.ndarray, counts: bool, model: str,
                  z: float, reach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For the k-th environment of the pool, per minute: P(an arrival raises concurrency to k) and
     P(concurrency is >= k at some moment of the minute). With observed counts, concurrency cannot exceed
     ``reach``: the invocations of the minute plus those still running from earlier minutes."""
     if model == "peak":
-        need = np.ceil(np.round(conc + z * np.sqrt(conc), 9))
+        need = _peak_need(conc, z)
         if counts:
             need = np.minimum(need, lam)
         used = ((lam > 0) & (need >= k)).astype(float)
@@ -450,8 +455,7 @@ def _levels(lam: np.ndarray, conc: np.ndarray, counts: bool, model: str, z: floa
         return 0
     top = int(min(cap, lam.max() if counts else np.inf, 1e5))
     if model == "peak":
-        need = np.ceil(np.round(conc + z * np.sqrt(conc), 9))
-        return max(1, min(top, int(need.max())))
+        return max(1, min(top, int(_peak_need(conc, z).max())))
     k = 1
     cmax = float(conc.max())
     while k < top:
@@ -503,7 +507,7 @@ def cold_start_profile(invocations_per_minute, duration_ms, *, keep_alive_min=No
             if times.size:
                 uses = np.maximum(lam[times], 1.0)
                 if model == "peak":
-                    need = np.maximum(np.minimum(np.ceil(np.round(conc + burst_z * np.sqrt(conc), 9)), lam), 1.0)
+                    need = np.maximum(np.minimum(_peak_need(conc, burst_z), lam), 1.0)
                     uses = np.maximum(uses / need[times], 1.0)
                 p = np.ones(times.size)
                 p[1:] = _evict_after_gaps(np.diff(times) - 1, uses[1:], uses[:-1], ka, shift)
