@@ -879,26 +879,17 @@ def _memory_findings(snapshot: Snapshot, t: Thresholds, options: dict[str, Any])
                    + (" (memory buys CPU: this function is CPU-bound)" if r.finding == "memory-underprovisioned" else
                       " (it waits on I/O: more memory buys CPU it does not use)")
                    + "; confirm with the memory notebook's curve or a short tuning run before a wide rollout.")
-            rows.append({"id": r.finding, "severity": sev, "account_id": r.account_id, "region": r.region,
-                         "function": r.function_name, "title": title, "evidence": evidence, "evidence_path": path,
-                         "monthly_impact_usd": s, "monthly_impact_low_usd": float(r.monthly_savings_low_usd),
-                         "monthly_impact_high_usd": float(r.monthly_savings_high_usd), "recommendation": rec,
-                         "section": CHECKS[r.finding].section})
+            rows.append(_row(r.finding, key, sev, title, evidence, path, rec, s, float(r.monthly_savings_low_usd),
+                             float(r.monthly_savings_high_usd)))
         if bool(r.arm64_candidate):
             s = float(r.other_arch_savings_usd)
-            rows.append({
-                "id": "arm64-candidate", "severity": t.severity(s),
-                "account_id": r.account_id, "region": r.region, "function": r.function_name,
-                "title": f"x86_64 → arm64 saves {_usd(s)}/month",
-                "evidence": (f"{basis}. On arm64 at {r.other_arch_memory_mb:,.0f} MB: {r.other_arch_duration_ms:,.0f} ms, "
-                             f"{_usd(r.other_arch_monthly_usd)}/month (arm64 prices 20% lower per GB-s; speed from "
-                             f"the model's arm64/x86_64 ratio).{notes}"),
-                "evidence_path": path, "monthly_impact_usd": s, "monthly_impact_low_usd": float(r.other_arch_savings_low_usd),
-                "monthly_impact_high_usd": float(r.other_arch_savings_high_usd),
-                "recommendation": (f"Switch Architectures to arm64 (at {r.other_arch_memory_mb:,.0f} MB); rebuild native "
-                                   "dependencies and container images for arm64 and compare a canary's duration "
-                                   "before moving all traffic."),
-                "section": CHECKS["arm64-candidate"].section})
+            evidence = (f"{basis}. On arm64 at {r.other_arch_memory_mb:,.0f} MB: {r.other_arch_duration_ms:,.0f} ms, "
+                        f"{_usd(r.other_arch_monthly_usd)}/month (arm64 prices 20% lower per GB-s; speed from "
+                        f"the model's arm64/x86_64 ratio).{notes}")
+            rec = (f"Switch Architectures to arm64 (at {r.other_arch_memory_mb:,.0f} MB); rebuild native dependencies "
+                   "and container images for arm64 and compare a canary's duration before moving all traffic.")
+            rows.append(_row("arm64-candidate", key, t.severity(s), f"x86_64 → arm64 saves {_usd(s)}/month", evidence,
+                             path, rec, s, float(r.other_arch_savings_low_usd), float(r.other_arch_savings_high_usd)))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
