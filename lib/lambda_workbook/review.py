@@ -883,8 +883,10 @@ def _memory_findings(snapshot: Snapshot, t: Thresholds, options: dict[str, Any])
                              float(r.monthly_savings_high_usd)))
         if bool(r.arm64_candidate):
             s = float(r.other_arch_savings_usd)
+            book = _prices.load(r.region)
+            cheaper = 1.0 - book.price("lambda.duration.arm64") / book.price("lambda.duration.x86_64")
             evidence = (f"{basis}. On arm64 at {r.other_arch_memory_mb:,.0f} MB: {r.other_arch_duration_ms:,.0f} ms, "
-                        f"{_usd(r.other_arch_monthly_usd)}/month (arm64 prices 20% lower per GB-s; speed from "
+                        f"{_usd(r.other_arch_monthly_usd)}/month (arm64 prices {cheaper:.0%} lower per GB-s; speed from "
                         f"the model's arm64/x86_64 ratio).{notes}")
             rec = (f"Switch Architectures to arm64 (at {r.other_arch_memory_mb:,.0f} MB); rebuild native dependencies "
                    "and container images for arm64 and compare a canary's duration before moving all traffic.")
