@@ -41,6 +41,7 @@ from scipy import stats
 
 from . import billing, costs, datafiles
 from . import prices as _prices
+from .memory import runtime_family
 from .schema import KEY
 
 # --------------------------------------------------------------------------------------------------------
@@ -708,15 +709,6 @@ def priors() -> dict[str, Any]:
     if doc.get("schema") != "lambda-workbook/init-priors/1":
         raise ValueError(f"{path}: schema {doc.get('schema')!r} is not lambda-workbook/init-priors/1")
     return doc
-
-
-def runtime_family(runtime: str | None) -> str:
-    """python | nodejs | java | dotnet | ruby | go | provided | '' (unknown, e.g. a container image)."""
-    r = str(runtime or "").lower()
-    for family in ("python", "nodejs", "java", "dotnet", "ruby", "provided"):
-        if r.startswith(family):
-            return family
-    return "go" if r.startswith("go") else ""
 
 
 def init_prior(runtime: str | None, package_type: str = "Zip", code_size_bytes: float = 0.0, *,
@@ -1588,7 +1580,8 @@ def _cold_start_findings(r, th: dict[str, Any], days: float) -> list[dict[str, A
         evidence = (f"INIT p50 {r.init_p50_ms:,.0f} ms, p99 {r.init_p99_ms:,.0f} ms over {n_cold:,.0f} cold starts; "
                     f"{r.init_share_of_time:.0%} of the function's billed time is INIT; package {r.code_size_mb:.1f} MiB "
                     f"zipped, {int(r.layer_count)} layer(s){', VPC-attached' if r.vpc else ''}. A small "
-                    f"{runtime_family(r.runtime) or 'image'} package typically initialises in ~{small['median_ms']:,.0f} ms; "
+                    f"{'image' if str(r.package_type).lower() == 'image' else runtime_family(r.runtime)} package typically "
+                    f"initialises in ~{small['median_ms']:,.0f} ms; "
                     f"heuristic for this size: ~{sized['median_ms']:,.0f} ms")
         out.append(_finding(
             r, "init-heavy", "high" if heavy and r.sync else "medium",
