@@ -476,6 +476,16 @@ def test_network_calibration_from_the_snapshot(sample_snapshot):
     assert net.band[0] - 1e-9 <= ratio <= net.band[1] + 1e-9          # the band spans the measured spread
 
 
+def test_measured_throughput_beside_the_model(sample_snapshot):
+    measured = reads.network_measurements(sample_snapshot)
+    net = reads.Network(mb_per_s_1vcpu=60.0, request_ms=20.0)
+    shown = reads.measured_throughput(measured, net).set_index("function_name")
+    assert shown.loc["log-extractor", "mb_per_s"] == pytest.approx(40 / 0.93)          # 950 ms less 20 ms latency
+    assert shown.loc["log-extractor", "model_mb_per_s"] == pytest.approx(net.mb_per_s(2048))
+    slow = reads.measured_throughput(measured.assign(ms=10.0), net)                    # nothing left for the transfer
+    assert slow["mb_per_s"].isna().all()
+
+
 def test_smallest_memory_that_holds_the_data_and_reads_without_traffic():
     df = reads.s3_options(900, 0.01, 10, memory_mb=1024)
     assert df.loc["get", "min_memory_mb"] == 1864 and df.loc["range-get", "min_memory_mb"] == 128

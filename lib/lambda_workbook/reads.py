@@ -337,6 +337,21 @@ class Network:
 DEFAULT_NETWORK = Network()
 
 
+def _measured_rates(mb, ms, requests, request_ms: float) -> np.ndarray:
+    """MB/s each measurement implies once ``requests`` calls' latency is taken off its time (NaN when none is left)."""
+    net_ms = np.asarray(ms, dtype=float) - np.asarray(requests, dtype=float) * request_ms
+    return np.divide(np.asarray(mb, dtype=float), net_ms / 1000.0, out=np.full(net_ms.shape, np.nan), where=net_ms > 0)
+
+
+def measured_throughput(measurements: pd.DataFrame, network: Network | None = None) -> pd.DataFrame:
+    """:func:`network_measurements` with the throughput each implies (``mb_per_s``: one call's request latency
+    taken off its time, as :func:`calibrate_network` does) beside the network model's at that memory
+    (``model_mb_per_s``)."""
+    net = network or DEFAULT_NETWORK
+    return measurements.assign(mb_per_s=_measured_rates(measurements["mb"], measurements["ms"], 1.0, net.request_ms),
+                               model_mb_per_s=[net.mb_per_s(m) for m in measurements["memory_mb"]])
+
+
 def calibrate_network(measurements, *, base: Network | None = None, fit_exponent: bool = True) -> Network:
     """A :class:`Network` fitted to measured transfers.
 
@@ -362,12 +377,12 @@ def calibrate_network(measurements, *, base: Network | None = None, fit_exponent
     mem = df["memory_mb"].astype(float).to_numpy()
     for m in mem:
         _memory(m)
-    net_ms = df["ms"].astype(float).to_numpy() - req.to_numpy() * base.request_ms
-    keep = net_ms > 0
+    rates = _measured_rates(df["mb"], df["ms"], req, base.request_ms)
+    keep = np.isfinite(rates)
     if not keep.any():
         raise ReadsError(f"every measured time is below the request latency ({base.request_ms:g} ms per call): "
                          "nothing is left for the transfer; measure larger objects")
-    rate = df["mb"].astype(float).to_numpy()[keep] / (net_ms[keep] / 1000.0)
+    rate = rates[keep]
     x = np.log(mem[keep] / VCPU_MB)
     y = np.log(rate)
     exponent = base.exponent
