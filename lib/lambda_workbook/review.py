@@ -726,9 +726,12 @@ def rule_orchestration_in_code(ctx: _Context, t: Thresholds) -> list[dict]:
         n_calls = float(calls.loc[calls["service"].str.lower() != "wait", "calls_per_invocation"].sum())
         transitions = 2.0 * float(waits["calls_per_invocation"].sum()) + n_calls + float(retries.sum()) + 2.0
         standard = inv * transitions * book.price("stepfunctions.standard.transition")
-        express_s = math.ceil(mean / 100.0) / 10.0
-        express = inv * (book.price("stepfunctions.express.request") + express_s * t.express_memory_mb / 1024.0
-                         * book.price("stepfunctions.express.gb_second"))
+        gb_s = book.item("stepfunctions.express.gb_second")   # billed in the item's rounding steps
+        step_ms, step_mb = float(gb_s["rounding_ms"]), float(gb_s["rounding_mb"])
+        express_gb_s = (math.ceil(mean / step_ms) * step_ms / 1000.0
+                        * math.ceil(t.express_memory_mb / step_mb) * step_mb / 1024.0)
+        express = inv * (book.price("stepfunctions.express.request")
+                         + express_gb_s * book.price("stepfunctions.express.gb_second"))
         lambda_wait = ctx.invocation_usd(key, sleep_ms, inv) - ctx.invocation_usd(key, 0.0, inv)
         fits_express = mean <= 300_000
         best, name = (express, "Express") if fits_express and express < standard else (standard, "Standard")
