@@ -505,6 +505,11 @@ def test_regions_without_prices_are_skipped_and_named(three):
     found = triggers.findings(moved)
     assert found.empty and found.attrs["skipped_regions"] == ["eu-north-1"]
     assert triggers.findings(three).attrs["skipped_regions"] == []
+    # only the unpriced region's functions are left out
+    tables = {name: (df.assign(region=df["region"].where(df["function_name"] != "catalog-rest-api", "eu-north-1"))
+                     if {"region", "function_name"} <= set(df.columns) else df) for name, df in three.tables.items()}
+    part = triggers.findings(type(three)(three.manifest, tables))
+    assert set(part["id"]) == {"batch-size", "sync-for-async"} and part.attrs["skipped_regions"] == ["eu-north-1"]
 
 
 def test_rest_only_features_reads_negations():

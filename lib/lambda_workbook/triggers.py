@@ -1088,8 +1088,7 @@ def findings(snapshot: Snapshot, **thresholds: Any) -> pd.DataFrame:
     priced = set(_prices.available())
     skipped = [r for r in snapshot.regions if r not in priced]
     if skipped:
-        snapshot = snapshot.in_regions([r for r in snapshot.regions if r in priced]) if len(skipped) < len(
-            snapshot.regions) else snapshot.subset(snapshot.functions.iloc[:0])
+        snapshot = snapshot.subset(snapshot.functions[~snapshot.functions["region"].isin(skipped)])
     cat = load_catalog()
     obs = observed(snapshot, invocation_overhead_ms=p["invocation_overhead_ms"],
                    default_payload_kb=p["default_payload_kb"], catalog=cat)
