@@ -248,17 +248,11 @@ class _Context:
         self._triggers = {k: g for k, g in snapshot.triggers[snapshot.triggers["enabled"]].groupby(KEY)}
         ins = snapshot.insights.dropna(subset=["cpu_fraction"])
         self._cpu = {tuple(r[k] for k in KEY): (float(r["cpu_fraction"]), str(r["evidence"])) for _, r in ins.iterrows()}
-        self._books: dict[str, _prices.PriceBook] = {}
         rep = snapshot.reports
         self._reports = dict(zip(map(tuple, rep[KEY].to_numpy()), rep["timeouts"], strict=True))
 
     def function_keys(self) -> list[tuple]:
         return list(self.functions.index)
-
-    def book(self, region: str) -> _prices.PriceBook:
-        if region not in self._books:
-            self._books[region] = _prices.load(region)
-        return self._books[region]
 
     def calls(self, key: tuple) -> pd.DataFrame:
         return self._calls.get(key, self.snap.calls.iloc[0:0])
@@ -284,7 +278,7 @@ class _Context:
         """USD of ``n`` invocations of ``duration_ms`` at the function's memory and architecture."""
         f = self.functions.loc[key]
         mem = min(max(float(f["memory_mb"]), billing.MEMORY_RANGE_MB[0]), billing.MEMORY_RANGE_MB[1])
-        return billing.lambda_cost(n, max(duration_ms, 0.0), mem, arch=f["arch"], book=self.book(key[1]))
+        return billing.lambda_cost(n, max(duration_ms, 0.0), mem, arch=f["arch"], book=_prices.load(key[1]))
 
     def metric(self, key: tuple, metric: str, stat: str) -> pd.DataFrame:
         m = self.metrics
@@ -600,7 +594,7 @@ def rule_vpc_review(ctx: _Context, t: Thresholds) -> list[dict]:
         kb = float(((public["calls_per_invocation"].fillna(0) + public["retries_per_invocation"].fillna(0))
                     * public["response_kb"].fillna(0)).sum()) if len(public) else 0.0
         gb_month = kb * float(c["invocations_per_month"]) / 1024.0**2
-        nat = gb_month * ctx.book(key[1]).price("vpc.nat_gateway_gb")
+        nat = gb_month * _prices.load(key[1]).price("vpc.nat_gateway_gb")
         parts = [f"VPC {f['vpc_id']}, {int(f['subnet_count'])} subnet(s), {int(f['security_group_count'])} "
                  "security group(s)"]
         if private.empty and len(calls):
@@ -722,7 +716,7 @@ def rule_orchestration_in_code(ctx: _Context, t: Thresholds) -> list[dict]:
         if cpu == cpu and cpu > t.orchestration_max_cpu:
             continue
         inv = float(c["invocations_per_month"])
-        book = ctx.book(key[1])
+        book = _prices.load(key[1])
         n_calls = float(calls.loc[calls["service"].str.lower() != "wait", "calls_per_invocation"].sum())
         transitions = 2.0 * float(waits["calls_per_invocation"].sum()) + n_calls + float(retries.sum()) + 2.0
         standard = inv * transitions * book.price("stepfunctions.standard.transition")
