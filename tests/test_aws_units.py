@@ -263,3 +263,29 @@ def test_pages_follow_next_token_where_botocore_has_no_paginator():
     rs.client = lambda service, **_: client
     assert [b["Name"] for b in rs.pages("events", "list_event_buses", "EventBuses", Limit=1)] == ["default", "orders"]
     assert client.calls == [{"Limit": 1}, {"Limit": 1, "NextToken": "t2"}]
+
+
+def test_a_timeouts_per_day_query_past_its_timeout_is_stopped_and_named():
+    from types import SimpleNamespace
+
+    class Logs:                       # an Insights query that never finishes
+        def __init__(self):
+            self.stopped = []
+
+        def start_query(self, **_):
+            return {"queryId": "q1"}
+
+        def get_query_results(self, queryId):
+            return {"status": "Running", "results": []}
+
+        def stop_query(self, queryId):
+            self.stopped.append(queryId)
+            return {"success": True}
+
+    rs = _region_scan(1, insights_timeout_s=0.05)
+    rs.account = SimpleNamespace(account_id="123456789012", calls=aws.CallLog())
+    client = Logs()
+    aws_logs._timeouts_per_day(rs, client, [aws_logs._Target("/aws/lambda/fn0", rs.functions[0], None)])
+    assert client.stopped == ["q1"] and not rs.metrics
+    assert [(r["item"], r["status"]) for r in rs.evidence.rows] == [("metrics:Timeouts", "missing")]
+    assert "timed out" in rs.evidence.rows[0]["reason"]

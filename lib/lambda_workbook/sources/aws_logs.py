@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -32,6 +33,7 @@ from .aws import GB, RegionScan, ScanCancelled, classify
 MAX_GROUPS = 50            # log groups per StartQuery
 PARALLEL_QUERIES = 4       # Insights queries running at once per region
 MAX_PAGES = 50             # FilterLogEvents pages per group at most
+POLL_FIRST_S, POLL_MAX_S = 0.5, 8.0   # GetQueryResults backoff: first wait, doubling up to this
 LAMBDA_PREFIX = "/aws/lambda/"
 FILTER_PATTERN = '?"REPORT RequestId" ?"platform.report"'   # text or JSON REPORT lines
 
@@ -190,6 +192,46 @@ def fraction(lines: int, metric_invocations: float | None, complete: bool) -> fl
 
 
 # -- Insights ---------------------------------------------------------------------------------------------
+@dataclass
+class _Query:
+    """A running Logs Insights query over a batch of log groups, polled with backoff."""
+
+    id: str
+    batch: list[_Target]
+    t0: float = field(default_factory=time.monotonic)
+    delay: float = POLL_FIRST_S
+    next: float = 0.0                 # monotonic time of the next poll
+
+
+def _start(rs: RegionScan, client, batch: list[_Target], query: str) -> _Query:
+    qid = client.start_query(logGroupNames=[t.group for t in batch], queryString=query,
+                             startTime=int(rs.start.timestamp()), endTime=int(rs.end.timestamp()))["queryId"]
+    return _Query(qid, batch)
+
+
+def _check(rs: RegionScan, client, q: _Query) -> tuple[dict | None, str | None]:
+    """Poll ``q`` once: ``(response, None)`` once it has ended (its bytes scanned go into the scan's bill),
+    ``(None, None)`` while it runs, ``(None, why)`` when it ran past ``insights_timeout_s`` and was stopped."""
+    resp = client.get_query_results(queryId=q.id)
+    status = resp.get("status", "Unknown")
+    if status in ("Scheduled", "Running"):
+        if time.monotonic() - q.t0 > rs.options.insights_timeout_s:
+            rs.optional("reports:insights", "StopQuery", client.stop_query, queryId=q.id)
+            return None, f"still {status.lower()} after {rs.options.insights_timeout_s:g} s"
+        q.next = time.monotonic() + q.delay
+        q.delay = min(q.delay * 2, POLL_MAX_S)
+        return None, None
+    rs.calls.add_bytes_scanned(rs.region, (resp.get("statistics") or {}).get("bytesScanned", 0.0))
+    return resp, None
+
+
+def _rows(resp: dict, batch: list[_Target]) -> list[tuple[_Target | None, dict]]:
+    """Each result row as ``{field: value}``, with the target its ``@log`` names (None: not one of ``batch``)."""
+    by_group = {t.group: t for t in batch}
+    rows = [{f["field"]: f.get("value") for f in r} for r in resp.get("results", [])]
+    return [(by_group.get(_group_of(r.get("@log", ""))), r) for r in rows]
+
+
 def _insights(rs: RegionScan, targets: list[_Target], invocations: dict[str, float]) -> tuple[list[_Target], str]:
     """Run the stats query over batches of groups; returns the groups left for the fallback, and why."""
     if "StartQuery" in rs.disabled:
@@ -213,14 +255,13 @@ def _insights(rs: RegionScan, targets: list[_Target], invocations: dict[str, flo
     left: list[_Target] = list(over)
     reason = "over the Logs Insights budget"
     pending = list(batches)
-    running: list[dict] = []
+    running: list[_Query] = []
     timed_out: list[_Target] = []      # groups with timeouts: one more query for them all, per UTC day
     while pending or running:
         while pending and len(running) < PARALLEL_QUERIES:
             batch = pending.pop(0)
             try:
-                qid = client.start_query(logGroupNames=[t.group for t in batch], queryString=STATS_QUERY,
-                                         startTime=int(rs.start.timestamp()), endTime=int(rs.end.timestamp()))["queryId"]
+                running.append(_start(rs, client, batch, STATS_QUERY))
             except (ClientError, BotoCoreError) as exc:
                 kind = rs.failed("reports:insights", exc) if classify(exc)[0] != "not_found" else "not_found"
                 reason = f"Logs Insights StartQuery failed ({classify(exc)[1]})"
@@ -228,29 +269,26 @@ def _insights(rs: RegionScan, targets: list[_Target], invocations: dict[str, flo
                 if kind in ("denied", "unsupported", "credentials"):
                     left += [t for b in pending for t in b]
                     pending = []
-                continue
-            running.append({"id": qid, "batch": batch, "t0": time.monotonic(), "delay": 0.5, "next": 0.0,
-                            "timeouts": timed_out, "invocations": invocations})
         if not running:
             break
         now = time.monotonic()
-        for q in sorted(running, key=lambda q: q["next"]):
-            if q["next"] > now:
+        for q in sorted(running, key=lambda q: q.next):
+            if q.next > now:
                 continue
-            done, verdict = _poll(rs, client, q)
+            done, verdict = _poll(rs, client, q, invocations, timed_out)
             if not done:
                 continue
             running.remove(q)
             if verdict is not None:
-                left += q["batch"]
+                left += q.batch
                 reason = verdict
                 if verdict.startswith("Logs Insights returned rows without statistics"):
                     rs.disabled.add("StartQuery")   # the endpoint cannot aggregate: do not try again here
                     left += [t for b in pending for t in b]
                     pending = []
-            rs.progress.step(len(q["batch"]))
+            rs.progress.step(len(q.batch))
         if running:
-            wait = max(0.0, min(q["next"] for q in running) - time.monotonic())
+            wait = max(0.0, min(q.next for q in running) - time.monotonic())
             if rs.calls.cancel.wait(wait):
                 raise ScanCancelled("scan interrupted")
     for i in range(0, len(timed_out), MAX_GROUPS):
@@ -258,37 +296,33 @@ def _insights(rs: RegionScan, targets: list[_Target], invocations: dict[str, flo
     return left, reason
 
 
-def _poll(rs: RegionScan, client, q: dict) -> tuple[bool, str | None]:
-    """Poll one query. Returns (finished, None on success or the reason its groups need the fallback)."""
+def _poll(rs: RegionScan, client, q: _Query, invocations: dict[str, float],
+          timed_out: list[_Target]) -> tuple[bool, str | None]:
+    """Poll one stats query; on success add its ``reports`` rows and put groups with timeouts in ``timed_out``.
+    Returns (finished, None on success or the reason its groups need the fallback)."""
     try:
-        resp = client.get_query_results(queryId=q["id"])
+        resp, overdue = _check(rs, client, q)
     except (ClientError, BotoCoreError) as exc:
         return True, f"Logs Insights GetQueryResults failed ({classify(exc)[1]})"
-    status = resp.get("status", "Unknown")
-    if status in ("Scheduled", "Running"):
-        if time.monotonic() - q["t0"] > rs.options.insights_timeout_s:
-            rs.optional("reports:insights", "StopQuery", client.stop_query, queryId=q["id"])
-            return True, f"Logs Insights query still {status.lower()} after {rs.options.insights_timeout_s:g} s"
-        q["next"] = time.monotonic() + q["delay"]
-        q["delay"] = min(q["delay"] * 2, 8.0)
+    if overdue:
+        return True, f"Logs Insights query {overdue}"
+    if resp is None:
         return False, None
-    rs.calls.add_bytes_scanned(rs.region, (resp.get("statistics") or {}).get("bytesScanned", 0.0))
+    status = resp.get("status", "Unknown")
     if status != "Complete":
         return True, f"Logs Insights query ended {status}"
-    rows = [{f["field"]: f.get("value") for f in r} for r in resp.get("results", [])]
-    if rows and not any("@log" in r and "invocations" in r for r in rows):
+    rows = _rows(resp, q.batch)
+    if rows and not any("@log" in r and "invocations" in r for _, r in rows):
         return True, "Logs Insights returned rows without statistics (this endpoint does not run stats)"
-    by_group = {t.group: t for t in q["batch"]}
-    for r in rows:
-        t = by_group.get(_group_of(r.get("@log", "")))
+    for t, r in rows:
         if t is None:
             continue
         stats = {k: int(float(r.get(k) or 0)) for k in _INT_STATS}
         stats |= {k: _float(r.get(k)) for k in _FLOAT_STATS}
-        share = fraction(stats["invocations"], q["invocations"].get(t.function["function_name"]), complete=True)
+        share = fraction(stats["invocations"], invocations.get(t.function["function_name"]), complete=True)
         rs.reports.append(_report_row(rs, t, stats, "insights", share))
         if stats["timeouts"]:
-            q["timeouts"].append(t)
+            timed_out.append(t)
     return True, None
 
 
@@ -301,28 +335,21 @@ def _float(v) -> float:
 
 def _timeouts_per_day(rs: RegionScan, client, targets: list[_Target]) -> None:
     try:
-        qid = client.start_query(logGroupNames=[t.group for t in targets], queryString=TIMEOUTS_QUERY,
-                                 startTime=int(rs.start.timestamp()), endTime=int(rs.end.timestamp()))["queryId"]
-        q = {"id": qid, "batch": targets, "t0": time.monotonic(), "delay": 0.5, "next": 0.0}
+        q = _start(rs, client, targets, TIMEOUTS_QUERY)
         while True:
-            resp = client.get_query_results(queryId=qid)
-            if resp.get("status") not in ("Scheduled", "Running"):
-                break
-            if time.monotonic() - q["t0"] > rs.options.insights_timeout_s:
-                rs.optional("reports:insights", "StopQuery", client.stop_query, queryId=qid)
+            resp, overdue = _check(rs, client, q)
+            if overdue:
                 rs.note("metrics:Timeouts", "missing", "Logs Insights timeouts-per-day query timed out")
                 return
-            if rs.calls.cancel.wait(q["delay"]):
+            if resp is not None:
+                break
+            if rs.calls.cancel.wait(max(0.0, q.next - time.monotonic())):
                 raise ScanCancelled("scan interrupted")
-            q["delay"] = min(q["delay"] * 2, 8.0)
     except (ClientError, BotoCoreError) as exc:
         rs.note("metrics:Timeouts", "missing", f"timeouts per day not read ({classify(exc)[1]})")
         return
-    rs.calls.add_bytes_scanned(rs.region, (resp.get("statistics") or {}).get("bytesScanned", 0.0))
-    by_group = {t.group: t for t in targets}
     rows = []
-    for r in ({f["field"]: f.get("value") for f in res} for res in resp.get("results", [])):
-        t = by_group.get(_group_of(r.get("@log", "")))
+    for t, r in _rows(resp, targets):
         day = next((v for k, v in r.items() if k == "day" or k.startswith("bin(")), None)
         if t is None or day is None:
             continue
