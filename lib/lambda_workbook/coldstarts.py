@@ -1154,14 +1154,21 @@ def _analyse_one(snapshot, index: _ByFunction, fn: pd.Series, ka: KeepAlive) -> 
         "concurrency_peak": float(conc_obs.max()) if len(conc_obs) else np.nan,
     })
     for model in MODELS:
-        row[f"modelled_{model}"] = expected_cold_starts(series, mean_ms, keep_alive_min=ka, model=model,
-                                                        provisioned=pc, max_concurrency=reserved) \
-            if series.sum() > 0 and mean_ms == mean_ms else 0.0
+        row[f"modelled_{model}"] = _modelled(series, mean_ms, ka, model, pc, reserved)
     ss = snapstart(fn["runtime"], package_type=fn["package_type"], ephemeral_mb=fn["ephemeral_storage_mb"],
                    provisioned=pc)
     row.update({"snapstart_eligible": ss["eligible"], "snapstart_note": ss["reason"] or
                 ("free (Java)" if not ss["charged"] else "cache + restore charged")})
     return row
+
+
+def _modelled(series: pd.Series, duration_ms: float, keep_alive_min, model: str, provisioned: float,
+              reserved) -> float:
+    """A snapshot function's modelled cold starts (0 without traffic or a known duration); NaN reserved = none."""
+    if not (series.sum() > 0 and duration_ms == duration_ms):
+        return 0.0
+    return expected_cold_starts(series, duration_ms, keep_alive_min=keep_alive_min, model=model,
+                                provisioned=provisioned, max_concurrency=None if pd.isna(reserved) else reserved)
 
 
 def _book_for(book: _prices.PriceBook | None, region: str) -> _prices.PriceBook:
@@ -1237,12 +1244,8 @@ def scenarios(snapshot, table: pd.DataFrame | None = None, *, names=tuple(SCENAR
     out = {}
     for r in rows.itertuples():
         series = invocation_series(snapshot, r.function_name, account_id=r.account_id, region=r.region, _index=index)
-        reserved = None if pd.isna(r.reserved) else r.reserved
-        out[r.function_name] = {
-            name: (expected_cold_starts(series, r.duration_mean_ms, keep_alive_min=name, model=model,
-                                        provisioned=r.provisioned, max_concurrency=reserved)
-                   if r.invocations > 0 and r.duration_mean_ms == r.duration_mean_ms else 0.0)
-            for name in names}
+        out[r.function_name] = {name: _modelled(series, r.duration_mean_ms, name, model, r.provisioned, r.reserved)
+                                for name in names}
     df = pd.DataFrame.from_dict(out, orient="index")
     df.index.name = "function_name"
     return df
@@ -1477,9 +1480,8 @@ def for_function(snapshot, name: str, *, table: pd.DataFrame | None = None, acco
                                       row["init_p99_ms"]), region=row["region"], book=_book_for(book, row["region"]))
         options["current"] = options["provisioned"].eq(int(row["provisioned"])) & options["schedule"].eq("") & \
             ~options["option"].eq("SnapStart")
-    scen = pd.Series({n: float(cold_start_profile(series, d, keep_alive_min=n, model=model,
-                                                  provisioned=row["provisioned"], max_concurrency=reserved)
-                               ["cold_starts"].sum()) if active else 0.0 for n in SCENARIOS}, name="cold_starts")
+    scen = pd.Series({n: _modelled(series, d, n, model, row["provisioned"], reserved) for n in SCENARIOS},
+                     name="cold_starts")
     return FunctionColdStarts(row, series, profile, hourly, options, scen, sched, model, ka)
 
 
