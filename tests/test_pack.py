@@ -203,6 +203,8 @@ def test_options_from_yaml_and_command_line(tmp_path):
         pack.load_options(source="snapshot")
     with pytest.raises(ValueError, match=r"unknown review threshold\(s\) \['nope'\]"):
         pack.load_options(thresholds={"nope": 1})
+    with pytest.raises(ValueError, match=r"module_thresholds: unknown module\(s\) \['memroy'\]"):
+        pack.load_options(module_thresholds={"memroy": {}})
     with pytest.raises(ValueError, match=r"unknown deep dive\(s\) \['bogus'\]"):
         pack.load_options(deep_dives="memory,bogus")
 

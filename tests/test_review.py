@@ -106,6 +106,8 @@ def test_thresholds_are_parameters(sample_snapshot):
     assert not {"timeout-rate", "error-rate", "timeout-headroom"} & set(strict["id"])
     with pytest.raises(ValueError, match=r"unknown review threshold\(s\) \['timeout_rte'\]"):
         review.run(sample_snapshot, thresholds={"timeout_rte": 0.2})
+    with pytest.raises(ValueError, match=r"module_thresholds: unknown module\(s\) \['rules'\]"):
+        review.run(sample_snapshot, module_thresholds={"rules": {"x": 1}})   # the rules take `thresholds`
     with pytest.raises(ValueError, match="'error_rate' must be a number"):
         review.Thresholds.from_dict({"error_rate": "high"})
     assert "Trusted Advisor" in review.describe_thresholds().loc["timeout_rate", "meaning"]

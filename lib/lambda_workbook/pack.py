@@ -499,9 +499,7 @@ def load_options(config: str | os.PathLike | None = None, **given: Any) -> dict[
         if isinstance(opts[name], bool) or not isinstance(opts[name], int) or opts[name] < 0:
             raise ValueError(f"{name} must be a whole number >= 0, got {opts[name]!r}")
     review.Thresholds.from_dict(opts["thresholds"])   # fail before any work starts
-    bad = sorted(set(opts["module_thresholds"] or {}) - set(review.ADAPTERS))
-    if bad:
-        raise ValueError(f"module_thresholds: unknown module(s) {bad}; known: {', '.join(review.ADAPTERS)}")
+    review.check_module_thresholds(opts["module_thresholds"])
     _deep_dive_names(opts["deep_dives"])
     return opts
 

@@ -1002,6 +1002,15 @@ class Review:
 ERROR_COLUMNS = ["module", "error", "detail"]
 
 
+def check_module_thresholds(module_thresholds: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    """``module_thresholds`` as a plain dict of dicts; a module without thresholds here is a clear error."""
+    out = {k: dict(v or {}) for k, v in (module_thresholds or {}).items()}
+    bad = sorted(set(out) - set(ADAPTERS))
+    if bad:
+        raise ValueError(f"module_thresholds: unknown module(s) {bad}; known: {', '.join(ADAPTERS)}")
+    return out
+
+
 def run(snapshot: Snapshot, *, thresholds: Thresholds | dict | None = None,
         module_thresholds: dict[str, dict[str, Any]] | None = None, modules=MODULES, as_of: Any = "auto",
         progress: bool = False) -> Review:
@@ -1013,11 +1022,10 @@ def run(snapshot: Snapshot, *, thresholds: Thresholds | dict | None = None,
     from tqdm.auto import tqdm
 
     t = thresholds if isinstance(thresholds, Thresholds) else Thresholds.from_dict(thresholds)
-    module_thresholds = {k: dict(v or {}) for k, v in (module_thresholds or {}).items()}
-    bad = sorted(set(module_thresholds) - set(ADAPTERS))
+    module_thresholds = check_module_thresholds(module_thresholds)
     unknown = sorted(set(modules) - set(MODULES))
-    if bad or unknown:
-        raise ValueError(f"unknown module(s) {bad or unknown}; the review composes {', '.join(MODULES)}")
+    if unknown:
+        raise ValueError(f"unknown module(s) {unknown}; the review composes {', '.join(MODULES)}")
     when = resolve_as_of(snapshot, as_of)
     frames, errors, seconds = [], [], {}
 
