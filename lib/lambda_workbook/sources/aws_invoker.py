@@ -222,13 +222,16 @@ class AwsInvoker:
                 raise InvokerError(f"configuration update still {status} after {self.update_timeout_s:g} s")
             time.sleep(self.poll_s)
 
-    def _set_memory(self, memory_mb: float) -> None:
-        cfg = self._wait_updated()
+    def _put_memory(self, cfg: dict[str, Any], memory_mb: float) -> None:
+        """Set ``$LATEST``'s memory (guarded by ``cfg``'s RevisionId where the API gives one) and wait for it."""
         kw = {"FunctionName": self.function_name, "MemorySize": int(memory_mb)}
         if cfg.get("RevisionId"):
             kw["RevisionId"] = cfg["RevisionId"]
         self.client.update_function_configuration(**kw)
         self._wait_updated()
+
+    def _set_memory(self, memory_mb: float) -> None:
+        self._put_memory(self._wait_updated(), memory_mb)
 
     def prepare(self, memory_mb: float) -> str:
         """Publish a version at ``memory_mb`` and point a fresh alias at it; returns the alias name."""
@@ -266,11 +269,7 @@ class AwsInvoker:
         if int(cfg["MemorySize"]) not in self._sizes_set:
             self.notes.append(f"$LATEST's memory is {cfg['MemorySize']} MB, not set by this run: left as it is")
             return
-        kw = {"FunctionName": self.function_name, "MemorySize": int(self.original_memory_mb)}
-        if cfg.get("RevisionId"):
-            kw["RevisionId"] = cfg["RevisionId"]
-        self.client.update_function_configuration(**kw)
-        self._wait_updated()
+        self._put_memory(cfg, self.original_memory_mb)
 
     # -- invoking --------------------------------------------------------------------------------------
     def _payload(self, m: float) -> bytes:
