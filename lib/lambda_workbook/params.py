@@ -6,14 +6,13 @@ to :func:`check`, which fails fast with an error naming the parameter, the bad v
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+from .billing import ARCHITECTURES, MEMORY_RANGE_MB
+from .prices import _REGION
 from .sources import SOURCES
-
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 
 
 class ParameterError(ValueError):
@@ -46,7 +45,6 @@ SPECS: dict[str, dict[str, Param]] = {
 
 
 def _invocation_sources_spec() -> dict[str, Param]:
-    from .billing import ARCHITECTURES
     from .triggers import load_catalog
 
     return {
@@ -55,7 +53,8 @@ def _invocation_sources_spec() -> dict[str, Param]:
         "events_per_month": Param(float, "events a month (workload mode)", minimum=0),
         "payload_kb": Param(float, "payload per event in KB (workload mode)", minimum=0, maximum=1_048_576),
         "duration_ms": Param(float, "work per event in ms (workload mode)", minimum=0, maximum=900_000),
-        "memory_mb": Param(int, "function memory in MB (workload mode)", minimum=128, maximum=10240),
+        "memory_mb": Param(int, "function memory in MB (workload mode)", minimum=MEMORY_RANGE_MB[0],
+                           maximum=MEMORY_RANGE_MB[1]),
         "sync": Param(bool, "whether the caller waits for the function's result (workload mode)"),
         "arch": Param(str, "architecture (workload mode)", choices=ARCHITECTURES),
         "workload_region": Param(str, "region whose prices apply (workload mode)"),
@@ -136,14 +135,13 @@ def describe(notebook: str) -> str:
 
 
 def _read_what_you_need_spec() -> dict[str, Param]:
-    from .billing import ARCHITECTURES
     from .reads import FORMATS, NEEDS, TRANSFERS
 
     return {
         **COMMON,
         "function": Param(str, "a function of the snapshot whose read calls fill the patterns ('' = as entered below)"),
         "need": Param(str, "what the alternatives are ranked for", choices=tuple(NEEDS)),
-        "memory_mb": Param(int, "function memory in MB", minimum=128, maximum=10240),
+        "memory_mb": Param(int, "function memory in MB", minimum=MEMORY_RANGE_MB[0], maximum=MEMORY_RANGE_MB[1]),
         "arch": Param(str, "architecture", choices=ARCHITECTURES),
         "object_mb": Param(float, "S3: object size in MB", minimum=0.001),
         "fraction_needed": Param(float, "S3: share of the object's bytes the function uses", minimum=0, maximum=1),
