@@ -677,7 +677,7 @@ def _choose(strategy: str, cost: np.ndarray, dur: np.ndarray, allowed: np.ndarra
 
 def recommend(model: DurationModel, *, strategy: str = "cost", invocations_per_month: float = 1e6,
               arch: str = "x86_64", region: str = "us-east-1", latency_slo_ms: float | None = None,
-              cost_tolerance: float | None = None, min_memory_mb: float = 128, max_memory_mb: float = 10240,
+              cost_tolerance: float | None = None, min_memory_mb: float = MIN_MB, max_memory_mb: float = MAX_MB,
               step_mb: float = 64, balanced_weight: float = 0.5, headroom: float = DEFAULT_HEADROOM,
               current_memory_mb: float | None = None, slo_confidence: float = 0.5, level: float = 0.9,
               sizes=None, init_ms: float = 0.0, cold_start_share: float = 0.0, provisioned_concurrency: float = 0.0,
