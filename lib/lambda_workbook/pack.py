@@ -540,8 +540,7 @@ def build(config: str | os.PathLike | None = None, *, progress: bool = True, loa
         snapshot_dir = sources.save(reviewed, run_dir / "snapshot")
     t = time.perf_counter()
     result = review.run(reviewed, thresholds=opts["thresholds"], module_thresholds=opts["module_thresholds"],
-                        as_of="today" if opts["as_of"] == "auto" and opts["source"] == "aws" else opts["as_of"],
-                        progress=progress)
+                        as_of=opts["as_of"], progress=progress)   # "auto": today for a live scan
     seconds["findings"] = time.perf_counter() - t
     found = result.findings
     findings_csv = review.save(found, run_dir / "findings.csv")
