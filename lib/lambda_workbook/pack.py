@@ -282,8 +282,8 @@ def notebook_parameters(path: str) -> set[str]:
     return _PARAMS_CACHE[path]
 
 
-_READ_IDS = {"dynamodb-scan", "dynamodb-query-filter", "s3-whole-object"}
-_COLD_IDS = {"cold-starts", "init-heavy", "provisioned-concurrency", "vpc-init", "per-invocation-setup"}
+_READ_IDS = {k for k, c in review.CHECKS.items() if c.module == "reads"}
+_COLD_IDS = {k for k, c in review.CHECKS.items() if c.module == "coldstarts"}
 
 
 def relevant(notebook: str, key: tuple, snapshot: Snapshot, ids: set[str]) -> bool:
