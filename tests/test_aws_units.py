@@ -289,3 +289,9 @@ def test_a_timeouts_per_day_query_past_its_timeout_is_stopped_and_named():
     assert client.stopped == ["q1"] and not rs.metrics
     assert [(r["item"], r["status"]) for r in rs.evidence.rows] == [("metrics:Timeouts", "missing")]
     assert "timed out" in rs.evidence.rows[0]["reason"]
+
+
+def test_resource_patterns_are_case_sensitive_unlike_actions():
+    assert iam.resource_matches("arn:aws:s3:::b/*", "arn:aws:s3:::b/k") and iam.resource_matches("*", "x")
+    assert not iam.resource_matches("arn:aws:s3:::B/*", "arn:aws:s3:::b/k")
+    assert iam.action_matches("S3:GET*", "s3:GetObject")

@@ -18,22 +18,22 @@ __all__ = ["action_matches", "allows", "parse", "rows", "statements"]
 
 
 @lru_cache(maxsize=4096)
-def _pattern(pattern: str) -> re.Pattern:
+def _pattern(pattern: str, ignore_case: bool) -> re.Pattern:
+    """An IAM wildcard pattern as a regex: ``*`` any run of characters, ``?`` one, the rest literal."""
     parts = [".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern]
-    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+    return re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
 def action_matches(pattern: str, action: str) -> bool:
     """Whether an IAM action pattern (``s3:Get*``, ``*``, ``lambda:List?unctions``) covers ``action``."""
     if not isinstance(pattern, str) or not isinstance(action, str):
         raise TypeError(f"IAM patterns and actions are strings; got {pattern!r} and {action!r}")
-    return _pattern(pattern).fullmatch(action) is not None
+    return _pattern(pattern, True).fullmatch(action) is not None
 
 
 def resource_matches(pattern: str, resource: str) -> bool:
     """ARN matching: wildcards as for actions, but case-sensitive (as IAM compares resource ARNs)."""
-    parts = [".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern]
-    return re.fullmatch("".join(parts), resource, re.DOTALL) is not None
+    return _pattern(pattern, False).fullmatch(resource) is not None
 
 
 def parse(document: Any) -> dict:
