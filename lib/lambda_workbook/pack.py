@@ -289,8 +289,7 @@ _COLD_IDS = {k for k, c in review.CHECKS.items() if c.module == "coldstarts"}
 def relevant(notebook: str, key: tuple, snapshot: Snapshot, ids: set[str]) -> bool:
     """Whether a deep dive has something to show for a function (``deep_dives="relevant"``)."""
     def rows(table: str) -> pd.DataFrame:
-        df = snapshot.tables[table]
-        return df[(df["account_id"] == key[0]) & (df["region"] == key[1]) & (df["function_name"] == key[2])]
+        return snapshot.for_function(table, key[2], account_id=key[0], region=key[1])
 
     if notebook == "read_what_you_need":
         calls = rows("calls")
