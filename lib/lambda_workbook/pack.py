@@ -247,10 +247,9 @@ class Job:
     def name(self) -> str:
         return Path(self.notebook).stem
 
-    def link(self, prefix: str = "") -> str:
-        """The page (failed: its error cell) relative to the run directory, with ``prefix`` in front."""
-        page = f"{prefix}{self.out}.html"
-        return page + (f"#{ERROR_ANCHOR}" if self.status == "failed" else "")
+    def link(self) -> str:
+        """The page (failed: its error cell) relative to the run directory."""
+        return f"{self.out}.html" + (f"#{ERROR_ANCHOR}" if self.status == "failed" else "")
 
 
 def _safe(part: str) -> str:
