@@ -359,13 +359,6 @@ class DurationModel:
         mid = self.predict(memory_mb)
         return np.minimum(lo, mid), np.maximum(hi, mid)
 
-    def curve(self, memory_mb=None, level: float = 0.9) -> pd.DataFrame:
-        """Predicted mean duration with its interval over sizes (default: 128-10,240 MB in 64-MB steps)."""
-        m = candidate_sizes() if memory_mb is None else self._memory(memory_mb)[0]
-        lo, hi = self.interval(m, level)
-        return pd.DataFrame({"memory_mb": m, "duration_ms": self.predict(m), "duration_low_ms": lo,
-                             "duration_high_ms": hi})
-
     # -- summaries -------------------------------------------------------------------------------------
     def _quantile(self, values: np.ndarray, q: float) -> float:
         order = np.argsort(values)
