@@ -779,7 +779,7 @@ def compare_architectures(model: DurationModel, *, current_memory_mb: float | No
             raise ValueError(f"other must be fitted on the other architecture, both are {model.arch!r}")
         models[other.arch] = other
     rows = []
-    probe = np.array([512.0, 1024.0, 1769.0])
+    probe = np.array([512.0, 1024.0, VCPU_MB])
     base = models.get("x86_64", model).for_arch("x86_64")
     for arch in billing.ARCHITECTURES:
         mdl = models.get(arch, model)
