@@ -13,12 +13,21 @@ Display ``ex.widget`` (or just ``ex``) in a notebook.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+
+
+def _log_slider(value: float, low: float, high: float, description: str, fmt: str = ".3g",
+                step: float = 0.05) -> widgets.FloatLogSlider:
+    """A base-10 log slider from ``low`` to ``high`` starting at ``value`` (clamped into that range)."""
+    return widgets.FloatLogSlider(value=min(max(value, low), high), base=10, min=math.log10(low), max=math.log10(high),
+                                  step=step, description=description, readout_format=fmt,
+                                  style={"description_width": "initial"})
 
 
 class Explorer:
@@ -79,6 +88,15 @@ class Explorer:
         with self.figure.batch_update():
             self.draw(self.result)
 
+    def redraw(self, fresh: go.Figure, *trace_props: str, layout: tuple[str, ...] = ("title.text",)) -> None:
+        """Copy ``trace_props`` (e.g. ``"x"``, ``"marker.color"``) of each trace of ``fresh`` (a figure drawn like
+        the live one: same traces in the same order) and its ``layout`` properties onto the live figure."""
+        for live, new in zip(self.figure.data, fresh.data, strict=True):
+            for prop in trace_props:
+                live[prop] = new[prop]
+        for prop in layout:
+            self.figure.layout[prop] = fresh.layout[prop]
+
     def show_table(self, df: pd.DataFrame, **to_html: Any) -> None:
         self.table = df
         self._table_html.value = df.to_html(**{"float_format": lambda v: f"{v:,.4g}", **to_html})
@@ -116,8 +134,6 @@ class TriggersExplorer(Explorer):
     title = "Invocation sources: monthly cost of every trigger for one workload"
 
     def __init__(self, workload=None) -> None:
-        import math
-
         from . import plots, triggers
 
         super().__init__()
@@ -132,15 +148,9 @@ class TriggersExplorer(Explorer):
                                                   description="batch size", style=style),
             "batch_window_s": widgets.IntSlider(value=int(round(w.batch_window_s)), min=0, max=300,
                                                 description="batch window (s)", style=style),
-            "events_per_month": widgets.FloatLogSlider(value=min(max(w.events_per_month, 1e3), 1e10), base=10, min=3,
-                                                       max=10, step=0.05, description="events/month",
-                                                       readout_format=".3s", style=style),
-            "payload_kb": widgets.FloatLogSlider(value=min(max(w.payload_kb, 0.1), 6144), base=10, min=-1,
-                                                 max=math.log10(6144), step=0.05, description="payload (KB)",
-                                                 readout_format=".3g", style=style),
-            "duration_ms": widgets.FloatLogSlider(value=min(max(w.duration_ms, 1.0), 900_000), base=10, min=0,
-                                                  max=math.log10(900_000), step=0.05, description="work/event (ms)",
-                                                  readout_format=".3g", style=style),
+            "events_per_month": _log_slider(w.events_per_month, 1e3, 1e10, "events/month", ".3s"),
+            "payload_kb": _log_slider(w.payload_kb, 0.1, 6144, "payload (KB)"),
+            "duration_ms": _log_slider(w.duration_ms, 1.0, 900_000, "work/event (ms)"),
             "memory_mb": widgets.IntSlider(value=int(w.memory_mb), min=128, max=10240, step=64,
                                            description="memory (MB)", style=style),
         }
@@ -153,10 +163,7 @@ class TriggersExplorer(Explorer):
         return self._triggers.compare(replace(self.base, **values))
 
     def draw(self, result: pd.DataFrame) -> None:
-        fresh = self._plots.trigger_costs(result)
-        for live, new in zip(self.figure.data, fresh.data, strict=True):
-            live.x, live.y, live.customdata, live.marker.color = new.x, new.y, new.customdata, new.marker.color
-        self.figure.layout.height = fresh.layout.height
+        self.redraw(self._plots.trigger_costs(result), "x", "y", "customdata", "marker.color", layout=("height",))
         self.show_table(self._triggers.view(result))
 
 
@@ -173,35 +180,28 @@ class ReadsExplorer(Explorer):
     title = "Read only what you need: what each way of reading costs"
 
     def __init__(self, store: str = "s3", *, network=None, **initial: Any) -> None:
-        import math
-
         from . import plots, reads
 
         super().__init__()
         self._reads, self._plots, self.network = reads, plots, network
         style = {"description_width": "initial"}
-
-        def log_slider(value, lo, hi, description, fmt=".3g"):
-            return widgets.FloatLogSlider(value=min(max(value, 10**lo), 10**hi), base=10, min=lo, max=hi, step=0.05,
-                                          description=description, readout_format=fmt, style=style)
-
         self.controls = {
             "store": widgets.Dropdown(options=[("S3 object", "s3"), ("DynamoDB table", "dynamodb")], value=store,
                                       description="read from", style=style),
             "need": widgets.Dropdown(options=list(reads.NEEDS), value="cost", description="rank for", style=style),
-            "object_mb": log_slider(40.0, -2, 4, "object (MB)"),
-            "fraction_needed": log_slider(0.02, -4, 0, "fraction needed"),
+            "object_mb": _log_slider(40.0, 0.01, 1e4, "object (MB)"),
+            "fraction_needed": _log_slider(0.02, 1e-4, 1.0, "fraction needed"),
             "format": widgets.Dropdown(options=list(reads.FORMATS), value="csv", description="format", style=style),
             "layout_known": widgets.Checkbox(value=True, description="layout known (range GET possible)", style=style),
             "select_customer": widgets.Checkbox(value=False, description="existing S3 Select customer", style=style),
-            "table_items": log_slider(12_240, 0, 9, "table items", ".3s"),
-            "items_needed": log_slider(20, 0, 6, "items needed", ".3s"),
-            "item_kb": log_slider(1.5, -2, math.log10(reads.MAX_ITEM_KB), "item (KB)"),
+            "table_items": _log_slider(12_240, 1.0, 1e9, "table items", ".3s"),
+            "items_needed": _log_slider(20, 1.0, 1e6, "items needed", ".3s"),
+            "item_kb": _log_slider(1.5, 0.01, reads.MAX_ITEM_KB, "item (KB)"),
             "consistency": widgets.Dropdown(options=["eventual", "strong"], value="eventual",
                                             description="consistency", style=style),
-            "writes_per_month": log_slider(100_000, 0, 9, "table writes/month", ".3s"),
+            "writes_per_month": _log_slider(100_000, 1.0, 1e9, "table writes/month", ".3s"),
             "arch": widgets.Dropdown(options=["x86_64", "arm64"], value="arm64", description="arch", style=style),
-            "requests_per_month": log_slider(30_000, 0, 9, "reads/month", ".3s"),
+            "requests_per_month": _log_slider(30_000, 1.0, 1e9, "reads/month", ".3s"),
             "memory_mb": widgets.IntSlider(value=1024, min=128, max=10240, step=64, description="memory (MB)",
                                            style=style),
         }
@@ -225,11 +225,8 @@ class ReadsExplorer(Explorer):
         return r.rank(options, need=v["need"])
 
     def draw(self, result: pd.DataFrame) -> None:
-        fresh = self._plots.read_options_cost(result)
-        for live, new in zip(self.figure.data, fresh.data, strict=True):
-            live.x, live.y, live.customdata, live.marker.color = new.x, new.y, new.customdata, new.marker.color
-        self.figure.layout.title.text = fresh.layout.title.text
-        self.figure.layout.height = fresh.layout.height
+        self.redraw(self._plots.read_options_cost(result), "x", "y", "customdata", "marker.color",
+                    layout=("title.text", "height"))
         self.show_table(self._reads.view(result))
 
 
@@ -249,8 +246,6 @@ class ColdStartsExplorer(Explorer):
     SCHEDULES = {"always on": None, "busy hours of the traffic": "auto", "mon-fri 08-18 UTC": "mon-fri 08-18 UTC"}
 
     def __init__(self, snapshot=None, function: str | None = None, *, table: pd.DataFrame | None = None) -> None:
-        import math
-
         from . import coldstarts, plots
 
         super().__init__()
@@ -275,13 +270,9 @@ class ColdStartsExplorer(Explorer):
         init = float(r["init_mean_ms"]) if r is not None else 400.0
         self.controls = {
             "traffic": widgets.Dropdown(options=patterns, value=patterns[0][1], description="traffic", style=style),
-            "peak_per_min": widgets.FloatLogSlider(value=peak, base=10, min=-3, max=5, step=0.05,
-                                                   description="peak calls/min", readout_format=".3g", style=style),
-            "duration_ms": widgets.FloatLogSlider(value=min(max(duration, 1.0), 900_000), base=10, min=0,
-                                                  max=math.log10(900_000), step=0.05, description="duration (ms)",
-                                                  readout_format=".3g", style=style),
-            "init_ms": widgets.FloatLogSlider(value=min(max(init, 1.0), 10_000), base=10, min=0, max=4, step=0.05,
-                                              description="INIT (ms)", readout_format=".3g", style=style),
+            "peak_per_min": _log_slider(peak, 1e-3, 1e5, "peak calls/min"),
+            "duration_ms": _log_slider(duration, 1.0, 900_000, "duration (ms)"),
+            "init_ms": _log_slider(init, 1.0, 10_000, "INIT (ms)"),
             "memory_mb": widgets.IntSlider(value=int(r["memory_mb"]) if r is not None else 1024, min=128, max=10240,
                                            step=64, description="memory (MB)", style=style),
             "keep_alive": widgets.Dropdown(options=keep, value="measured-2021", description="keep-alive", style=style),
@@ -341,10 +332,7 @@ class ColdStartsExplorer(Explorer):
         return f"Hourly invocations and modelled cold starts: {result['cold_starts']:,.0f} cold ({share:.2%})"
 
     def draw(self, result: dict[str, Any]) -> None:
-        fresh = self._plots.cold_start_timeline(result["hourly"], self._timeline_title(result))
-        for live, new in zip(self.figure.data, fresh.data, strict=True):
-            live.x, live.y = new.x, new.y
-        self.figure.layout.title.text = fresh.layout.title.text
+        self.redraw(self._plots.cold_start_timeline(result["hourly"], self._timeline_title(result)), "x", "y")
         self.show_table(self._cs.options_view(result["options"]))
 
 
@@ -379,9 +367,7 @@ class MemoryExplorer(Explorer):
             "strategy": widgets.Dropdown(options=memory.STRATEGIES, value="cost", description="strategy", style=style),
             "arch": widgets.ToggleButtons(options=("x86_64", "arm64"), value=obs["arch"], description="architecture",
                                           style=style),
-            "latency_slo_ms": widgets.FloatLogSlider(value=1e5, base=10, min=0, max=5, step=0.02,
-                                                     description="SLO (ms, max = none)", readout_format=".4g",
-                                                     style=style),
+            "latency_slo_ms": _log_slider(1e5, 1.0, 1e5, "SLO (ms, max = none)", ".4g", step=0.02),
             "balanced_weight": widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, disabled=True,
                                                    description="balanced: cost weight", style=style),
             "cost_tolerance": widgets.FloatSlider(value=0.0, min=0.0, max=0.5, step=0.01,
@@ -419,10 +405,7 @@ class MemoryExplorer(Explorer):
 
     def draw(self, rec) -> None:
         self.controls["balanced_weight"].disabled = rec.strategy != "balanced"
-        fresh = self._figure(rec)
-        for live, new in zip(self.figure.data, fresh.data, strict=True):
-            live.x, live.y, live.name = new.x, new.y, new.name
-        self.figure.layout.title.text = fresh.layout.title.text
+        self.redraw(self._figure(rec), "x", "y", "name")
         summary = rec.summary()
         rows = {k: summary[k] for k in ("memory_mb", "duration_ms", "monthly_cost", "current_memory_mb",
                                         "current_monthly_cost", "monthly_savings", "meets_slo", "floor_mb")}
