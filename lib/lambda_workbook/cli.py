@@ -104,9 +104,7 @@ def _triggers_findings(args: argparse.Namespace) -> int:
     from . import sources, triggers
 
     snap = sources.load(args.source, snapshot_path=args.snapshot)
-    found = triggers.findings(snap)
-    cols = ["id", "function", "monthly_impact_usd", "title"]
-    with_pd_options(lambda: print(found[cols].round(2).to_string(index=False) if len(found) else "no findings"))
+    _print_findings(triggers.findings(snap), ["id", "function", "monthly_impact_usd", "title"])
     return 0
 
 
@@ -167,6 +165,10 @@ def with_pd_options(fn) -> None:
 
     with pd.option_context("display.max_rows", 500, "display.width", 200, "display.max_colwidth", 60):
         fn()
+
+
+def _print_findings(found, cols: list[str], empty: str = "no findings") -> None:
+    with_pd_options(lambda: print(found[cols].round(2).to_string(index=False) if len(found) else empty))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -370,9 +372,8 @@ def _reads_units(args: argparse.Namespace) -> int:
 def _reads_findings(args: argparse.Namespace) -> int:
     from . import reads, sources
 
-    found = reads.findings(sources.load(args.source, snapshot_path=args.snapshot))
-    cols = ["id", "severity", "function", "monthly_impact_usd", "title"]
-    with_pd_options(lambda: print(found[cols].round(2).to_string(index=False) if len(found) else "no read findings"))
+    _print_findings(reads.findings(sources.load(args.source, snapshot_path=args.snapshot)),
+                    ["id", "severity", "function", "monthly_impact_usd", "title"], "no read findings")
     return 0
 
 
@@ -397,9 +398,7 @@ def _coldstarts_findings(args: argparse.Namespace) -> int:
     from . import coldstarts
 
     snap, table = _coldstarts_table(args)
-    found = coldstarts.findings(snap, table=table)
-    cols = ["id", "severity", "function", "monthly_impact_usd", "title"]
-    with_pd_options(lambda: print(found[cols].round(2).to_string(index=False) if len(found) else "no findings"))
+    _print_findings(coldstarts.findings(snap, table=table), ["id", "severity", "function", "monthly_impact_usd", "title"])
     return 0
 
 
