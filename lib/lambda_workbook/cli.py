@@ -171,6 +171,12 @@ def _print_findings(found, cols: list[str], empty: str = "no findings") -> None:
     with_pd_options(lambda: print(found[cols].round(2).to_string(index=False) if len(found) else empty))
 
 
+def _snapshot_source(p: argparse.ArgumentParser) -> None:
+    """The options of a subcommand that reads the sample account or a saved snapshot."""
+    p.add_argument("--source", default="sample", choices=("sample", "snapshot"))
+    p.add_argument("--snapshot", help="snapshot directory (with --source snapshot)")
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="lambda-workbook", description="AWS Lambda cost and performance workbook")
     ap.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -270,8 +276,7 @@ def parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--overhead-ms", type=float, default=0.0, help="time per invocation that batching saves")
     cmp_.set_defaults(func=_triggers_compare)
     fnd = tr.add_parser("findings", help="invocation-source findings over a snapshot's functions")
-    fnd.add_argument("--source", default="sample", choices=("sample", "snapshot"))
-    fnd.add_argument("--snapshot", help="snapshot directory (with --source snapshot)")
+    _snapshot_source(fnd)
     fnd.set_defaults(func=_triggers_findings)
     tr.add_parser("catalog", help="every source's semantics side by side").set_defaults(func=_triggers_catalog)
 
@@ -305,8 +310,7 @@ def parser() -> argparse.ArgumentParser:
     un.add_argument("--consistency", default="strong", choices=("strong", "eventual", "transactional"))
     un.set_defaults(func=_reads_units)
     rf = rd.add_parser("findings", help="read findings over a snapshot's recorded calls")
-    rf.add_argument("--source", default="sample", choices=("sample", "snapshot"))
-    rf.add_argument("--snapshot", help="snapshot directory (with --source snapshot)")
+    _snapshot_source(rf)
     rf.set_defaults(func=_reads_findings)
 
     cs = sub.add_parser("coldstarts", help="cold starts, INIT and provisioned concurrency: analysis, findings, "
@@ -318,8 +322,7 @@ def parser() -> argparse.ArgumentParser:
     cso.add_argument("--schedule", default="auto",
                      help="PC schedule to price: 'auto' (busy hours), '' (none) or like 'mon-fri 08-18 Europe/Berlin'")
     for p in (csa, csf, cso):
-        p.add_argument("--source", default="sample", choices=("sample", "snapshot"))
-        p.add_argument("--snapshot", help="snapshot directory (with --source snapshot)")
+        _snapshot_source(p)
         p.add_argument("--keep-alive", default="measured-2021", help="keep-alive scenario (measured-2021, seed, "
                        "fixed-10, 2017) or minutes")
         p.add_argument("--routing", default="auto", choices=("auto", "poisson", "peak"))
