@@ -52,6 +52,7 @@ import pandas as pd
 
 from . import billing
 from . import prices as _prices
+from .schema import KEY
 
 # ---- published limits and dates (sources in the module docstring) --------------------------------------
 VCPU_MB = billing.VCPU_MB        # one vCPU at 1,769 MB [LDG limits]
@@ -904,14 +905,13 @@ def read_calls(snapshot, *, consistency: str = "eventual") -> pd.DataFrame:
 
     factor = _consistency(consistency)
     calls = snapshot.calls
-    cols = ["account_id", "region", "function_name"]
     is_read = ((calls["service"] == "dynamodb") & calls["operation"].isin(DYNAMODB_READ_OPERATIONS)) | (
         (calls["service"] == "s3") & calls["operation"].isin(S3_READ_OPERATIONS))
     reads = calls[is_read].copy()
     if reads.empty:
         return reads.assign(invocations_per_month=pd.Series(dtype=float))
     fc = costs.function_costs(snapshot)
-    reads = reads.merge(fc[cols + ["invocations_per_month", "memory_mb", "arch", "path"]], on=cols, how="left")
+    reads = reads.merge(fc[KEY + ["invocations_per_month", "memory_mb", "arch", "path"]], on=KEY, how="left")
     reads["calls_per_month"] = reads["invocations_per_month"] * reads["calls_per_invocation"]
     reads["selectivity"] = reads["items_returned"] / reads["items_evaluated"]
     units, usd = [], []
@@ -938,8 +938,7 @@ def network_measurements(snapshot, *, min_kb: float = 256.0) -> pd.DataFrame:
     calls, f = snapshot.calls, snapshot.functions
     sel = calls[(calls["service"] == "s3") & (calls["operation"] == "GetObject") & (calls["response_kb"] >= min_kb)
                 & (calls["mean_ms"] > 0)]
-    out = sel.merge(f[["account_id", "region", "function_name", "memory_mb"]],
-                    on=["account_id", "region", "function_name"])
+    out = sel.merge(f[KEY + ["memory_mb"]], on=KEY)
     return pd.DataFrame({"function_name": out["function_name"], "memory_mb": out["memory_mb"].astype(float),
                          "mb": out["response_kb"] / 1024.0, "ms": out["mean_ms"], "evidence": out["evidence"]})
 
