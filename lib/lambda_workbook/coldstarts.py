@@ -314,7 +314,7 @@ def _evict_after_gaps(gaps, uses_now, uses_before, ka: KeepAlive, shift: float) 
     return np.clip(out, 0.0, 1.0)
 
 
-def _windowed_cold(up: np.ndarray, busy: np.ndarray, ka: KeepAlive, shift: float = 0.0) -> np.ndarray:
+def _windowed_cold(up: np.ndarray, busy: np.ndarray, ka: KeepAlive) -> np.ndarray:
     """Expected cold starts per minute of one environment level.
 
     ``up``: P(an arrival raises concurrency to this level in the minute), a use that may find the level's
@@ -322,8 +322,8 @@ def _windowed_cold(up: np.ndarray, busy: np.ndarray, ka: KeepAlive, shift: float
     Minutes are treated as independent; the environment is freed at a uniform moment of its last busy minute
     and reused at a uniform moment of the next, so ``j`` quiet minutes in between mean ``j + U1 + U2`` idle.
     """
-    span = int(math.ceil(ka.idle_min[1] + shift))
-    evict = _evict_after_gaps(np.arange(span), 1.0, 1.0, ka, shift)
+    span = int(math.ceil(ka.idle_min[1]))
+    evict = _evict_after_gaps(np.arange(span), 1.0, 1.0, ka, 0.0)
     m = len(up)
     bp = np.concatenate([np.zeros(span), busy])
     cum = np.concatenate([[0.0], np.cumsum(np.log1p(-np.minimum(bp, 1.0 - 1e-12)))])
