@@ -53,3 +53,26 @@ def test_cli_sample_generate_is_deterministic(tmp_path):
     assert _cli("sample", "generate", "--out", str(b)).returncode == 0
     for f in a.iterdir():
         assert f.read_bytes() == (b / f.name).read_bytes(), f.name
+
+
+def test_cli_choices_match_the_library():
+    """The CLI imports the library lazily (a fast --help), so its argparse choices are copies: keep them equal."""
+    from lambda_workbook import billing, cli, coldstarts, memory, pack, reads, sources
+
+    def choices(*path):
+        ap = cli.parser()
+        for name in path[:-1]:
+            ap = next(a for a in ap._actions if a.dest in ("command", "action")).choices[name]
+        return tuple(next(a for a in ap._actions if a.dest == path[-1]).choices)
+
+    assert choices("review", "source") == sources.SOURCES
+    assert choices("review", "rank_by") == pack.RANK_BY
+    assert choices("tune", "strategy") == memory.STRATEGIES
+    assert choices("triggers", "compare", "arch") == billing.ARCHITECTURES
+    for sub in ("s3", "dynamodb"):
+        assert choices("reads", sub, "arch") == billing.ARCHITECTURES
+        assert choices("reads", sub, "need") == tuple(reads.NEEDS)
+    assert choices("reads", "s3", "format") == reads.FORMATS
+    assert choices("reads", "s3", "transfer") == tuple(reads.TRANSFERS)
+    assert choices("coldstarts", "findings", "routing") == ("auto", *coldstarts.MODELS)
+    assert set(choices("triggers", "findings", "source")) < set(sources.SOURCES)
