@@ -1093,7 +1093,6 @@ def findings(snapshot: Snapshot, **thresholds: Any) -> pd.DataFrame:
     obs = observed(snapshot, invocation_overhead_ms=p["invocation_overhead_ms"],
                    default_payload_kb=p["default_payload_kb"], catalog=cat)
     factors = _daily_factors(snapshot)
-    calls = snapshot.calls
     out = []
     for _, row in obs[obs["in_catalog"] & (obs["events_per_month"] > 0)].iterrows():
         book = _prices.load(row["region"])
@@ -1106,8 +1105,7 @@ def findings(snapshot: Snapshot, **thresholds: Any) -> pd.DataFrame:
         if s.get("batching"):
             found.append(_batch_size(row, cat, book, band, p))
         if row["sync"] and s["caller_waits"]:
-            mine = calls[(calls["function_name"] == key[2]) & (calls["account_id"] == key[0])
-                         & (calls["region"] == key[1])]
+            mine = snapshot.for_function("calls", key[2], account_id=key[0], region=key[1])
             found.append(_sync_for_async(row, mine, cat, book, band, p))
         out += [f for f in found if f]
     df = pd.DataFrame(out, columns=FINDING_COLUMNS).sort_values("monthly_impact_usd", ascending=False,
