@@ -154,3 +154,12 @@ def test_copy_of_bundled_sample_is_loadable(tmp_path):
 
     shutil.copytree(datafiles.sample_account_dir(), tmp_path / "copy")
     assert len(sources.load_snapshot(tmp_path / "copy").functions) > 20
+
+
+def test_account_filter_keeps_only_that_accounts_rows(sample_snapshot):
+    staging = sample_snapshot.in_accounts(["444455556666"])
+    assert staging.accounts == ["444455556666"] and 0 < len(staging.functions) < len(sample_snapshot.functions)
+    assert set(staging.metrics["account_id"]) == {"444455556666"}
+    assert sample_snapshot.in_accounts(None) is sample_snapshot
+    with pytest.raises(ValueError, match=r"account\(s\) \['999999999999'\] are not in this snapshot"):
+        sample_snapshot.in_accounts(["999999999999"])

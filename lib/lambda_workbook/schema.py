@@ -285,33 +285,38 @@ class Snapshot:
 
     def in_regions(self, regions: list[str] | None) -> Snapshot:
         """The snapshot restricted to ``regions`` (None keeps every region); an unknown region is an error."""
-        if not regions:
-            return self
-        unknown = sorted(set(regions) - set(self.regions))
-        if unknown:
-            raise ValueError(f"region(s) {unknown} are not in this snapshot (it holds {', '.join(self.regions)})")
-        return self.subset(self.functions[self.functions["region"].isin(regions)])
+        return self._within("region", regions, "region")
 
     def in_accounts(self, accounts: list[str] | None) -> Snapshot:
         """The snapshot restricted to ``accounts`` (None keeps every account); an unknown account is an error."""
-        if not accounts:
+        return self._within("account_id", accounts, "account")
+
+    def _within(self, column: str, values: list[str] | None, what: str) -> Snapshot:
+        if not values:
             return self
-        unknown = sorted(set(accounts) - set(self.accounts))
+        held = sorted(self.functions[column].unique())
+        unknown = sorted(set(values) - set(held))
         if unknown:
-            raise ValueError(f"account(s) {unknown} are not in this snapshot (it holds {', '.join(self.accounts)})")
-        return self.subset(self.functions[self.functions["account_id"].isin(accounts)])
+            raise ValueError(f"{what}(s) {unknown} are not in this snapshot (it holds {', '.join(held)})")
+        return self.subset(self.functions[self.functions[column].isin(values)])
 
     def subset(self, functions: pd.DataFrame) -> Snapshot:
         """A snapshot restricted to the functions (rows of ``functions``) given."""
-        keys = set(map(tuple, functions[KEY].to_numpy()))
-        tables = {}
-        for name, df in self.tables.items():
-            if set(KEY) <= set(df.columns) and len(df):
-                mask = [tuple(k) in keys for k in df[KEY].to_numpy()]
-                tables[name] = df[mask]
-            else:
-                tables[name] = df
+        keys = function_keys(functions)
+        tables = {name: rows_of(df, keys) if set(KEY) <= set(df.columns) else df for name, df in self.tables.items()}
         return Snapshot(dict(self.manifest), tables, self.path)
+
+
+def function_keys(df: pd.DataFrame) -> set[tuple]:
+    """The ``(account_id, region, function_name)`` keys of a table's rows."""
+    return set(map(tuple, df[KEY].to_numpy())) if len(df) else set()
+
+
+def rows_of(df: pd.DataFrame, keys: set[tuple]) -> pd.DataFrame:
+    """The rows of a per-function table whose key is one of ``keys``."""
+    if df.empty:
+        return df
+    return df[[tuple(k) in keys for k in df[KEY].to_numpy()]]
 
 
 def validate_tables(tables: dict[str, pd.DataFrame], where: dict[str, str] | None = None) -> dict[str, pd.DataFrame]:

@@ -672,13 +672,10 @@ def _frame(rows: list[dict], name: str) -> pd.DataFrame:
 def _assemble(units: list[RegionScan], role_rows: list[dict], evidence: Evidence, calls: CallLog,
               opts: ScanOptions, start: datetime, end: datetime, profiles: list, notes: list[str]) -> schema.Snapshot:
     functions = _frame([f for u in units for f in u.functions], "functions")
-    keys = set(map(tuple, functions[schema.KEY].to_numpy())) if len(functions) else set()
+    keys = schema.function_keys(functions)
 
-    def known(df: pd.DataFrame) -> pd.DataFrame:
-        if df.empty:
-            return df
-        mask = [tuple(k) in keys for k in df[schema.KEY].to_numpy()]
-        return df[mask].reset_index(drop=True)
+    def known(df: pd.DataFrame) -> pd.DataFrame:      # rows of functions still there (none deleted mid-scan)
+        return schema.rows_of(df, keys)
 
     metrics = [m for u in units for m in u.metrics if len(m)]
     samples = [s for u in units for s in u.samples if len(s)]
