@@ -252,6 +252,7 @@ class _Context:
         self._reports = dict(zip(map(tuple, rep[KEY].to_numpy()), rep["timeouts"], strict=True))
 
     def function_keys(self) -> list[tuple]:
+        """Every function of the snapshot (each has a row in :attr:`costs` too)."""
         return list(self.functions.index)
 
     def calls(self, key: tuple) -> pd.DataFrame:
@@ -470,8 +471,8 @@ def rule_timeout_headroom(ctx: _Context, t: Thresholds) -> list[dict]:
     maxima = ctx.metrics[(ctx.metrics["metric"] == "Duration") & (ctx.metrics["stat"].isin(["Maximum", "p99"]))]
     slow = maxima.groupby(KEY + ["stat"])["value"].max().unstack("stat")
     for key in ctx.function_keys():
-        c = ctx.costs.loc[key] if key in ctx.costs.index else None
-        if c is None or not c["invocations"] > 0:
+        c = ctx.costs.loc[key]
+        if not c["invocations"] > 0:
             continue
         if ctx.timeouts(key) > 0:
             continue
@@ -701,7 +702,7 @@ def rule_orchestration_in_code(ctx: _Context, t: Thresholds) -> list[dict]:
     out = []
     for key in ctx.function_keys():
         calls = ctx.calls(key)
-        if calls.empty or key not in ctx.costs.index:
+        if calls.empty:
             continue
         c = ctx.costs.loc[key]
         mean = float(c["duration_mean_ms"]) if pd.notna(c["duration_mean_ms"]) else 0.0
@@ -789,7 +790,7 @@ def rule_transport_only(ctx: _Context, t: Thresholds) -> list[dict]:
     for key in ctx.function_keys():
         calls = ctx.calls(key)
         trig = ctx.triggers(key)
-        if calls.empty or trig.empty or key not in ctx.costs.index:
+        if calls.empty or trig.empty:
             continue
         svc = calls["service"].str.lower()
         op = calls["operation"].str.lower()
