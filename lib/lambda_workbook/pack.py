@@ -381,7 +381,7 @@ def _deep_dive_names(value: Any) -> list[str]:
 
 
 def _spec(job: Job, run_dir: Path, options: dict[str, Any], redact: dict[str, str] | None) -> dict[str, Any]:
-    path = report.notebook_path(job.notebook) if not job.notebook.endswith(".ipynb") else Path(job.notebook)
+    path = report.notebook_path(job.notebook)
     declared = notebook_parameters(str(path))
     out = run_dir / job.out
     parameters = {k: v for k, v in {**job.parameters, "results_path": str(out.with_suffix(".results.json").resolve())

@@ -27,7 +27,10 @@ class NotebookFailed(RuntimeError):
         self.error = error
 
 
-def notebook_path(name: str) -> Path:
+def notebook_path(name: str | os.PathLike) -> Path:
+    """A bundled notebook by name (``"memory"``), or ``name`` itself when it is a path to a ``.ipynb``."""
+    if str(name).endswith(".ipynb"):
+        return Path(name)
     path = datafiles.notebooks_dir() / f"{name}.ipynb"
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in datafiles.notebooks_dir().glob("*.ipynb")))
@@ -43,7 +46,7 @@ def execute(name: str, output: str | os.PathLike, parameters: dict[str, Any], *,
 
     out = Path(output)
     out.parent.mkdir(parents=True, exist_ok=True)
-    src = Path(name) if str(name).endswith(".ipynb") else notebook_path(name)
+    src = notebook_path(name)
     try:
         # written once at the end (or with the error cell on failure): saving after every cell re-serialises
         # the inlined plotly.js and widget state each time, about 1 s of CPU per notebook
