@@ -21,6 +21,15 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from . import billing
+
+
+def _memory_slider(value: int) -> widgets.IntSlider:
+    """Function memory in 64 MB steps over the range Lambda allows."""
+    low, high = billing.MEMORY_RANGE_MB
+    return widgets.IntSlider(value=value, min=low, max=high, step=64, description="memory (MB)",
+                             style={"description_width": "initial"})
+
 
 def _log_slider(value: float, low: float, high: float, description: str, fmt: str = ".3g",
                 step: float = 0.05) -> widgets.FloatLogSlider:
@@ -149,10 +158,10 @@ class TriggersExplorer(Explorer):
             "batch_window_s": widgets.IntSlider(value=int(round(w.batch_window_s)), min=0, max=300,
                                                 description="batch window (s)", style=style),
             "events_per_month": _log_slider(w.events_per_month, 1e3, 1e10, "events/month", ".3s"),
-            "payload_kb": _log_slider(w.payload_kb, 0.1, 6144, "payload (KB)"),
+            "payload_kb": _log_slider(w.payload_kb, 0.1, triggers.load_catalog().doc["lambda_limits"]["sync"]["payload_kb"],
+                                      "payload (KB)"),
             "duration_ms": _log_slider(w.duration_ms, 1.0, 900_000, "work/event (ms)"),
-            "memory_mb": widgets.IntSlider(value=int(w.memory_mb), min=128, max=10240, step=64,
-                                           description="memory (MB)", style=style),
+            "memory_mb": _memory_slider(int(w.memory_mb)),
         }
         self.figure = go.FigureWidget(plots.trigger_costs(triggers.compare(w)))
         self._start()
@@ -200,10 +209,9 @@ class ReadsExplorer(Explorer):
             "consistency": widgets.Dropdown(options=["eventual", "strong"], value="eventual",
                                             description="consistency", style=style),
             "writes_per_month": _log_slider(100_000, 1.0, 1e9, "table writes/month", ".3s"),
-            "arch": widgets.Dropdown(options=["x86_64", "arm64"], value="arm64", description="arch", style=style),
+            "arch": widgets.Dropdown(options=billing.ARCHITECTURES, value="arm64", description="arch", style=style),
             "requests_per_month": _log_slider(30_000, 1.0, 1e9, "reads/month", ".3s"),
-            "memory_mb": widgets.IntSlider(value=1024, min=128, max=10240, step=64, description="memory (MB)",
-                                           style=style),
+            "memory_mb": _memory_slider(1024),
         }
         for name, value in initial.items():
             if name not in self.controls:
@@ -273,8 +281,7 @@ class ColdStartsExplorer(Explorer):
             "peak_per_min": _log_slider(peak, 1e-3, 1e5, "peak calls/min"),
             "duration_ms": _log_slider(duration, 1.0, 900_000, "duration (ms)"),
             "init_ms": _log_slider(init, 1.0, 10_000, "INIT (ms)"),
-            "memory_mb": widgets.IntSlider(value=int(r["memory_mb"]) if r is not None else 1024, min=128, max=10240,
-                                           step=64, description="memory (MB)", style=style),
+            "memory_mb": _memory_slider(int(r["memory_mb"]) if r is not None else 1024),
             "keep_alive": widgets.Dropdown(options=keep, value="measured-2021", description="keep-alive", style=style),
             "model": widgets.Dropdown(options=[("MRU pool (poisson)", "poisson"), ("spread over pool (peak)", "peak")],
                                       value=str(r["model"]) if r is not None else "poisson", description="routing",
@@ -365,7 +372,7 @@ class MemoryExplorer(Explorer):
         self.controls = {
             "function": widgets.Dropdown(options=names, value=function, description="function", style=style),
             "strategy": widgets.Dropdown(options=memory.STRATEGIES, value="cost", description="strategy", style=style),
-            "arch": widgets.ToggleButtons(options=("x86_64", "arm64"), value=obs["arch"], description="architecture",
+            "arch": widgets.ToggleButtons(options=billing.ARCHITECTURES, value=obs["arch"], description="architecture",
                                           style=style),
             "latency_slo_ms": _log_slider(1e5, 1.0, 1e5, "SLO (ms, max = none)", ".4g", step=0.02),
             "balanced_weight": widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, disabled=True,
