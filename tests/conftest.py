@@ -98,8 +98,5 @@ def aws_env(moto_sample, monkeypatch):
     """Point boto3 at moto with the sample profiles for one test (kernels started by it inherit this)."""
     import moto_account
 
-    for name in moto_account.AWS_ENV_TO_CLEAR:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in moto_sample.env.items():
-        monkeypatch.setenv(name, value)
+    moto_account.use_env(monkeypatch, moto_sample.env)
     return moto_sample

@@ -91,6 +91,31 @@ AWS_ENV_TO_CLEAR = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID", "
                     "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
 
 
+def use_env(mp, env: dict[str, str]) -> None:
+    """With a pytest ``MonkeyPatch``: clear this shell's AWS credentials and settings, then set ``env``
+    (from :func:`write_profiles`) so that boto3, and kernels started meanwhile, talk to moto."""
+    for name in AWS_ENV_TO_CLEAR:
+        mp.delenv(name, raising=False)
+    for name, value in env.items():
+        mp.setenv(name, value)
+
+
+def hook_sessions(mp, hooks: list[tuple[str, object]]) -> None:
+    """With a pytest ``MonkeyPatch``: register botocore ``(event, handler)`` hooks on every session the scan
+    makes (``sources.aws.make_session``)."""
+    from lambda_workbook.sources import aws
+
+    original = aws.make_session
+
+    def hooked(profile, region):
+        session = original(profile, region)
+        for event, fn in hooks:
+            session.events.register(event, fn)
+        return session
+
+    mp.setattr(aws, "make_session", hooked)
+
+
 # -- faster get_metric_data ------------------------------------------------------------------------------------
 _ORIGINAL = {}
 
@@ -191,11 +216,14 @@ class _Account:
         return self.c[service]
 
 
+#: The trust policy of an execution role: Lambda may assume it.
+LAMBDA_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}]})
+
+
 def _role(acct: _Account, name: str, roles: pd.DataFrame) -> str:
     iam = acct("iam")
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                     "Principal": {"Service": "lambda.amazonaws.com"}}]}
-    arn = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    arn = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
     mine = roles[roles["role_arn"] == arn]
     for policy_name, rows in mine.groupby("policy_name", sort=False):
         doc = {"Version": "2012-10-17", "Statement": [
@@ -388,10 +416,8 @@ def seed_synthetic(endpoint: str, account: str, n: int, *, days: int, end: pd.Ti
     rng = np.random.default_rng(seed)
     acct = _Account(endpoint, account, region)
     iam = acct("iam")
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}]})
     try:
-        role = iam.create_role(RoleName=f"{prefix}-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+        role = iam.create_role(RoleName=f"{prefix}-role", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
         iam.put_role_policy(RoleName=f"{prefix}-role", PolicyName="logs", PolicyDocument=json.dumps({
             "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:*", "Resource": "*"}]}))
     except iam.exceptions.EntityAlreadyExistsException:

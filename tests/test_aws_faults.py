@@ -56,20 +56,9 @@ def _scan(ctx, endpoint, *, hooks=None, regions="us-east-1", days=1, **options):
     import moto_account
 
     with pytest.MonkeyPatch.context() as mp:
-        for name in moto_account.AWS_ENV_TO_CLEAR:
-            mp.delenv(name, raising=False)
-        for name, value in {**ctx["env"], "AWS_ENDPOINT_URL": endpoint}.items():
-            mp.setenv(name, value)
+        moto_account.use_env(mp, {**ctx["env"], "AWS_ENDPOINT_URL": endpoint})
         if hooks:
-            original = aws.make_session
-
-            def hooked(profile, region):
-                session = original(profile, region)
-                for event, fn in hooks:
-                    session.events.register(event, fn)
-                return session
-
-            mp.setattr(aws, "make_session", hooked)
+            moto_account.hook_sessions(mp, hooks)
         return aws.scan(profiles="faults", regions=regions, lookback_days=days, progress=False,
                         end=ctx["end"].to_pydatetime(), **options)
 
@@ -369,25 +358,16 @@ def test_a_function_deleted_mid_scan_is_skipped_with_a_note(faults_account, prox
 def test_an_interrupted_scan_leaves_no_snapshot_behind(faults_account, proxy, tmp_path, monkeypatch):
     import moto_account
 
-    for name in moto_account.AWS_ENV_TO_CLEAR:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in {**faults_account["env"], "AWS_ENDPOINT_URL": proxy.endpoint}.items():
-        monkeypatch.setenv(name, value)
-    original = aws.make_session
+    moto_account.use_env(monkeypatch, {**faults_account["env"], "AWS_ENDPOINT_URL": proxy.endpoint})
 
-    def interrupting(profile, region):
-        session = original(profile, region)
+    def stop(**_):
+        raise KeyboardInterrupt
 
-        def stop(**_):
-            raise KeyboardInterrupt
-
-        session.events.register("before-call.cloudwatch.GetMetricData", stop)
-        return session
-
+    interrupting = [("before-call.cloudwatch.GetMetricData", stop)]
     out = tmp_path / "snaps" / "faults"
     args = ["scan", "--profile", "faults", "--regions", "us-east-1", "--days", "1", "--out", str(out), "--quiet"]
     with monkeypatch.context() as mp:
-        mp.setattr(aws, "make_session", interrupting)
+        moto_account.hook_sessions(mp, interrupting)
         with pytest.raises(KeyboardInterrupt):
             cli.main(args)
     assert not out.exists() and (not out.parent.exists() or list(out.parent.iterdir()) == [])
@@ -395,7 +375,7 @@ def test_an_interrupted_scan_leaves_no_snapshot_behind(faults_account, proxy, tm
     assert cli.main(args) == 0
     before = (out / "manifest.json").read_bytes()
     with monkeypatch.context() as mp:
-        mp.setattr(aws, "make_session", interrupting)
+        moto_account.hook_sessions(mp, interrupting)
         with pytest.raises(KeyboardInterrupt):
             cli.main([*args, "--force"])
     assert (out / "manifest.json").read_bytes() == before

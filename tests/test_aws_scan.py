@@ -24,23 +24,13 @@ def scanned(moto_sample):
     import moto_account
 
     ops: Counter = Counter()
-    original = aws.make_session
 
-    def recording_session(profile, region):
-        session = original(profile, region)
-
-        def record(model, **_):
-            ops[(model.service_model.service_name, model.name)] += 1
-
-        session.events.register("before-call.*.*", record)
-        return session
+    def record(model, **_):
+        ops[(model.service_model.service_name, model.name)] += 1
 
     with pytest.MonkeyPatch.context() as mp:
-        for name in moto_account.AWS_ENV_TO_CLEAR:
-            mp.delenv(name, raising=False)
-        for name, value in moto_sample.env.items():
-            mp.setenv(name, value)
-        mp.setattr(aws, "make_session", recording_session)
+        moto_account.use_env(mp, moto_sample.env)
+        moto_account.hook_sessions(mp, [("before-call.*.*", record)])
         snap = aws.scan(profiles="prod,staging", regions="us-east-1,eu-west-1", lookback_days=1, progress=False,
                         end=moto_sample.end.to_pydatetime())
     return snap, ops
@@ -227,10 +217,7 @@ def reviewed(moto_sample, tmp_path_factory):
     botocore_log = logging.getLogger("botocore")
     old_level = botocore_log.level
     with pytest.MonkeyPatch.context() as mp:
-        for name in moto_account.AWS_ENV_TO_CLEAR:
-            mp.delenv(name, raising=False)
-        for name, value in moto_sample.env.items():
-            mp.setenv(name, value)
+        moto_account.use_env(mp, moto_sample.env)
         botocore_log.addHandler(handler)
         botocore_log.setLevel(logging.DEBUG)
         try:
