@@ -349,11 +349,9 @@ def memory_tradeoff(curve: pd.DataFrame, observed: pd.DataFrame | None = None, *
                             hovertemplate=key + " %{x:,.0f} MB<br>" + unit + "<extra></extra>", row=row, col=1)
     fig.update_xaxes(type="log")
     fig.update_xaxes(title_text="memory (MB, log scale)", row=2, col=1)
-    fig.update_yaxes(title_text="mean warm duration (ms)", row=1, col=1, rangemode="tozero")
-    fig.update_yaxes(title_text="USD per month", row=2, col=1, rangemode="tozero")
-    fig.update_layout(title={"text": title}, template="plotly_white", height=620, legend_title_text="series",
-                      margin={"l": 10, "r": 10, "t": 60, "b": 10})
-    return fig
+    fig.update_yaxes(rangemode="tozero")
+    fig.update_yaxes(title_text="USD per month", row=2, col=1)
+    return _layout(fig, title, None, "mean warm duration (ms)", legend="series", height=620)
 
 
 def memory_savings(table: pd.DataFrame, top: int = 15, title: str | None = None) -> go.Figure:
