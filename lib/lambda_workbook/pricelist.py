@@ -29,6 +29,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from . import atomicfile, datafiles, prices
+from .prices import check_region
 
 TEMPLATE_REGION = "us-east-1"
 MAX_RESULTS = 100
@@ -44,14 +45,6 @@ _PRICE_KEYS = frozenset({"price", "tiers", "price_range", "quantity", "free_quan
 _REGION_PREFIX = re.compile(r"^[A-Z0-9]+-(?P<name>.+)$")
 # Data sizes in GB, to restate a price per API size unit as a price per the book's size unit.
 _SIZE_GB = {"mb": 1 / 1024, "megabytes": 1 / 1024, "gb": 1.0, "gigabytes": 1.0, "tb": 1024.0, "terabytes": 1024.0}
-
-
-def check_region(region: Any) -> str:
-    """Return ``region`` if it is a well-formed region name, else raise a ValueError naming it."""
-    if not isinstance(region, str) or not prices._REGION.match(region):
-        raise ValueError(f"region must be an AWS region name such as 'us-east-1', 'eu-west-1' or "
-                         f"'us-gov-west-1' (lower case, ending in a digit), got {region!r}")
-    return region
 
 
 def pricing_endpoint(region: str) -> str:

@@ -28,6 +28,14 @@ class PricesNotFound(LookupError):
     """No price snapshot exists for the requested region."""
 
 
+def check_region(region: Any) -> str:
+    """Return ``region`` if it is a well-formed region name, else raise a ValueError naming it."""
+    if not isinstance(region, str) or not _REGION.match(region):
+        raise ValueError(f"region must be an AWS region name such as 'us-east-1', 'eu-west-1' or "
+                         f"'us-gov-west-1' (lower case, ending in a digit), got {region!r}")
+    return region
+
+
 @dataclass(frozen=True)
 class PriceBook:
     """One region's prices at one date. Items are plain dicts as stored in the snapshot file."""
@@ -179,8 +187,7 @@ def load(region: str = "us-east-1", *, as_of: str | None = None, root: str | Pat
     A region without a snapshot raises :class:`PricesNotFound` naming the refresh command: prices are never
     borrowed from another region.
     """
-    if not isinstance(region, str) or not _REGION.match(region):
-        raise ValueError(f"region must look like 'us-east-1', got {region!r}")
+    check_region(region)
     if as_of is not None and not (isinstance(as_of, str) and _DATE.match(as_of)):
         raise ValueError(f"as_of must be a date 'YYYY-MM-DD', got {as_of!r}")
     return _load_cached(region, as_of, str(Path(root) if root else datafiles.prices_dir()))
