@@ -42,16 +42,15 @@ class Table:
         return [c.name for c in self.columns]
 
 
-def _key(extra_doc: str = "") -> tuple[Column, ...]:
-    return (
-        Column("account_id", "str", "12-digit AWS account id"),
-        Column("region", "str", "AWS region code, e.g. us-east-1"),
-        Column("function_name", "str", "Lambda function name" + extra_doc),
-    )
+_KEY_COLUMNS = (
+    Column("account_id", "str", "12-digit AWS account id"),
+    Column("region", "str", "AWS region code, e.g. us-east-1"),
+    Column("function_name", "str", "Lambda function name"),
+)
 
 
 TABLES: dict[str, Table] = {t.name: t for t in [
-    Table("functions", "functions.csv", "One row per function: its configuration. No secret values.", _key() + (
+    Table("functions", "functions.csv", "One row per function: its configuration. No secret values.", _KEY_COLUMNS + (
         Column("function_arn", "str", "unqualified function ARN"),
         Column("runtime", "str", "runtime identifier (python3.12, nodejs20.x, java21, provided.al2023, ...); empty for images"),
         Column("handler", "str", "handler entry point", required=False),
@@ -81,7 +80,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
     )),
     Table("metrics", "metrics.csv.gz", "CloudWatch AWS/Lambda metric datapoints in long form; sparse "
           "(a period with no datapoint has no row). Besides CloudWatch names, 'Timeouts' (stat Sum, daily) is "
-          "counted from REPORT/'Task timed out' log lines.", _key() + (
+          "counted from REPORT/'Task timed out' log lines.", _KEY_COLUMNS + (
         Column("metric", "str", "metric name: Invocations, Errors, Throttles, Duration, ConcurrentExecutions, IteratorAge, AsyncEventAge, ProvisionedConcurrency*, Timeouts"),
         Column("stat", "str", "Sum, Average, Maximum, Minimum, SampleCount, p50, p90, p99"),
         Column("period_s", "int", "period of the datapoint (60, 300, 3600, 86400)"),
@@ -89,7 +88,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         Column("value", "float", "datapoint value (ms for durations and ages)"),
     )),
     Table("reports", "reports.csv", "REPORT-line statistics per function over the snapshot window, computed "
-          "server-side by Logs Insights or locally from a sample of lines; 'path' says which.", _key() + (
+          "server-side by Logs Insights or locally from a sample of lines; 'path' says which.", _KEY_COLUMNS + (
         Column("log_group", "str", "log group the lines came from"),
         Column("invocations", "int", "REPORT lines counted"),
         Column("cold_starts", "int", "lines with an Init Duration"),
@@ -109,12 +108,12 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         Column("sampled_fraction", "float", "share of the window's invocations the statistics cover (1.0 = all)"),
     )),
     Table("report_samples", "report_samples.csv.gz", "Raw REPORT lines (text or JSON platform.report) kept as "
-          "evidence: a bounded sample per function.", _key() + (
+          "evidence: a bounded sample per function.", _KEY_COLUMNS + (
         Column("timestamp", "datetime", "event time, UTC"),
         Column("message", "str", "the log line as CloudWatch Logs stores it"),
     ), required=False),
     Table("triggers", "triggers.csv", "What invokes each function: event source mappings, APIs, URLs, "
-          "subscriptions, rules, notifications, and resource-policy principals as a fallback.", _key() + (
+          "subscriptions, rules, notifications, and resource-policy principals as a fallback.", _KEY_COLUMNS + (
         Column("source_type", "str", "apigw-rest, apigw-http, apigw-websocket, function-url, alb, sqs, sqs-fifo, sns, eventbridge, schedule, kinesis, dynamodb-streams, msk, s3, sfn-standard, sfn-express, invoke-sync, invoke-async, unknown"),
         Column("source_arn", "str", "ARN or id of the source (API id, queue ARN, rule ARN, ...)"),
         Column("sync", "bool", "whether the caller waits for the function's response"),
@@ -128,7 +127,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         Column("evidence", "str", "which API or signal produced the row"),
     )),
     Table("calls", "calls.csv", "Downstream calls a function makes per invocation (from X-Ray, Lambda "
-          "Insights or entered by hand). Evidence for read, transport and orchestration findings.", _key() + (
+          "Insights or entered by hand). Evidence for read, transport and orchestration findings.", _KEY_COLUMNS + (
         Column("service", "str", "dynamodb, s3, sqs, sns, kinesis, ses, http, rds, stepfunctions, lambda, wait"),
         Column("operation", "str", "API operation (Scan, Query, GetItem, GetObject, PutRecord, Publish, sleep, ...)"),
         Column("resource", "str", "table, bucket, queue, URL host, ...", required=False),
@@ -144,7 +143,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         Column("evidence", "str", "xray | insights | manual | sample"),
     ), required=False),
     Table("insights", "insights.csv", "Per-function runtime statistics beyond REPORT lines (Lambda Insights, "
-          "X-Ray): CPU share of duration, network bytes.", _key() + (
+          "X-Ray): CPU share of duration, network bytes.", _KEY_COLUMNS + (
         Column("cpu_fraction", "float", "CPU time / wall duration of warm invocations (0-1+, NaN unknown)"),
         Column("network_kb_per_invocation", "float", "bytes received + sent per invocation (KB)", required=False),
         Column("evidence", "str", "lambda-insights | xray | sample"),
@@ -157,7 +156,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         Column("action", "str", "one action, possibly with wildcards (s3:*, *)"),
         Column("resource", "str", "one resource ARN pattern"),
     ), required=False),
-    Table("concurrency", "concurrency.csv", "Reserved and provisioned concurrency per alias or version.", _key() + (
+    Table("concurrency", "concurrency.csv", "Reserved and provisioned concurrency per alias or version.", _KEY_COLUMNS + (
         Column("qualifier", "str", "alias or version ('' for the function itself)"),
         Column("kind", "str", "reserved | provisioned"),
         Column("requested", "float", "configured value"),
