@@ -170,8 +170,8 @@ def cost_from_totals(invocations, billed_ms_total, memory_mb, arch, *, ephemeral
     """Vectorised monthly cost per row from already-billed totals (first-tier prices, no free tier).
 
     For tables of functions: ``invocations``, ``billed_ms_total`` (sum of billed ms, INIT included where it
-    was billed), ``memory_mb``, ``arch`` are aligned arrays. Tiers are applied at account level by
-    :func:`account_compute_cost`, not per function.
+    was billed), ``memory_mb``, ``arch`` are aligned arrays. Volume tiers depend on the whole account's
+    usage and are not applied per function.
     """
     book = book or _prices.load(region)
     n = np.asarray(invocations, dtype=float)
@@ -188,20 +188,6 @@ def cost_from_totals(invocations, billed_ms_total, memory_mb, arch, *, ephemeral
     extra_gb = np.clip(np.asarray(ephemeral_mb, dtype=float) - EPHEMERAL_FREE_MB, 0, None) / 1024.0
     seconds = ms / 1000.0
     return n * req + seconds * mem / 1024.0 * dur + seconds * extra_gb * sto
-
-
-def account_compute_cost(gb_seconds_by_arch: dict[str, float], *, region: str = "us-east-1",
-                         free_tier: bool = True, book: _prices.PriceBook | None = None) -> dict[str, float]:
-    """Account-level monthly compute cost per architecture with volume tiers (and the free tier if asked)."""
-    book = book or _prices.load(region)
-    free_left = book.quantity("lambda.free_tier.gb_seconds") if free_tier else 0.0
-    out = {}
-    for arch in ARCHITECTURES:
-        gb_s = float(gb_seconds_by_arch.get(arch, 0.0))
-        free = min(gb_s, free_left)
-        free_left -= free
-        out[arch] = book.cost(f"lambda.duration.{arch}", gb_s - free)
-    return out
 
 
 def provisioned_cost(concurrency, memory_mb, hours, *, arch: str = "x86_64", invocations: float = 0.0,
