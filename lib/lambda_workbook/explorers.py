@@ -23,20 +23,20 @@ import plotly.graph_objects as go
 
 from . import billing
 
+STYLE = {"description_width": "initial"}   # every control's label shown in full
+
 
 def _memory_slider(value: int) -> widgets.IntSlider:
     """Function memory in 64 MB steps over the range Lambda allows."""
     low, high = billing.MEMORY_RANGE_MB
-    return widgets.IntSlider(value=value, min=low, max=high, step=64, description="memory (MB)",
-                             style={"description_width": "initial"})
+    return widgets.IntSlider(value=value, min=low, max=high, step=64, description="memory (MB)", style=STYLE)
 
 
 def _log_slider(value: float, low: float, high: float, description: str, fmt: str = ".3g",
                 step: float = 0.05) -> widgets.FloatLogSlider:
     """A base-10 log slider from ``low`` to ``high`` starting at ``value`` (clamped into that range)."""
     return widgets.FloatLogSlider(value=min(max(value, low), high), base=10, min=math.log10(low), max=math.log10(high),
-                                  step=step, description=description, readout_format=fmt,
-                                  style={"description_width": "initial"})
+                                  step=step, description=description, readout_format=fmt, style=STYLE)
 
 
 class Explorer:
@@ -150,7 +150,7 @@ class TriggersExplorer(Explorer):
         self.base = workload if workload is not None else triggers.Workload()
         w = self.base
         sizes = triggers.DEFAULT_BATCH_SIZES
-        style = {"description_width": "initial"}
+        style = STYLE
         self.controls = {
             "sync": widgets.Checkbox(value=bool(w.sync), description="caller waits for the result", style=style),
             "batch_size": widgets.SelectionSlider(options=sizes, value=min(sizes, key=lambda n: abs(n - w.batch_size)),
@@ -193,7 +193,7 @@ class ReadsExplorer(Explorer):
 
         super().__init__()
         self._reads, self._plots, self.network = reads, plots, network
-        style = {"description_width": "initial"}
+        style = STYLE
         self.controls = {
             "store": widgets.Dropdown(options=[("S3 object", "s3"), ("DynamoDB table", "dynamodb")], value=store,
                                       description="read from", style=style),
@@ -270,7 +270,7 @@ class ColdStartsExplorer(Explorer):
                 snapshot, function, account_id=self.row["account_id"], region=self.row["region"])
         r = self.row
         peak = float(self.observed.max()) if self.observed is not None and self.observed.max() > 0 else 10.0
-        style = {"description_width": "initial"}
+        style = STYLE
         patterns = ([("observed: " + str(r["function_name"]), "observed")] if r is not None else []) + \
             [(p, p) for p in coldstarts.PATTERNS]
         keep = [(k if isinstance(k, str) else f"fixed {k:g} min", k) for k in self.KEEP_ALIVE_CHOICES]
@@ -368,7 +368,7 @@ class MemoryExplorer(Explorer):
         if function not in names:
             raise KeyError(f"function {function!r} has no REPORT data in the snapshot (have {', '.join(names[:8])}, ...)")
         obs, _ = self._fit(function)
-        style = {"description_width": "initial"}
+        style = STYLE
         self.controls = {
             "function": widgets.Dropdown(options=names, value=function, description="function", style=style),
             "strategy": widgets.Dropdown(options=memory.STRATEGIES, value="cost", description="strategy", style=style),
