@@ -630,14 +630,9 @@ class InsightsEmulator:
         return 200, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps(doc).encode()
 
     def _lines(self, group: str, start_s: int, end_s: int) -> list[tuple[int, str]]:
-        out, token = [], None
-        while True:
-            page = self.logs.filter_log_events(logGroupName=group, startTime=start_s * 1000, endTime=end_s * 1000,
-                                               **({"nextToken": token} if token else {}))
-            out += [(e["timestamp"], e["message"]) for e in page["events"]]
-            token = page.get("nextToken")
-            if not token:
-                return out
+        pages = self.logs.get_paginator("filter_log_events").paginate(
+            logGroupName=group, startTime=start_s * 1000, endTime=end_s * 1000)
+        return [(e["timestamp"], e["message"]) for page in pages for e in page["events"]]
 
     def start(self, req: Request, forward) -> tuple[int, dict, bytes]:
         body = json.loads(req.body)
