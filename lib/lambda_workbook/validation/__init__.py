@@ -1,0 +1,1 @@
+"""Checks of the models against real measurements: data sets, a measured account and its scoring."""
