@@ -273,25 +273,6 @@ def test_results_and_view_are_plain_data(sample_table, sample_snapshot):
 
 
 # ---- interop -----------------------------------------------------------------------------------------------
-def test_power_tuning_url_round_trip():
-    url = interop.power_tuning_url([512, 128, 1024], [30.5, 100.25, 20.0], [2e-7, 3e-7, 4e-7])
-    assert url.startswith("https://lambda-power-tuning.show/#") and url.count(";") == 2
-    back = interop.parse_power_tuning_url(url)
-    assert back["memory_mb"].tolist() == [128, 512, 1024]                  # sorted by size
-    assert back["duration_ms"].tolist() == pytest.approx([100.25, 30.5, 20.0])
-    assert back["cost_usd"].tolist() == pytest.approx([3e-7, 2e-7, 4e-7], rel=1e-6)
-    # bytes: Int16 little-endian sizes, Float32 little-endian values
-    import base64
-    frag = url.split("#")[1].split(";")
-    assert base64.b64decode(frag[0]) == np.array([128, 512, 1024], "<i2").tobytes()
-    assert "?currency=CNY#" in interop.power_tuning_url([128], [1.0], [1.0], region="cn-north-1")
-    two = interop.power_tuning_compare_url(back, back.assign(duration_ms=back["duration_ms"] / 2), ("x86 run", "arm64"))
-    parsed = interop.parse_power_tuning_url(two)
-    assert list(parsed["series"].unique()) == ["x86 run", "arm64"] and len(parsed) == 6
-    with pytest.raises(ValueError, match="3 fields"):
-        interop.parse_power_tuning_url("https://lambda-power-tuning.show/#abc")
-
-
 def test_power_tuning_output_import_and_comparison(tmp_path):
     stats = [{"value": m, "averagePrice": 2.1e-9 * m / 128 * d, "averageDuration": d}
              for m, d in [(128, 4000.0), (512, 1000.0), (1024, 510.0), (3008, 260.0)]]
