@@ -217,37 +217,6 @@ def test_synthetic_traffic_patterns():
 # INIT, latency, billing
 
 
-def test_init_priors_follow_the_published_medians():
-    small = cs.init_prior("python3.12", "Zip", 0)
-    assert small["median_ms"] == pytest.approx(123.5) and small["basis"] == "REPORT Init Duration"
-    big = cs.init_prior("nodejs20.x", "Zip", 14 * 2**20)
-    # Shilkov: JS with 14 MB zipped dependencies 1.70 s vs 0.26 s without; the fitted slope is ~103 ms/MiB
-    assert big["median_ms"] - cs.init_prior("nodejs20.x")["median_ms"] == pytest.approx(14 * 103.2)
-    assert cs.init_prior("", "Image", 5e9)["median_ms"] == 790.0        # image size had no effect
-    assert cs.init_prior("python3.12", vpc=True)["median_ms"] == pytest.approx(123.5 + 240)
-    assert cs.init_prior("java21")["low_ms"] < cs.init_prior("java21")["median_ms"] < cs.init_prior("java21")["high_ms"]
-    assert cs.init_prior("ruby3.3")["high_ms"] == pytest.approx(2 * 280)   # median only: modelling band
-    with pytest.raises(ValueError, match="no INIT prior for runtime 'cobol'"):
-        cs.init_prior("cobol")
-    for family, entry in cs.priors()["runtimes"].items():
-        assert entry["source"], family
-
-
-def test_init_prior_figures_match_the_facts_document(facts_text):
-    doc = cs.priors()
-    for text in ("Python 0.22 s", "JavaScript 0.26", "Java 0.37", "container\nimage 0.79", "14 MB zipped 1.70 s",
-                 "35 MB 3.87 s", "VPC 0.50 s vs 0.26 s"):
-        assert text.replace("\n", " ") in facts_text.replace("\n", " "), text
-    assert doc["runtimes"]["java"]["median_ms"] == 370.0 and doc["container_image"]["high_ms"] == 1400.0
-
-
-def test_init_priors_match_the_cebert_measurements(cebert):
-    cold = cebert[cebert.start_type == "cold"]
-    for family, runtimes in (("python", "python"), ("nodejs", "nodejs")):
-        rows = cold[cold.runtime.str.startswith(runtimes)]
-        assert cs.priors()["runtimes"][family]["median_ms"] == pytest.approx(rows.mean_init_ms.median(), abs=0.1)
-
-
 def test_latency_with_and_without_cold_starts():
     none = cs.latency_quantiles(100, 200, 1000, 2000, 0.0)
     assert none["p99"] == pytest.approx(none["p99_warm"]) and none["p99_warm"] == pytest.approx(200, rel=0.01)

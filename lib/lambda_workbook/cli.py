@@ -57,6 +57,19 @@ def _prices_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
+def _priors_refresh(args: argparse.Namespace) -> int:
+    from .sources import lambda_perf
+
+    try:
+        path, doc = lambda_perf.refresh(args.months, out_dir=args.out, until=args.until, csv=args.from_csv)
+    except lambda_perf.FetchError as exc:
+        print(f"lambda-workbook: error: {exc}", file=sys.stderr)
+        return 2
+    print(lambda_perf.format_report(doc))
+    print(f"INIT priors written to {path}")
+    return 0
+
+
 def _scan(args: argparse.Namespace) -> int:
     from . import sources
     from .sources import aws
@@ -226,6 +239,15 @@ def parser() -> argparse.ArgumentParser:
     ref.add_argument("--profile", help="AWS profile for the Price List API (default credentials otherwise)")
     ref.add_argument("--quiet", action="store_true", help="no progress bar")
     ref.set_defaults(func=_prices_refresh)
+
+    ip = sub.add_parser("priors", help="INIT duration priors").add_subparsers(dest="action", required=True)
+    ipr = ip.add_parser("refresh", help="fit a new dated INIT priors file on lambda-perf's daily cold starts")
+    ipr.add_argument("--months", type=int, default=24, help="months fitted, ending with --until (default 24)")
+    ipr.add_argument("--until", help="last month fitted, YYYY-MM (default: this month)")
+    ipr.add_argument("--out", help="priors folder (default: the bundled data/coldstarts/init-priors)")
+    ipr.add_argument("--from-csv", dest="from_csv", help="fit lambda-perf's per-sample table (as in "
+                     "data/measurements/lambda-perf-2022-2025) instead of downloading the daily files")
+    ipr.set_defaults(func=_priors_refresh)
 
     sub.add_parser("schema", help="print the snapshot schema as Markdown").set_defaults(func=_schema)
 

@@ -998,7 +998,7 @@ def init_estimate(snapshot, name: str, *, account_id: str | None = None, region:
         if len(inits):
             return {"p50_ms": float(inits.median()), "p99_ms": float(inits.quantile(0.99)),
                     "mean_ms": float(inits.mean()), "n": int(len(inits)), "source": "report_samples (raw REPORT lines)"}
-    prior = init_prior(fn["runtime"], fn["package_type"], fn["code_size_bytes"], vpc=bool(fn["vpc_id"]))
+    prior = init_prior(fn["runtime"], fn["package_type"], fn["code_size_bytes"], vpc=bool(fn["vpc_id"]), arch=fn["arch"])
     return {"p50_ms": prior["median_ms"], "p99_ms": prior["high_ms"], "mean_ms": prior["median_ms"], "n": 0,
             "source": "prior: " + "; ".join(prior["sources"]), "low_ms": prior["low_ms"], "high_ms": prior["high_ms"]}
 
@@ -1514,7 +1514,7 @@ def _cold_start_findings(r, th: dict[str, Any], days: float) -> list[dict[str, A
     money_hit = r.init_usd_month >= th["min_init_usd"]
     if share >= th["min_cold_share"] and n_cold >= th["min_cold_starts"] and (latency_hit or money_hit):
         severity = "high" if latency_hit and share >= 5 * th["min_cold_share"] else ("medium" if latency_hit else "low")
-        prior = init_prior(r.runtime, r.package_type, 0.0)["median_ms"]
+        prior = init_prior(r.runtime, r.package_type, 0.0, arch=r.arch)["median_ms"]
         trim = r.init_usd_month * max(0.0, 1.0 - prior / r.init_mean_ms) if r.init_mean_ms > 0 else 0.0
         evidence = (f"{n_cold:,.0f} of {r.invocations:,.0f} invocations started cold ({share:.1%}) in {days:g} days "
                     f"(modelled {r.modelled_cold_starts:,.0f} with {r.model} routing); INIT p50 "
@@ -1527,8 +1527,8 @@ def _cold_start_findings(r, th: dict[str, Any], days: float) -> list[dict[str, A
     heavy = observed_init and r.init_p50_ms >= th["init_heavy_ms"]
     heavy_share = r.init_share_of_time >= th["init_share"]
     if (heavy or heavy_share) and n_cold >= th["min_cold_starts"]:
-        small = init_prior(r.runtime, r.package_type, 0.0)
-        sized = init_prior(r.runtime, r.package_type, r.code_size_mb * 2**20, vpc=bool(r.vpc))
+        small = init_prior(r.runtime, r.package_type, 0.0, arch=r.arch)
+        sized = init_prior(r.runtime, r.package_type, r.code_size_mb * 2**20, vpc=bool(r.vpc), arch=r.arch)
         trim = r.init_usd_month * max(0.0, 1.0 - small["median_ms"] / r.init_mean_ms) if r.init_mean_ms > 0 else 0.0
         evidence = (f"INIT p50 {r.init_p50_ms:,.0f} ms, p99 {r.init_p99_ms:,.0f} ms over {n_cold:,.0f} cold starts; "
                     f"{r.init_share_of_time:.0%} of the function's billed time is INIT; package {r.code_size_mb:.1f} MiB "
