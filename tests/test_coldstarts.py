@@ -64,6 +64,31 @@ def test_a_nightly_gap_gives_one_cold_start_each_morning():
     assert cs.expected_cold_starts(series[day], 80.0, recycle_min=None, model="peak") == pytest.approx(7.0, abs=1e-6)
 
 
+def _on_off(peak: float, on: int, off: int, minutes: int = 1440, seed: int = 1) -> pd.Series:
+    t = np.arange(minutes)
+    return pd.Series(np.random.default_rng(seed).poisson(np.where(t % (on + off) < on, peak, 0.0)).astype(float))
+
+
+@pytest.mark.parametrize("peak, on, off, duration_ms", [(300.0, 5, 8, 2000.0), (600.0, 2, 10, 2000.0)])
+def test_pool_sweeps_closed_form_tracks_the_simulation_and_keeps_bursty_pools_warmer(peak, on, off, duration_ms):
+    counts = _on_off(peak, on, off)
+    one_by_one = cs.keep_alive(sweep=None)
+    closed = cs.expected_cold_starts(counts, duration_ms)
+    simulated = cs.simulate(counts, duration_ms, seed=1).total
+    assert closed == pytest.approx(simulated, rel=0.15)
+    # a burst's environments go idle together: sweeps keep half of them a step longer than independent eviction
+    alone = cs.simulate(counts, duration_ms, keep_alive_min=one_by_one, seed=1).total
+    assert simulated < 0.95 * alone
+    assert closed < cs.expected_cold_starts(counts, duration_ms, keep_alive_min=one_by_one)
+
+
+def test_sweeps_change_little_for_steady_traffic():
+    counts = pd.Series(np.random.default_rng(4).poisson(20.0, 3 * 1440).astype(float))
+    swept = cs.expected_cold_starts(counts, 100.0)
+    alone = cs.expected_cold_starts(counts, 100.0, keep_alive_min=cs.keep_alive(sweep=None))
+    assert swept == pytest.approx(alone, rel=0.05)
+
+
 def test_missing_minutes_count_as_zero_and_the_index_kind_does_not_matter():
     rng = np.random.default_rng(11)
     full = pd.Series(rng.poisson(0.3, 3000).astype(float))
@@ -88,9 +113,13 @@ def test_provisioned_environments_absorb_cold_starts_and_reserved_caps_levels():
 
 
 def test_p_cold_after_idle():
-    p = cs.p_cold_after_idle([0, 4.9, 6.0, 7.0, 7.5, 60])
+    lo, hi = cs.SCENARIOS[cs.DEFAULT_SCENARIO].idle_min
+    p = cs.p_cold_after_idle([0, lo - 0.01, (lo + hi) / 2, hi, hi + 0.5, 60])
     assert isinstance(p, np.ndarray) and p.shape == (6,)
     assert p.tolist() == pytest.approx([0, 0, 0.5, 1, 1, 1])
+    assert 4.5 < lo < hi < 6.5                      # the 2025 counts: cold from ~5 minutes, all cold by 6
+    old = cs.p_cold_after_idle([4.9, 6.0, 7.0], keep_alive_min="measured-2021")
+    assert old.tolist() == pytest.approx([0, 0.5, 1])
     fixed = cs.p_cold_after_idle(np.array([[9.99, 10.0], [10.01, 30]]), keep_alive_min=10)
     assert fixed.shape == (2, 2) and fixed.tolist() == [[0.0, 0.0], [1.0, 1.0]]
     assert cs.p_cold_after_idle(12.0, keep_alive_min="seed") == pytest.approx(0.7)

@@ -1,17 +1,30 @@
 """Cold starts, INIT and provisioned concurrency: how often a function's traffic finds no warm environment,
 what INIT costs and adds to latency, and when provisioned concurrency or SnapStart pays.
 
-The environment-reuse model (``../shared/reference/aws-facts.md`` §6 for every figure):
+The environment-reuse model. Measured: the single-environment idle window and how the pool grows and
+routes; assumed: forced recycling and how a pool of idle environments shrinks (:mod:`lambda_workbook.keepalive`):
 
-* an idle environment is evicted after a keep-alive window, a :class:`KeepAlive` distribution. The default is
-  the latest public measurement, 5-7 minutes (Shilkov, Jan 2021), with busy environments force-recycled about
-  every 2 hours (Xebia). The article's "5-15 minutes" and other published figures are :data:`SCENARIOS`;
-  AWS publishes no idle timeout, so every window is a parameter;
-* environments form a most-recently-used pool. The ``k``-th environment is needed in a minute when
-  concurrency reaches ``k``; concurrency comes from per-minute invocations x duration. With Poisson arrivals
-  the busy count is Poisson with mean ``c = invocations x duration`` (an M/G/inf queue), so level ``k`` is
-  reached when an arrival finds ``k-1`` busy: ``n * P(N = k-1)`` up-crossings a minute (``model="poisson"``).
-  ``model="peak"`` instead needs ``ceil(c + z sqrt c)`` environments every minute, a Poisson upper quantile;
+* an idle environment is evicted after a keep-alive window, a :class:`KeepAlive` distribution. The default,
+  ``measured-2025``, is the maximum-likelihood fit to 2025 keep-alive counts (Lin, Ma, Shahrad,
+  *Demystifying Serverless Costs on Public Platforms*, EuroSys '26,
+  https://github.com/ubc-cirrus-lab/demystifying-serverless-costs): a lone idle environment survives
+  4.95-5.80 minutes. Busy environments are force-recycled about every 2 hours (Xebia, "TIL that AWS Lambda
+  terminates instances preemptively", https://xebia.com/blog/til-that-aws-lambda-terminates-instances-preemptively/;
+  a blog figure, not re-measured). Earlier published windows (Shilkov's 5-7 minutes of 2021, the article's
+  "5-15 minutes", 10 minutes, 45-60 minutes) are :data:`SCENARIOS`; AWS publishes no idle timeout;
+* a *pool's* idle environments are not evicted one by one but in sweeps (:class:`Sweeps`, an assumption: no
+  public data set measures it): when one outlives its window, the idle environments past the window's lower
+  bound are thinned to the more recently used half (rounded down, so a lone one goes), the rest spared for
+  another ~6-minute step. The closed form follows each level's cohort (the levels that go idle with it,
+  :class:`lambda_workbook.keepalive.PoolCohorts`) and lengthens its window by the sweeps it survives;
+* environments form a most-recently-used pool (the 2025 concurrency logs route that way and add an
+  environment only when every one is busy: :mod:`lambda_workbook.poolfit`). The ``k``-th environment is
+  needed in a minute when concurrency reaches ``k``; concurrency comes from per-minute invocations x
+  duration. With Poisson arrivals the busy count is Poisson with mean ``c = invocations x duration`` (an
+  M/G/inf queue), so level ``k`` is reached when an arrival finds ``k-1`` busy: ``n * P(N = k-1)``
+  up-crossings a minute (``model="poisson"``). ``model="peak"`` instead needs ``ceil(c + z sqrt c)``
+  environments every minute, a Poisson upper quantile. Evenly paced arrivals need far fewer than Poisson
+  ones (the measured 1-30 requests/s reached 7 environments where Poisson arrivals reach ~14);
 * within a minute, arrivals are Poisson: given a count, uniformly spread. The first arrival after a gap of
   ``g`` empty minutes therefore follows the previous one by ``g + A + B`` minutes, ``A ~ Beta(1, n_now)``,
   ``B ~ Beta(1, n_before)``; the environment is gone when that idle time (less the previous invocation's
@@ -20,16 +33,14 @@ The environment-reuse model (``../shared/reference/aws-facts.md`` §6 for every 
   follow from a renewal recursion over the level's uses (breaks assumed independent).
 
 :func:`expected_cold_starts` is that closed form; :func:`simulate` replays the same assumptions invocation by
-invocation (an event-level MRU pool), so the two can be compared (``benchmarks/bench_coldstarts.py``).
+invocation (an event-level MRU pool, :mod:`lambda_workbook.poolsim`), so the two can be compared (``benchmarks/bench_coldstarts.py``).
 Everything here is pure: data in, numbers and DataFrames out.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 import numbers
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,137 +51,25 @@ from scipy import stats
 from . import billing, costs
 from . import prices as _prices
 from .initpriors import init_prior, priors  # noqa: F401  (public: coldstarts.init_prior)
+from .keepalive import (  # noqa: F401  (public: coldstarts.KeepAlive, SCENARIOS, keep_alive, ...)
+    _UNSET,
+    DEFAULT_SCENARIO,
+    RECYCLE_MIN,
+    SCENARIOS,
+    KeepAlive,
+    PoolCohorts,
+    Sweeps,
+    keep_alive,
+    p_cold_after_idle,
+)
 from .memory import runtime_family
+from .poolsim import ROUTINGS, Simulation, simulate  # noqa: F401  (public: coldstarts.simulate)
 from .schema import KEY
 
 # --------------------------------------------------------------------------------------------------------
-# keep-alive: how long idle environments survive
+# keep-alive: how long idle environments survive (lambda_workbook.keepalive; re-exported here)
 
-
-@dataclass(frozen=True)
-class KeepAlive:
-    """Idle eviction window and forced recycling of environments, both in minutes.
-
-    ``idle_min`` is ``(low, high)``: the window is uniform between them (``low == high``: a fixed window).
-    ``recycle_min`` is the lifetime of an environment that never idles long enough to be evicted, uniform in
-    ``(low, high)``; ``None`` switches recycling off.
-    """
-
-    idle_min: tuple[float, float]
-    recycle_min: tuple[float, float] | None = (110.0, 130.0)
-    name: str = ""
-    source: str = ""
-
-    def __post_init__(self) -> None:
-        lo, hi = _check_window("keep_alive_min", self.idle_min, minimum=1.0)
-        object.__setattr__(self, "idle_min", (lo, hi))
-        if self.recycle_min is not None:
-            object.__setattr__(self, "recycle_min", _check_window("recycle_min", self.recycle_min, minimum=1.0))
-
-    @property
-    def label(self) -> str:
-        lo, hi = self.idle_min
-        idle = f"{lo:g} min" if lo == hi else f"{lo:g}-{hi:g} min"
-        recycle = "no recycling" if self.recycle_min is None else f"recycled every ~{np.mean(self.recycle_min):g} min"
-        return f"{self.name + ': ' if self.name else ''}idle {idle}, {recycle}"
-
-    def nodes(self, n: int = 12) -> tuple[np.ndarray, np.ndarray]:
-        """Quadrature nodes and weights of the idle window's distribution."""
-        return _uniform_nodes(*self.idle_min, n)
-
-    def life_nodes(self, n: int = 5) -> tuple[np.ndarray, np.ndarray]:
-        if self.recycle_min is None:
-            return np.empty(0), np.empty(0)
-        return _uniform_nodes(*self.recycle_min, n)
-
-    def p_evicted(self, idle_minutes) -> np.ndarray:
-        """P(window < idle): the chance an environment idle that long is gone (fixed window: idle > window)."""
-        x = np.asarray(idle_minutes, dtype=float)
-        lo, hi = self.idle_min
-        if hi == lo:
-            return (x > lo).astype(float)
-        return np.clip((x - lo) / (hi - lo), 0.0, 1.0)
-
-
-def _check_window(name: str, value, *, minimum: float) -> tuple[float, float]:
-    try:
-        lo, hi = (float(v) for v in value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number of minutes or a (low, high) pair, got {value!r}") from None
-    if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi or lo < minimum:
-        raise ValueError(f"{name} must be finite minutes with {minimum:g} <= low <= high (the model works on "
-                         f"per-minute data), got {value!r}")
-    return lo, hi
-
-
-def _uniform_nodes(lo: float, hi: float, n: int) -> tuple[np.ndarray, np.ndarray]:
-    if hi == lo:
-        return np.array([lo]), np.array([1.0])
-    x, w = np.polynomial.legendre.leggauss(n)
-    return lo + (hi - lo) * (x + 1) / 2, w / 2
-
-
-RECYCLE_MIN = (110.0, 130.0)   # ~2 h (Xebia); the +-10 min spread is a modelling choice, not a measurement
-SCENARIOS: dict[str, KeepAlive] = {
-    "measured-2021": KeepAlive((5.0, 7.0), RECYCLE_MIN, "measured-2021",
-                               "idle 5-7 min: Shilkov, Jan 2021 (latest public measurement); busy environments "
-                               "recycled ~every 2 h: Xebia [SHILKOV] [XEBIA]"),
-    "seed": KeepAlive((5.0, 15.0), RECYCLE_MIN, "seed",
-                      "the article's claim: containers live 5-15 min"),
-    "fixed-10": KeepAlive((10.0, 10.0), RECYCLE_MIN, "fixed-10",
-                          "exactly 10 min: Shilkov, Aug 2019; Xebia 'a bit longer than 10 min' [SHILKOV-BLOG] [XEBIA]"),
-    "2017": KeepAlive((45.0, 60.0), RECYCLE_MIN, "2017",
-                      "45-60 min: theburningmonk, 2017 (outdated; an upper scenario) [BURNINGMONK]"),
-}
-DEFAULT_SCENARIO = "measured-2021"
 MODELS = ("poisson", "peak")
-ROUTINGS = ("mru", "lru")
-_UNSET: Any = object()
-
-
-def keep_alive(keep_alive_min=None, *, recycle_min=_UNSET) -> KeepAlive:
-    """Resolve a keep-alive spec: None (the default model), minutes (fixed window), ``(low, high)`` minutes
-    (uniform), a scenario name from :data:`SCENARIOS`, or a :class:`KeepAlive`. ``recycle_min`` overrides the
-    forced-recycling lifetime (None or 0: off)."""
-    if isinstance(keep_alive_min, KeepAlive):
-        ka = keep_alive_min
-    elif keep_alive_min is None:
-        ka = SCENARIOS[DEFAULT_SCENARIO]
-    elif isinstance(keep_alive_min, str):
-        if keep_alive_min not in SCENARIOS:
-            raise ValueError(f"keep_alive_min scenario must be one of {sorted(SCENARIOS)}, got {keep_alive_min!r}")
-        ka = SCENARIOS[keep_alive_min]
-    elif isinstance(keep_alive_min, bool):
-        raise ValueError(f"keep_alive_min must be minutes, a (low, high) pair or a scenario name, got {keep_alive_min!r}")
-    elif isinstance(keep_alive_min, numbers.Real):
-        ka = KeepAlive((keep_alive_min, keep_alive_min), RECYCLE_MIN, f"fixed {float(keep_alive_min):g} min")
-    elif isinstance(keep_alive_min, (tuple, list)) and len(keep_alive_min) == 2:
-        ka = KeepAlive(tuple(keep_alive_min), RECYCLE_MIN, f"{keep_alive_min[0]:g}-{keep_alive_min[1]:g} min")
-    else:
-        raise ValueError(f"keep_alive_min must be None, minutes, a (low, high) pair, a scenario name "
-                         f"({', '.join(SCENARIOS)}) or a KeepAlive, got {keep_alive_min!r}")
-    if recycle_min is not _UNSET:
-        if recycle_min is None or (isinstance(recycle_min, numbers.Real) and not isinstance(recycle_min, bool)
-                                   and recycle_min == 0):
-            life = None
-        elif isinstance(recycle_min, numbers.Real) and not isinstance(recycle_min, bool):
-            life = (recycle_min, recycle_min)
-        else:
-            life = recycle_min
-        ka = KeepAlive(ka.idle_min, life, ka.name, ka.source)
-    return ka
-
-
-def p_cold_after_idle(idle_minutes, *, keep_alive_min=None) -> np.ndarray:
-    """Probability that an invocation after ``idle_minutes`` of idleness finds its environment evicted.
-
-    Idle eviction only (forced recycling of busy environments is separate). ``keep_alive_min`` as in
-    :func:`keep_alive`; with the default model the probability climbs from 0 at 5 minutes to 1 at 7.
-    """
-    x = np.asarray(idle_minutes, dtype=float)
-    if x.size and (np.isnan(x).any() or (x < 0).any()):
-        raise ValueError(f"idle_minutes must be >= 0 and not NaN, got {idle_minutes!r}")
-    return np.asarray(keep_alive(keep_alive_min).p_evicted(x), dtype=float)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -295,59 +194,76 @@ def _p_sum_exceeds(a, b, c) -> np.ndarray:
     return out
 
 
-def _evict_after_gaps(gaps, uses_now, uses_before, ka: KeepAlive, shift: float) -> np.ndarray:
-    """P(evicted) for uses separated by ``gaps`` whole empty minutes (idle = gap + A + B - duration)."""
+def _evict_after_gaps(gaps, uses_now, uses_before, ka: KeepAlive, shift) -> np.ndarray:
+    """P(evicted) for uses separated by ``gaps`` whole empty minutes (idle = gap + A + B - duration).
+    ``shift`` (minutes, a number or one per gap) moves the window: the duration, plus survived sweep steps."""
     g = np.asarray(gaps, dtype=float)
+    sh = np.broadcast_to(np.asarray(shift, dtype=float), g.shape)
     out = np.zeros_like(g)
     k, w = ka.nodes()
-    lo, hi = ka.idle_min[0] + shift, ka.idle_min[1] + shift
+    lo, hi = ka.idle_min[0] + sh, ka.idle_min[1] + sh
     sure = g >= hi
     out[sure] = 1.0
     maybe = ~sure & (g > lo - 2.0)
     if maybe.any():
-        gm = g[maybe]
+        gm, sm = g[maybe], sh[maybe]
         a = np.broadcast_to(uses_now, g.shape)[maybe]
         b = np.broadcast_to(uses_before, g.shape)[maybe]
         for kj, wj in zip(k, w, strict=True):
-            out[maybe] += wj * _p_sum_exceeds(a, b, kj + shift - gm)
+            out[maybe] += wj * _p_sum_exceeds(a, b, kj + sm - gm)
     return np.clip(out, 0.0, 1.0)
 
 
-def _windowed_cold(up: np.ndarray, busy: np.ndarray, ka: KeepAlive) -> np.ndarray:
+def _evict_table(ka: KeepAlive, steps: np.ndarray | None, shift: float) -> tuple[np.ndarray, int]:
+    """Eviction probability after ``j`` quiet minutes for each number of survived sweep steps (rows), and
+    the span beyond which eviction is certain."""
+    top = int(steps.max()) if steps is not None and len(steps) else 0
+    step = ka.sweep.step_min if ka.sweep is not None else 0.0
+    span = int(math.ceil(ka.idle_min[1] + shift + top * step))
+    gaps = np.arange(span)
+    return np.array([_evict_after_gaps(gaps, 1.0, 1.0, ka, shift + n * step) for n in range(top + 1)]), span
+
+
+def _windowed_cold(up: np.ndarray, busy: np.ndarray, ka: KeepAlive, steps: np.ndarray | None = None) -> np.ndarray:
     """Expected cold starts per minute of one environment level.
 
     ``up``: P(an arrival raises concurrency to this level in the minute), a use that may find the level's
     environment gone; ``busy``: P(the level is in use at some moment of the minute), which keeps it warm.
     Minutes are treated as independent; the environment is freed at a uniform moment of its last busy minute
     and reused at a uniform moment of the next, so ``j`` quiet minutes in between mean ``j + U1 + U2`` idle.
+    ``steps``: pool sweeps the level survives when it goes idle in each minute (its window grows by that
+    many sweep steps; None: independent eviction).
     """
-    span = int(math.ceil(ka.idle_min[1]))
-    evict = _evict_after_gaps(np.arange(span), 1.0, 1.0, ka, 0.0)
+    evict, span = _evict_table(ka, steps, 0.0)
     m = len(up)
     bp = np.concatenate([np.zeros(span), busy])
+    row = np.concatenate([np.zeros(span, dtype=np.int64), steps]) if steps is not None else np.zeros(span + m, np.int64)
     cum = np.concatenate([[0.0], np.cumsum(np.log1p(-np.minimum(bp, 1.0 - 1e-12)))])
     t = np.arange(span, span + m)
     total = np.exp(cum[t] - cum[t - span])          # quiet for `span` minutes (or never used): surely cold
     for j in range(span):
-        if evict[j] > 0:
-            total += bp[t - 1 - j] * np.exp(cum[t] - cum[t - j]) * evict[j]
+        e = evict[row[t - 1 - j], j]
+        if e.any():
+            total += bp[t - 1 - j] * np.exp(cum[t] - cum[t - j]) * e
     return up * np.clip(total, 0.0, 1.0)
 
 
-def _soon(busy: np.ndarray, ka: KeepAlive, shift: float) -> np.ndarray:
+def _soon(busy: np.ndarray, ka: KeepAlive, shift: float, steps: np.ndarray | None = None) -> np.ndarray:
     """P(the level's environment is used again before it is evicted), looking forward from each minute: a
     recycle that falls due happens at that next use; otherwise the next use is an idle cold start (counted
     by the eviction side with the same eviction probabilities, so the two never both count)."""
-    span = int(math.ceil(ka.idle_min[1] + shift))
-    keep = 1.0 - _evict_after_gaps(np.arange(span), 1.0, 1.0, ka, shift)
+    evict, span = _evict_table(ka, steps, shift)
+    keep = 1.0 - evict
     m = len(busy)
+    row = steps if steps is not None else np.zeros(m, dtype=np.int64)
     bp = np.concatenate([busy, np.zeros(span + 1)])
     cum = np.concatenate([[0.0], np.cumsum(np.log1p(-np.minimum(bp, 1.0 - 1e-12)))])
     t = np.arange(m)
     out = np.zeros(m)
     for j in range(span):            # j quiet minutes, then a use
-        if keep[j] > 0:
-            out += np.exp(cum[t + j] - cum[t]) * bp[t + j] * keep[j]
+        kj = keep[row, j]
+        if kj.any():
+            out += np.exp(cum[t + j] - cum[t]) * bp[t + j] * kj
     return np.clip(out, 0.0, 1.0)
 
 
@@ -498,29 +414,46 @@ def cold_start_profile(invocations_per_minute, duration_ms, *, keep_alive_min=No
     idle = np.zeros(len(lam))
     recycled = np.zeros(len(lam))
     landing = np.zeros(len(lam))   # fresh environments from higher levels rotating down to this one
-    for k in range(_levels(lam, conc, counts, model, burst_z, cap), 0, -1):
+    top = _levels(lam, conc, counts, model, burst_z, cap)
+
+    def usage(k: int) -> tuple[np.ndarray, np.ndarray]:
         on_demand = pc < k
         if k == 1 and counts:
             q = ((lam > 0) & on_demand).astype(float)
-            times = np.flatnonzero(q)
-            cold = np.zeros(len(lam))
-            if times.size:
-                uses = np.maximum(lam[times], 1.0)
-                if model == "peak":
-                    need = np.maximum(np.minimum(_peak_need(conc, burst_z), lam), 1.0)
-                    uses = np.maximum(uses / need[times], 1.0)
-                p = np.ones(times.size)
-                p[1:] = _evict_after_gaps(np.diff(times) - 1, uses[1:], uses[:-1], ka, shift)
-                cold[times] = p
-            busy = q
-        else:   # a Poisson rate never makes a minute's first environment certain, whatever the model
-            q, busy = _level_usage(k, lam, conc, seen, counts, "poisson" if k == 1 else model, burst_z, reach)
-            q, busy = q * on_demand, busy * on_demand
-            cold = _windowed_cold(q, busy, ka) if q.any() else np.zeros(len(lam))
+            return q, q
+        # a Poisson rate never makes a minute's first environment certain, whatever the model
+        q, busy = _level_usage(k, lam, conc, seen, counts, "poisson" if k == 1 else model, burst_z, reach)
+        return q * on_demand, busy * on_demand
+
+    cohorts = PoolCohorts(ka.sweep, float(np.mean(ka.idle_min)), len(lam)) if ka.sweep is not None else None
+    cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    if cohorts is not None:          # first pass: how likely each level is to idle with the others
+        keep = top * len(lam) <= 4_000_000
+        for k in range(1, top + 1):
+            cache[k] = usage(k)
+            cohorts.add_level(cache[k][1], pc < k)
+            if not keep:
+                cache.pop(k)
+    for k in range(top, 0, -1):
+        q, busy = cache.pop(k) if k in cache else usage(k)
+        steps = cohorts.steps(k, busy, pc < k) if cohorts is not None else None
         if not q.any():
             continue
+        if k == 1 and counts:
+            times = np.flatnonzero(q)
+            cold = np.zeros(len(lam))
+            uses = np.maximum(lam[times], 1.0)
+            if model == "peak":
+                need = np.maximum(np.minimum(_peak_need(conc, burst_z), lam), 1.0)
+                uses = np.maximum(uses / need[times], 1.0)
+            p = np.ones(times.size)
+            extra = 0.0 if steps is None else steps[times[:-1]] * ka.sweep.step_min
+            p[1:] = _evict_after_gaps(np.diff(times) - 1, uses[1:], uses[:-1], ka, shift + extra)
+            cold[times] = p
+        else:
+            cold = _windowed_cold(q, busy, ka, steps)
         hazard = 1.0 - (1.0 - cold) * (1.0 - np.minimum(landing, 1.0))
-        rec = _recycles(_soon(busy, ka, shift if k == 1 else 0.0), hazard, ka)
+        rec = _recycles(_soon(busy, ka, shift if k == 1 else 0.0, steps), hazard, ka)
         idle += cold
         recycled += rec
         landing += (cold + rec) / k
@@ -536,9 +469,10 @@ def expected_cold_starts(invocations_per_minute, duration_ms, *, keep_alive_min=
 
     ``invocations_per_minute``: a pandas Series indexed by minute (timestamps or minute numbers; missing
     minutes count as 0); whole numbers are observed counts, other values Poisson rates. ``duration_ms``: mean
-    invocation duration. ``keep_alive_min``: None = the default model (idle 5-7 min, recycling ~2 h),
-    a number = a fixed idle window in minutes (recycling stays on; ``recycle_min=None`` turns it off), a
-    ``(low, high)`` pair or a scenario name. Other options: see :func:`cold_start_profile`.
+    invocation duration. ``keep_alive_min``: None = the default model (idle 4.95-5.80 min, pool sweeps,
+    recycling ~2 h), a number = a fixed idle window in minutes for each environment on its own (recycling
+    stays on; ``recycle_min=None`` turns it off), a ``(low, high)`` pair, a scenario name or a
+    :class:`KeepAlive`. Other options: see :func:`cold_start_profile`.
 
     >>> import pandas as pd
     >>> s = pd.Series([1.0] + [0.0] * 30 + [1.0])    # two calls 31 minutes apart: both cold
@@ -550,114 +484,7 @@ def expected_cold_starts(invocations_per_minute, duration_ms, *, keep_alive_min=
 
 
 # --------------------------------------------------------------------------------------------------------
-# event-level simulation (the check on the closed form)
-
-
-@dataclass
-class Simulation:
-    """What :func:`simulate` saw: cold starts and invocations per minute, and the pool's peak size."""
-
-    cold_starts: pd.Series
-    invocations: pd.Series
-    max_environments: int
-    max_concurrency: int
-
-    @property
-    def total(self) -> int:
-        return int(self.cold_starts.sum())
-
-    @property
-    def share(self) -> float:
-        n = float(self.invocations.sum())
-        return self.total / n if n else float("nan")
-
-
-def simulate(invocations_per_minute, duration_ms, *, keep_alive_min=None, recycle_min=_UNSET, provisioned: int = 0,
-             init_ms: float = 0.0, duration_sigma: float = 0.0, per_environment: bool = False, seed: int = 0,
-             routing: str = "mru", kind: str = "auto", max_invocations: int = 5_000_000) -> Simulation:
-    """Replay a per-minute series invocation by invocation through a pool of execution environments.
-
-    Arrivals are spread uniformly within their minute (Poisson given the count; a non-integer series is
-    read as rates and drawn as Poisson counts first). Each takes the most recently freed warm environment
-    (``routing="mru"``; ``"lru"`` takes the longest-idle one, spreading requests over the warm pool), else a
-    new one (a cold start, busy for ``init_ms`` more). An idle environment is evicted once idle longer
-    than its keep-alive window (drawn per idle period, or once per environment with ``per_environment``);
-    one older than its lifetime is recycled at its next use. ``provisioned`` environments are always warm
-    and are used first. Durations are ``duration_ms`` with log-normal noise ``duration_sigma``.
-    """
-    ka = keep_alive(keep_alive_min, recycle_min=recycle_min)
-    if routing not in ROUTINGS:
-        raise ValueError(f"routing must be one of {ROUTINGS}, got {routing!r}")
-    s = per_minute(invocations_per_minute)
-    lam = s.to_numpy(dtype=float)
-    rng = np.random.default_rng(seed)
-    counts = lam.astype(np.int64) if _is_counts(lam, kind) else rng.poisson(lam)
-    total = int(counts.sum())
-    if total > max_invocations:
-        raise ValueError(f"simulate replays every invocation; {total:,} exceed max_invocations={max_invocations:,} "
-                         "(use expected_cold_starts, or pass a larger limit)")
-    if isinstance(provisioned, bool) or not (isinstance(provisioned, numbers.Integral) and provisioned >= 0):
-        raise ValueError(f"provisioned must be a whole number >= 0, got {provisioned!r}")
-    d_ms = _durations(duration_ms, s.index)
-    minute = np.repeat(np.arange(len(counts)), counts)
-    when = minute + rng.random(total)
-    order = np.lexsort((when, minute))
-    when, minute = when[order], minute[order]
-    dur = d_ms[minute] / 60000.0
-    if duration_sigma:
-        dur = dur * rng.lognormal(-duration_sigma**2 / 2, duration_sigma, total)
-    init = float(init_ms) / 60000.0
-    lo, hi = ka.idle_min
-    life_lo, life_hi = ka.recycle_min if ka.recycle_min is not None else (np.inf, np.inf)
-
-    def draw_keep() -> float:
-        return lo if hi == lo else rng.uniform(lo, hi)
-
-    def draw_life() -> float:
-        return life_lo if life_hi == life_lo else rng.uniform(life_lo, life_hi)
-
-    cold = np.zeros(len(counts), dtype=np.int64)
-    pc_busy: list[float] = []            # end times of busy provisioned environments
-    busy: list[tuple[float, int]] = []   # (end time, env id) of busy on-demand environments
-    idle: deque[int] = deque()           # warm on-demand environments, most recently freed last
-    take = idle.pop if routing == "mru" else idle.popleft
-    freed: list[float] = []
-    born: list[float] = []
-    keep: list[float] = []
-    life: list[float] = []
-    peak_envs = peak_conc = 0
-    for tau, d, m in zip(when, dur, minute, strict=True):
-        while pc_busy and pc_busy[0] <= tau:
-            heapq.heappop(pc_busy)
-        while busy and busy[0][0] <= tau:
-            end, e = heapq.heappop(busy)
-            freed[e] = end
-            if not per_environment:
-                keep[e] = draw_keep()
-            idle.append(e)
-        if len(pc_busy) < provisioned:
-            heapq.heappush(pc_busy, tau + d)
-            peak_conc = max(peak_conc, len(pc_busy) + len(busy))
-            continue
-        env = -1
-        while idle:
-            e = take()
-            if tau - freed[e] <= keep[e] and tau - born[e] <= life[e]:
-                env = e
-                break
-        if env < 0:
-            env = len(born)
-            born.append(tau)
-            freed.append(tau)
-            keep.append(draw_keep())
-            life.append(draw_life())
-            cold[m] += 1
-            d = d + init
-        heapq.heappush(busy, (tau + d, env))
-        peak_envs = max(peak_envs, len(busy) + len(idle))
-        peak_conc = max(peak_conc, len(pc_busy) + len(busy))
-    return Simulation(pd.Series(cold, index=s.index, name="cold_starts"),
-                      pd.Series(counts, index=s.index, name="invocations"), peak_envs, peak_conc)
+# event-level simulation (the check on the closed form): lambda_workbook.poolsim, re-exported here
 
 
 # --------------------------------------------------------------------------------------------------------

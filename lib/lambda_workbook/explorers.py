@@ -250,7 +250,7 @@ class ColdStartsExplorer(Explorer):
 
     primary = "peak_per_min"
     title = "Cold starts: traffic, keep-alive and provisioned concurrency"
-    KEEP_ALIVE_CHOICES = ("measured-2021", "seed", "fixed-10", "2017", 1.0, 5.0, 15.0, 30.0, 60.0)
+    KEEP_ALIVE_CHOICES = ("measured-2025", "measured-2021", "seed", "fixed-10", "2017", 1.0, 5.0, 15.0, 30.0, 60.0)
     SCHEDULES = {"always on": None, "busy hours of the traffic": "auto", "mon-fri 08-18 UTC": "mon-fri 08-18 UTC"}
 
     def __init__(self, snapshot=None, function: str | None = None, *, table: pd.DataFrame | None = None) -> None:
@@ -282,7 +282,7 @@ class ColdStartsExplorer(Explorer):
             "duration_ms": _log_slider(duration, 1.0, 900_000, "duration (ms)"),
             "init_ms": _log_slider(init, 1.0, 10_000, "INIT (ms)"),
             "memory_mb": _memory_slider(int(r["memory_mb"]) if r is not None else 1024),
-            "keep_alive": widgets.Dropdown(options=keep, value="measured-2021", description="keep-alive", style=style),
+            "keep_alive": widgets.Dropdown(options=keep, value=coldstarts.DEFAULT_SCENARIO, description="keep-alive", style=style),
             "model": widgets.Dropdown(options=[("MRU pool (poisson)", "poisson"), ("spread over pool (peak)", "peak")],
                                       value=str(r["model"]) if r is not None else "poisson", description="routing",
                                       style=style),
