@@ -345,7 +345,7 @@ def parser() -> argparse.ArgumentParser:
                      help="PC schedule to price: 'auto' (busy hours), '' (none) or like 'mon-fri 08-18 Europe/Berlin'")
     for p in (csa, csf, cso):
         _snapshot_source(p)
-        p.add_argument("--keep-alive", default="measured-2021", help="keep-alive scenario (measured-2021, seed, "
+        p.add_argument("--keep-alive", default="measured-2025", help="keep-alive scenario (measured-2025, measured-2021, seed, "
                        "fixed-10, 2017) or minutes")
         p.add_argument("--routing", default="auto", choices=("auto", "poisson", "peak"))
     csa.set_defaults(func=_coldstarts_analyse)

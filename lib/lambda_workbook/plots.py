@@ -200,7 +200,7 @@ def read_sweep(sweep: pd.DataFrame, x: str, y: str = "monthly_cost", title: str 
 
 # ---- cold starts, INIT and provisioned concurrency (issue 7) -----------------------------------------------
 
-SCENARIO_COLORS = {"measured-2021": "#4C78A8", "seed": "#F58518", "fixed-10": "#54A24B", "2017": "#B279A2"}
+SCENARIO_COLORS = {"measured-2025": "#E45756", "measured-2021": "#4C78A8", "seed": "#F58518", "fixed-10": "#54A24B", "2017": "#B279A2"}
 OPTION_PARTS = {"pc_allocation_usd": ("PC allocation", "#E45756"), "pc_served_usd": ("PC duration + requests", "#FF9DA6"),
                 "on_demand_usd": ("On-demand (incl. billed INIT)", "#4C78A8"), "snapstart_usd": ("SnapStart cache + restore", "#72B7B2")}
 
