@@ -1,200 +1,239 @@
-"""Benchmark the memory model, its recommendations and the adaptive tuner on real 2025 measurements.
+"""Benchmark the memory model on every real measurement set it was not fitted on.
 
-Usage: ``.venv/bin/python benchmarks/bench_memory.py [--seeds N] [--quick] [--data PATH]``
+Usage: ``.venv/bin/python benchmarks/bench_memory.py [--quick] [--no-lofo] [--write-priors]``
 
-Data: ``../shared/data/cebert-2025/cebert_lambda_benchmarks_tidy.csv`` (warm rows: mean and p99 of the REPORT
-Duration per run, workload, runtime, architecture and memory size; 300-500 invocations each). A
-*configuration* is one (run, workload, runtime, arch) with at least three measured sizes.
+Data: the memory-curve sets in ``data/measurements`` (``lambda_workbook.validation.datasets.curves``): one
+CPU-bound handler at 195 sizes, CPU/light/memory-heavy handlers on six runtimes, 500 sequential S3 PUTs, Power
+Tuning runs of image and ML steps, Node.js micro-benchmarks on both architectures, integer factorisation on four
+runtimes, and the first boto3 client creation.
 
-1. **Prediction**: fit :func:`lambda_workbook.memory.fit` on 1, 2 or 3 of a configuration's sizes and predict
-   every other measured size. Every subset is used: one size; pairs at least 2x apart with the smaller below
-   1,769 MB; triples whose smallest is below 1,769 MB and largest at least 2x the smallest. Figures: MAPE
-   pooled over all predictions (the headline), median APE, MAPE per workload, and how often the 90% interval
-   holds the measured mean.
-2. **Recommendation regret**: the cost-strategy recommendation among the configuration's measured sizes
-   from those same fits, priced at the *measured* means; regret = its cost / the measured cheapest - 1.
-3. **Tuner vs Power Tuning**: a simulator per configuration draws each invocation from a log-normal matching
-   the measured mean and p99 at that size (first invocation per size cold). The adaptive tuner
-   (:func:`lambda_workbook.tuning.tune`, cost strategy) and a Power Tuning-style exhaustive run (num = 10 per
-   size, trimmed mean discarding the top and bottom 20%, cheapest average cost) run on the same simulators,
-   ``--seeds`` times each. Figures: invocations, regret against the measured means, share of runs within 2%.
+1. **Leave one data set out**: the prior weights are fitted on every *other* set, then each curve of the held-out
+   set is fitted on 1, 2 or 3 of its sizes (``lambda_workbook.validation.holdout``) and every other measured size
+   is predicted. Per set: MAPE, median APE, how often the 90% band holds the measured mean; 1 size also with the
+   CPU time Lambda Insights would report (simulated from all of the curve's sizes, 10% noise).
+2. **Leave one function out**: the same with priors fitted on every other curve, the same set included.
+3. **Baselines in the same run**: a naive least-squares curve (1 size: duration proportional to 1/memory up to
+   one vCPU; 2 sizes: ``a + b / min(m, 1769)`` through both points; 3 sizes: Parrotfish's ``a0 + a1 exp(-m/a2)``),
+   and the *noise floor*: each size predicted from all the curve's other sizes (what no curve model beats).
+4. **Cost regret** of the cheapest size the fits pick among the curve's measured sizes, priced at the measured
+   means (request fee and 1-ms rounding included).
 
-The model's priors are not fitted to this data except where its docstring says so (the share at which
-single-threaded code stops speeding up per architecture, the arm64/x86_64 ratio, the repeatability of a
-size's mean and the width of the model-discrepancy band).
+``--write-priors`` fits the priors on every set and writes ``data/memory/duration-priors.json``.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
+import datetime as dt
+import json
 import sys
 import time
-from pathlib import Path
+import warnings
 
 import numpy as np
 import pandas as pd
 
-from lambda_workbook import memory, tuning
+from lambda_workbook import billing, prices
+from lambda_workbook.memory import curve, priors
+from lambda_workbook.memory.model import fit
+from lambda_workbook.validation import datasets, holdout
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cebert-2025" / "cebert_lambda_benchmarks_tidy.csv"
-GOALS = {"mape_1": 15.0, "mape_2": 8.0, "mape_3": 5.0, "regret": 2.0, "tuner_median": 30, "tuner_ratio": 3.0}
-
-
-def configurations(path: Path) -> list[dict]:
-    d = pd.read_csv(path)
-    warm = d[d["start_type"] == "warm"]
-    out = []
-    for key, g in warm.groupby(["run", "workload", "runtime", "arch"]):
-        g = g.sort_values("memory_mb")
-        if len(g) >= 3:
-            out.append({"key": key, "memory": g["memory_mb"].to_numpy(float), "mean": g["mean_duration_ms"].to_numpy(float),
-                        "p99": g["p99_duration_ms"].to_numpy(float)})
-    return out
-
-
-def subsets(m: np.ndarray, k: int):
-    for idx in itertools.combinations(range(len(m)), k):
-        s = m[list(idx)]
-        if k >= 2 and not (s.min() < memory.VCPU_MB and s.max() >= 2 * s.min()):
-            continue
-        rest = [i for i in range(len(m)) if i not in idx]
-        if rest:
-            yield list(idx), rest
+GOALS = {1: None, 2: 8.0, 3: 5.0, "cpu": 20.0, "coverage": (85.0, 95.0)}
+FLOORS = {"phi": 0.3, "tau": 0.1, "p": 0.1}   # the prior keeps this much of its weight uniform (see priors.fit)
+SOURCES = {
+    "cebert-2025": "cebert, aws-lambda-performance-benchmarks, https://github.com/cebert/aws-lambda-performance-benchmarks",
+    "demystifying-costs-2025": "Lin, Ma, Shahrad, Demystifying Serverless Costs on Public Platforms (EuroSys '26), "
+                               "https://github.com/ubc-cirrus-lab/demystifying-serverless-costs",
+    "s3-put-io-2023": "Wilding, lambda-benchmark, https://github.com/mbwilding/lambda-benchmark",
+    "powertuning-unfaasener-2022": "UBC CIRRUS lab, UnFaaSener Power Tuning runs, https://github.com/ubc-cirrus-lab/unfaasener",
+    "arm-vs-x86-node-2023": "tfso, x86-arm64-lambda-perfomance, https://github.com/tfso/x86-arm64-lambda-perfomance",
+    "faasdom-2020": "Maissen et al., FaaSdom (DEBS 2020), https://github.com/faas-benchmarking/faasdom",
+    "boto3-init-2021": "Borgmeier, How boto3 impacts the cold start times of your Lambda functions, "
+                       "https://github.com/MauriceBrg/aws-blog.de-projects",
+}
 
 
-def measured_cost(cfg: dict) -> np.ndarray:
-    """USD per million invocations at each measured size, from the measured mean (and spread from p99)."""
-    out = []
-    for m, mu, p99 in zip(cfg["memory"], cfg["mean"], cfg["p99"], strict=True):
-        sigma = np.log(max(p99, mu * 1.0001) / mu) / 2.326
-        cv = float(np.sqrt(np.expm1(sigma ** 2)))
-        out.append(float(memory.monthly_cost(mu, m, invocations_per_month=1e6, arch=cfg["key"][3], cv=cv)))
-    return np.array(out)
+def fit_priors(ev: list[priors.CurveEvidence], **kw) -> priors.Priors:
+    return priors.fit(ev, floors=FLOORS, **kw)
 
 
-def prediction(configs: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    rows, regrets = [], []
-    for cfg in configs:
-        m, y = cfg["memory"], cfg["mean"]
-        true_cost = measured_cost(cfg)
-        for k in (1, 2, 3):
-            for fit_idx, rest in subsets(m, k):
-                model = memory.fit(m[fit_idx], y[fit_idx], arch=cfg["key"][3], runtime=cfg["key"][2])
-                pred = model.predict(m[rest])
-                lo, hi = model.interval(m[rest], 0.9)
-                for i, j in enumerate(rest):
-                    rows.append({"k": k, "workload": cfg["key"][1], "ape": abs(pred[i] - y[j]) / y[j],
-                                 "covered": lo[i] <= y[j] <= hi[i]})
-                rec = memory.recommend(model, strategy="cost", arch=cfg["key"][3], sizes=m, headroom=0.0)
-                pick = int(np.flatnonzero(m == rec.memory_mb)[0])
-                regrets.append({"k": k, "workload": cfg["key"][1], "regret": true_cost[pick] / true_cost.min() - 1})
-    return pd.DataFrame(rows), pd.DataFrame(regrets)
+# --------------------------------------------------------------------------------------------------------
+# baselines
 
 
-def power_tuning_run(invoke, sizes: np.ndarray, arch: str, num: int = 10, discard: float = 0.2) -> tuple[float, int]:
-    """Power Tuning's method: ``num`` invocations per size, trimmed means, lowest average cost wins."""
-    best, best_cost = None, np.inf
-    for m in sizes:
-        billed = np.sort([invoke(m)["billed_duration_ms"] for _ in range(num)])
-        cut = int(round(num * discard))
-        avg = billed[cut:num - cut].mean() if num - 2 * cut > 0 else billed.mean()
-        cost = float(memory.monthly_cost(avg, m, arch=arch, cv=0.0))
-        if cost < best_cost - 1e-15:
-            best, best_cost = m, cost
-    return float(best), num * len(sizes)
+def naive_predict(m_fit: np.ndarray, y_fit: np.ndarray, m: np.ndarray) -> np.ndarray:
+    from scipy.optimize import curve_fit
+
+    x = 1.0 / np.minimum(m_fit, curve.VCPU_MB)
+    xs = 1.0 / np.minimum(m, curve.VCPU_MB)
+    if m_fit.size == 1:
+        return y_fit[0] * xs / x[0]
+    if m_fit.size == 2:
+        b = (y_fit[0] - y_fit[1]) / (x[0] - x[1])
+        a = y_fit[0] - b * x[0]
+        return np.maximum(a + b * xs, 1e-3)
+
+    def parrotfish(mm, a0, a1, a2):
+        return a0 + a1 * np.exp(-mm / a2)
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            p, _ = curve_fit(parrotfish, m_fit, y_fit, p0=(y_fit.min(), y_fit.max(), 500.0), maxfev=5000)
+        return np.maximum(parrotfish(m, *p), 1e-3)
+    except (RuntimeError, ValueError):
+        return naive_predict(m_fit[[0, -1]], y_fit[[0, -1]], m)
 
 
-def tuner_vs_power_tuning(configs: list[dict], seeds: int) -> pd.DataFrame:
+def naive_rows(c: pd.DataFrame) -> pd.DataFrame:
     rows = []
-    for cfg in configs:
-        m, arch = cfg["memory"], cfg["key"][3]
-        true_cost = measured_cost(cfg)
-        means = dict(zip(m, cfg["mean"], strict=True))
-        p99 = dict(zip(m, cfg["p99"], strict=True))
-        for seed in range(seeds):
-            sim = tuning.simulated_function(means, p99_ms=p99, seed=1000 + seed)
-            res = tuning.tune(sim, m, strategy="cost", arch=arch, runtime=cfg["key"][2])
-            regret = true_cost[np.flatnonzero(m == res.memory_mb)[0]] / true_cost.min() - 1
-            # anytime: invocations after which every later pick is within 2% of the measured cheapest
-            reached = res.invocations
-            for st in reversed(res.steps):
-                r = true_cost[np.flatnonzero(m == st["pick_mb"])[0]] / true_cost.min() - 1
-                if r > 0.02:
-                    break
-                reached = st["invocations"]
-            pt_pick, pt_n = power_tuning_run(tuning.simulated_function(means, p99_ms=p99, seed=5000 + seed), m, arch)
-            pt_regret = true_cost[np.flatnonzero(m == pt_pick)[0]] / true_cost.min() - 1
-            rows.append({"workload": cfg["key"][1], "sizes": len(m), "tuner_invocations": res.invocations,
-                         "tuner_regret": regret, "tuner_reached_2pct_at": reached if regret <= 0.02 else np.nan,
-                         "converged": res.converged, "pt_invocations": pt_n, "pt_regret": pt_regret})
+    for (dset, name), g in c.groupby(["dataset", "curve"]):
+        a = holdout.curve_arrays(g)
+        for k in (1, 2, 3):
+            for fidx in holdout.fit_sets(a["m"], k):
+                rest = holdout.targets(a["m"].size, fidx, 30)
+                if rest:
+                    pred = naive_predict(a["m"][fidx], a["y"][fidx], a["m"][rest])
+                    for j, i in enumerate(rest):
+                        rows.append({"dataset": dset, "curve": name, "k": k, "ape": abs(pred[j] - a["y"][i]) / a["y"][i],
+                                     "covered": False})
     return pd.DataFrame(rows)
+
+
+def noise_floor(c: pd.DataFrame, prior_for) -> pd.DataFrame:
+    rows = []
+    for (dset, name), g in c.groupby(["dataset", "curve"]):
+        a = holdout.curve_arrays(g)
+        if a["m"].size < 3:
+            continue
+        pick = np.unique(np.linspace(0, a["m"].size - 1, min(12, a["m"].size)).round().astype(int))
+        for i in pick:
+            f = [j for j in range(a["m"].size) if j != i]
+            model = fit(a["m"][f], a["y"][f], counts=a["n"][f], cv=holdout._cv(a["cv"][f]), arch=a["arch"],
+                        prior=prior_for(dset, name))
+            p = float(model.predict(a["m"][[i]])[0])
+            rows.append({"dataset": dset, "curve": name, "k": "all others", "ape": abs(p - a["y"][i]) / a["y"][i],
+                         "covered": False})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------------------
+# regret
+
+
+def regret_rows(c: pd.DataFrame, prior_for) -> pd.DataFrame:
+    book = prices.load("us-east-1")
+    rows = []
+    for (dset, name), g in c.groupby(["dataset", "curve"]):
+        a = holdout.curve_arrays(g)
+        if a["m"].size < 3:
+            continue
+
+        def cost(ms, mm, arch=a["arch"]):
+            return billing.cost_from_totals(np.ones(mm.size), np.asarray(ms) + 0.5, mm, arch, book=book)
+
+        true = cost(a["y"], a["m"])
+        for k in (1, 2, 3):
+            for fidx in holdout.fit_sets(a["m"], k):
+                model = fit(a["m"][fidx], a["y"][fidx], counts=a["n"][fidx], cv=holdout._cv(a["cv"][fidx]),
+                            arch=a["arch"], prior=prior_for(dset, name))
+                pick = int(np.argmin(cost(model.predict(a["m"]), a["m"])))
+                rows.append({"dataset": dset, "curve": name, "k": k, "regret": true[pick] / true.min() - 1})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------------------
+
+
+def table(res: pd.DataFrame, label: str) -> pd.DataFrame:
+    s = holdout.scores(res)
+    out = s[["mape_pct", "coverage_pct"]].unstack("k")
+    out.columns = [f"{label} {a.split('_')[0]} k={k}" for a, k in out.columns]
+    return out
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--seeds", type=int, default=5, help="simulated tuning runs per configuration")
-    ap.add_argument("--quick", action="store_true", help="every third configuration, 2 seeds (a smoke run)")
+    ap.add_argument("--quick", action="store_true", help="every fourth curve per set, no LOFO (a smoke run)")
+    ap.add_argument("--no-lofo", action="store_true", help="skip leave-one-function-out")
+    ap.add_argument("--write-priors", action="store_true", help="write data/memory/duration-priors.json")
+    ap.add_argument("--priors-only", action="store_true", help="with --write-priors: write them and stop")
     args = ap.parse_args(argv)
-    if not args.data.exists():
-        print(f"data not found: {args.data} (the cebert 2025 set lives in ../shared)", file=sys.stderr)
-        return 2
-    configs = configurations(args.data)
+    pd.set_option("display.width", 220)
+    pd.set_option("display.max_columns", 40)
+    t0 = time.perf_counter()
+    c = datasets.curves()
     if args.quick:
-        configs, args.seeds = configs[::3], min(args.seeds, 2)
-    print(f"cebert 2025: {len(configs)} configurations with >= 3 warm sizes")
+        keep = c.groupby("dataset")["curve"].unique().map(lambda v: set(v[::4]))
+        c = c[[cv in keep[d] for d, cv in zip(c["dataset"], c["curve"], strict=True)]]
+    print(f"{c['curve'].nunique()} curves in {c['dataset'].nunique()} sets; dropped: {c.attrs.get('dropped') or 'none'}")
+    ev = priors.evidence(c)
+    sets = sorted(c["dataset"].unique())
 
-    t0 = time.perf_counter()
-    pred, reg = prediction(configs)
-    print(f"\n1. Prediction at unseen sizes ({time.perf_counter() - t0:.0f} s)")
-    print(f"{'fit sizes':>10} {'predictions':>12} {'MAPE %':>8} {'median APE %':>13} {'90% band covers':>16}   "
-          "MAPE % by workload")
-    figures = {}
-    for k in (1, 2, 3):
-        p = pred[pred["k"] == k]
-        by = p.groupby("workload")["ape"].mean() * 100
-        figures[f"mape_{k}"] = p["ape"].mean() * 100
-        print(f"{k:>10} {len(p):>12} {figures[f'mape_{k}']:>8.2f} {p['ape'].median() * 100:>13.2f} "
-              f"{p['covered'].mean() * 100:>15.1f}%   " + ", ".join(f"{w} {v:.1f}" for w, v in by.items()))
+    if args.write_priors:
+        pr = fit_priors(ev)
+        pr.arm_ratio, pr.arm_log_sd, pairs = priors.arm_ratio(c)
+        pr.sources = {d: SOURCES.get(d, "") for d in pr.fitted_on}
+        pr.notes = [f"fitted {dt.date.today().isoformat()} by benchmarks/bench_memory.py --write-priors on "
+                    f"{c['curve'].nunique()} curves, every set weighing the same; {FLOORS} of each axis kept uniform",
+                    f"arm64/x86_64 duration ratio from {pairs} size pairs measured on both architectures at <= 1,024 MB"]
+        out = priors.path()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(pr.to_dict(), indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {out}")
+        if args.priors_only:
+            return 0
 
-    print("\n2. Cost regret of the recommended size vs the measured cheapest (cost strategy, measured sizes)")
-    print(f"{'fit sizes':>10} {'fits':>6} {'mean %':>8} {'median %':>9} {'p90 %':>7} {'<= 2%':>7}")
-    for k in (1, 2, 3):
-        r = reg[reg["k"] == k]["regret"] * 100
-        figures[f"regret_{k}"] = r.mean()
-        print(f"{k:>10} {len(r):>6} {r.mean():>8.2f} {r.median():>9.2f} {r.quantile(0.9):>7.2f} {(r <= 2).mean() * 100:>6.1f}%")
+    lodo = {d: fit_priors([e for e in ev if e.dataset != d]) for d in sets}
+    print(f"priors fitted without each set ({time.perf_counter() - t0:.0f} s)")
+    res = holdout.run(c, lambda d, n: lodo[d])
+    cpu = holdout.run(c, lambda d, n: lodo[d], with_cpu=True)
+    base = naive_rows(c)
+    floor = noise_floor(c, lambda d, n: lodo[d])
+    print(f"\n1. Leave one data set out: unseen sizes ({time.perf_counter() - t0:.0f} s)")
+    t = table(res, "model").join(table(cpu.assign(k="1+cpu"), "model")).join(table(base, "naive")[
+        [f"naive mape k={k}" for k in (1, 2, 3)]])
+    fl = holdout.scores(floor, by=("dataset",))["mape_pct"].rename("floor mape")
+    t = t.join(fl)
+    print(t.round(1).to_string())
+    worst = {k: t[f"model mape k={k}"].max() for k in (1, 2, 3, "1+cpu")}
+    cov = t[[col for col in t.columns if col.startswith("model coverage")]]
+    print("worst set: " + ", ".join(f"k={k} MAPE {v:.1f}%" for k, v in worst.items())
+          + f"; band coverage {cov.min().min():.0f}-{cov.max().max():.0f}%")
 
-    t0 = time.perf_counter()
-    tv = tuner_vs_power_tuning(configs, args.seeds)
-    print(f"\n3. Adaptive tuner vs Power Tuning-style exhaustive sampling (num=10), {len(tv)} simulated runs "
-          f"({time.perf_counter() - t0:.0f} s)")
-    med_t, med_pt = tv["tuner_invocations"].median(), tv["pt_invocations"].median()
-    print(f"{'':>22} {'median inv.':>12} {'mean inv.':>10} {'mean regret %':>14} {'runs <= 2% regret':>18}")
-    print(f"{'adaptive tuner':>22} {med_t:>12.0f} {tv['tuner_invocations'].mean():>10.1f} "
-          f"{tv['tuner_regret'].mean() * 100:>14.2f} {(tv['tuner_regret'] <= 0.02).mean() * 100:>17.1f}%")
-    print(f"{'Power Tuning num=10':>22} {med_pt:>12.0f} {tv['pt_invocations'].mean():>10.1f} "
-          f"{tv['pt_regret'].mean() * 100:>14.2f} {(tv['pt_regret'] <= 0.02).mean() * 100:>17.1f}%")
-    print(f"tuner reached <= 2% regret (and stayed) after a median {tv['tuner_reached_2pct_at'].median():.0f} invocations; "
-          f"converged in {tv['converged'].mean() * 100:.0f}% of runs")
-    ratio = med_pt / med_t
-    print(f"ratio: Power Tuning / tuner median invocations = {ratio:.1f}x")
-    by = tv.groupby("sizes").agg(runs=("tuner_invocations", "size"), tuner=("tuner_invocations", "median"),
-                                 pt=("pt_invocations", "median"), tuner_regret=("tuner_regret", "mean"),
-                                 pt_regret=("pt_regret", "mean"))
-    for sizes, r in by.iterrows():
-        print(f"  {sizes} sizes: {r['runs']} runs, tuner median {r['tuner']:.0f} vs {r['pt']:.0f} invocations, "
-              f"mean regret {r['tuner_regret'] * 100:.2f}% vs {r['pt_regret'] * 100:.2f}%")
+    if not (args.quick or args.no_lofo):
+        allp = fit_priors(ev)
+        by_fn = {}
+        for e in ev:
+            fn = c.loc[(c["dataset"] == e.dataset) & (c["curve"] == e.curve), "function"].iloc[0]
+            by_fn.setdefault((e.dataset, fn), []).append(e.curve)
+        lofo = {}
+        for (dset, _fn), names in by_fn.items():
+            rest = [e for e in ev if not (e.dataset == dset and e.curve in names)]
+            pr = priors.fit(rest, floors=FLOORS, start=allp, iterations=8)
+            for n in names:
+                lofo[(dset, n)] = pr
+        res2 = holdout.run(c, lambda d, n: lofo[(d, n)])
+        print(f"\n2. Leave one function out ({time.perf_counter() - t0:.0f} s)")
+        print(table(res2, "model").round(1).to_string())
 
-    print("\nGoals")
-    checks = [("1-size MAPE", figures["mape_1"], GOALS["mape_1"], "%"), ("2-size MAPE", figures["mape_2"], GOALS["mape_2"], "%"),
-              ("3-size MAPE", figures["mape_3"], GOALS["mape_3"], "%"),
-              ("tuner mean regret", tv["tuner_regret"].mean() * 100, GOALS["regret"], "%"),
-              ("tuner median invocations", med_t, GOALS["tuner_median"], ""),
-              ("invocation ratio vs Power Tuning", -ratio, -GOALS["tuner_ratio"], "x")]
-    for name, value, goal, unit in checks:
-        shown, target = (abs(value), f">= {abs(goal):g}{unit}") if value < 0 else (value, f"<= {goal:g}{unit}")
-        print(f"  {name:<34} {shown:8.2f}{unit:<2} goal {target:<8} {'met' if value <= goal else 'NOT met'}")
+    reg = regret_rows(c, lambda d, n: lodo[d])
+    print(f"\n3. Cost regret of the cheapest measured size picked from 1-3 sizes (leave one set out, "
+          f"{time.perf_counter() - t0:.0f} s)")
+    r = reg.groupby(["dataset", "k"])["regret"].agg(mean=lambda x: x.mean() * 100, median=lambda x: x.median() * 100,
+                                                   within_2pct=lambda x: (x <= 0.02).mean() * 100)
+    print(r.unstack("k").round(1).to_string())
+
+    print("\nGoals (worst data set, leave one set out)")
+    for k in (2, 3):
+        print(f"  {k} sizes: MAPE {worst[k]:.1f}% (goal <= {GOALS[k]:g}%) {'met' if worst[k] <= GOALS[k] else 'NOT met'}")
+    print(f"  1 size with CPU time: MAPE {worst['1+cpu']:.1f}% (goal <= {GOALS['cpu']:g}%) "
+          f"{'met' if worst['1+cpu'] <= GOALS['cpu'] else 'NOT met'}")
+    lo, hi = GOALS["coverage"]
+    inside = ((cov >= lo) & (cov <= hi)).to_numpy().mean() * 100
+    print(f"  90% bands covering {lo:g}-{hi:g}%: {inside:.0f}% of (set, sizes) cells; range "
+          f"{cov.min().min():.0f}-{cov.max().max():.0f}%")
+    print(f"\ntotal {time.perf_counter() - t0:.0f} s")
     return 0
 
 

@@ -45,7 +45,8 @@ def test_healthy_controls_stay_quiet(control, fired):
 
 
 def test_issue_ids_are_all_in_the_checklist():
-    required = {"memory-overprovisioned", "memory-underprovisioned", "arm64-candidate", "apigw-rest-to-http",
+    required = {"memory-overprovisioned", "memory-underprovisioned", "memory-measure", "arm64-candidate",
+                "apigw-rest-to-http",
                 "batch-size", "sync-for-async", "stream-iterator-age", "dynamodb-scan", "s3-whole-object",
                 "cold-starts", "provisioned-concurrency", "init-heavy", "timeout-headroom", "timeout-rate",
                 "error-rate", "throttles", "deprecated-runtime", "vpc-review", "iam-wildcard", "secret-env-names",

@@ -65,11 +65,14 @@ class Check:
 #: The checklist: every finding id the engine can produce, its section, the module that owns it, what it checks.
 CHECKS: dict[str, Check] = {
     "memory-overprovisioned": Check("execution environment", "memory", "a smaller memory size saves at least 10% "
-                                    "of the function's cost with 90% probability under the duration model"),
+                                    "of the function's cost and is at most 10% slower, with 90% probability under "
+                                    "the duration model"),
     "memory-underprovisioned": Check("execution environment", "memory", "a larger size makes the function at "
                                      "least 25% faster for at most 10% more (90% probability)"),
+    "memory-measure": Check("execution environment", "memory", "a memory change that is plausible and worth money "
+                            "but not certain from what was measured: measure it first (command and cost given)"),
     "arm64-candidate": Check("execution environment", "memory", "an x86_64 function that arm64 would run for at "
-                             "least 10% less without being 10% slower (90% probability)"),
+                             "least 10% less without being 10% slower at the same size (90% probability)"),
     "apigw-rest-to-http": Check("invocation source", "triggers", "a REST API using no REST-only feature, where an "
                                 "HTTP API costs less"),
     "batch-size": Check("invocation source", "triggers", "a queue or stream whose cheapest batch size and window "
@@ -843,53 +846,36 @@ RULES = {
 
 
 def _memory_findings(snapshot: Snapshot, t: Thresholds, options: dict[str, Any]) -> pd.DataFrame:
+    """The memory decisions as findings: every text comes from :class:`memory.Decision` (see its row)."""
     from . import memory
 
     recs = memory.recommend_all(snapshot, **options)
-    rows = []
     if recs.empty:
         return pd.DataFrame(columns=COLUMNS)
     fc = costs.function_costs(snapshot).set_index(KEY)
     have_cpu = set(map(tuple, snapshot.insights.dropna(subset=["cpu_fraction"])[KEY].to_numpy()))
-    for r in recs.itertuples():
-        key = (r.account_id, r.region, r.function_name)
+    rows = []
+    for r in recs.to_dict("records"):
+        key = (r["account_id"], r["region"], r["function_name"])
         path = "; ".join(p for p in (fc.loc[key, "path"] if key in fc.index else "",
                                      "insights" if key in have_cpu else "", "memory model") if p)
-        basis = (f"mean {r.duration_mean_ms:,.0f} ms at {r.memory_mb:,.0f} MB ({r.arch}), Max Memory Used p99 "
-                 f"{r.max_memory_used_p99_mb:,.0f} MB" + (f", CPU share {r.cpu_fraction:.0%}" if r.cpu_fraction == r.cpu_fraction
-                                                           and r.cpu_fraction is not None else "")
-                 + f", {r.invocations_per_month:,.0f} invocations/month; {r.evidence}")
-        notes = f" Notes: {r.notes}." if r.notes else ""
-        if r.finding in ("memory-overprovisioned", "memory-underprovisioned"):
-            s = float(r.monthly_savings_usd)
-            faster = 1.0 - r.recommended_duration_ms / r.duration_mean_ms if r.duration_mean_ms else 0.0
-            if r.finding == "memory-overprovisioned":
-                title = f"{r.memory_mb:,.0f} MB → {r.recommended_memory_mb:,.0f} MB saves {_usd(s)}/month"
-                sev = t.severity(s)
-            else:
-                title = (f"{r.memory_mb:,.0f} MB → {r.recommended_memory_mb:,.0f} MB: {faster:.0%} faster, "
-                         + (f"saves {_usd(s)}/month" if s >= 0 else f"{_usd(-s)}/month more"))
-                sev = "medium" if faster >= 0.5 else "low"
-            evidence = (f"{basis}. At {r.recommended_memory_mb:,.0f} MB the model predicts {r.recommended_duration_ms:,.0f} ms "
-                        f"(90%: {r.policy_duration_low_ms:,.0f}–{r.policy_duration_high_ms:,.0f} ms); memory floor "
-                        f"{r.floor_mb:,.0f} MB.{notes}")
-            rec = (f"Set MemorySize to {r.recommended_memory_mb:,.0f} MB"
-                   + (" (memory buys CPU: this function is CPU-bound)" if r.finding == "memory-underprovisioned" else
-                      " (it waits on I/O: more memory buys CPU it does not use)")
-                   + "; confirm with the memory notebook's curve or a short tuning run before a wide rollout.")
-            rows.append(_row(r.finding, key, sev, title, evidence, path, rec, s, float(r.monthly_savings_low_usd),
-                             float(r.monthly_savings_high_usd)))
-        if bool(r.arm64_candidate):
-            s = float(r.other_arch_savings_usd)
-            book = _prices.load(r.region)
-            cheaper = 1.0 - book.price("lambda.duration.arm64") / book.price("lambda.duration.x86_64")
-            evidence = (f"{basis}. On arm64 at {r.other_arch_memory_mb:,.0f} MB: {r.other_arch_duration_ms:,.0f} ms, "
-                        f"{_usd(r.other_arch_monthly_usd)}/month (arm64 prices {cheaper:.0%} lower per GB-s; speed from "
-                        f"the model's arm64/x86_64 ratio).{notes}")
-            rec = (f"Switch Architectures to arm64 (at {r.other_arch_memory_mb:,.0f} MB); rebuild native dependencies "
-                   "and container images for arm64 and compare a canary's duration before moving all traffic.")
-            rows.append(_row("arm64-candidate", key, t.severity(s), f"x86_64 → arm64 saves {_usd(s)}/month", evidence,
-                             path, rec, s, float(r.other_arch_savings_low_usd), float(r.other_arch_savings_high_usd)))
+        note = f" Note: {r['note']}."
+        if r["action"] in ("decrease", "increase"):
+            s = float(r["monthly_savings_usd"])
+            faster = 1.0 - r["recommended_duration_ms"] / r["duration_mean_ms"] if r["duration_mean_ms"] else 0.0
+            sev = t.severity(s) if r["action"] == "decrease" else ("medium" if faster >= 0.5 else "low")
+            rows.append(_row(r["finding"], key, sev, r["title"], r["evidence_text"] + note, path, r["recommendation"],
+                             s, float(r["monthly_savings_low_usd"]), float(r["monthly_savings_high_usd"])))
+        elif r["action"] == "measure":
+            v = float(r["measure_value_usd"])
+            rows.append(_row("memory-measure", key, "low", r["title"], r["evidence_text"] + note, path,
+                             r["recommendation"], v, float(r["measure_saving_low_usd"]),
+                             float(r["measure_saving_high_usd"])))
+        if bool(r["arm64_candidate"]):
+            s = float(r["other_arch_savings_usd"])
+            rows.append(_row("arm64-candidate", key, t.severity(s), r["arm64_title"], r["arm64_evidence"], path,
+                             r["arm64_recommendation"], s, float(r["other_arch_savings_low_usd"]),
+                             float(r["other_arch_savings_high_usd"])))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

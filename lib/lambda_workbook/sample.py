@@ -111,6 +111,7 @@ class Archetype:
     provisioned: float = np.nan
     init_ms: float | None = None        # median INIT; None = runtime default scaled by package size
     insights: bool = False              # Lambda Insights enabled: CPU time / duration is recorded
+    tried_mb: int | None = None         # a size it also ran at in the window's first days (REPORT lines show it)
     calls: tuple[Call, ...] = ()
     actions: tuple[tuple[str, str], ...] = (("dynamodb:GetItem", "table/app"), ("dynamodb:PutItem", "table/app"))
     iterator_age_growth: bool = False
@@ -125,21 +126,22 @@ ARCHETYPES: tuple[Archetype, ...] = (
     # ---- archetypes: each exists to trigger the findings in `expect` ----
     Archetype("media-thumbnail-io", ("memory-overprovisioned",), "python3.12", 3008, "arm64",
               T("s3", False, payload_kb=1.5, detail="s3:ObjectCreated:* on media-uploads"), 260, 185.0, 22.0, 210,
-              insights=True, timeout_s=60, tracing=True,
+              insights=True, timeout_s=60, tracing=True, tried_mb=1024,
               calls=(Call("s3", "GetObject", "media-uploads", 1, 95, 900), Call("s3", "PutObject", "media-thumbs", 1, 70, 0.2)),
               actions=(("s3:GetObject", "arn:aws:s3:::media-uploads/*"), ("s3:PutObject", "arn:aws:s3:::media-thumbs/*")),
               description="Downloads an image, writes a thumbnail: waits on S3, little CPU"),
     Archetype("pdf-render", ("memory-underprovisioned",), "nodejs22.x", 128, "arm64",
               T("sqs", False, batch_size=10, batch_window_s=5, payload_kb=3.0, detail="queue pdf-jobs"), 30, 45.0, 430.0, 112,
-              insights=True, timeout_s=60, code_mb=18.0, noise=0.1,
+              insights=True, timeout_s=60, code_mb=18.0, noise=0.1, tried_mb=512,
               calls=(Call("s3", "PutObject", "rendered-pdfs", 1, 40, 0.2),),
               actions=(("s3:PutObject", "arn:aws:s3:::rendered-pdfs/*"), ("sqs:ReceiveMessage", "arn:aws:sqs:us-east-1:111122223333:pdf-jobs")),
               description="Renders PDFs: CPU-bound, starved at 128 MB"),
-    Archetype("orders-api", ("arm64-candidate",), "python3.12", 512, "x86_64", HTTP, 900, 32.0, 24.0, 160,
-              log_format="JSON", tracing=True,
+    Archetype("orders-api", ("arm64-candidate",), "python3.12", 512, "x86_64", HTTP, 900, 95.0, 5.0, 160,
+              log_format="JSON", tracing=True, insights=True,
               calls=(Call("dynamodb", "GetItem", "orders", 1, 6, 1.2, items_evaluated=1, items_returned=1, item_kb=1.2),
                      Call("dynamodb", "PutItem", "orders", 0.4, 9, 0.1)),
-              description="Orders REST endpoints behind an HTTP API; pure Python, no native dependencies"),
+              description="Orders REST endpoints behind an HTTP API: waits on DynamoDB, little CPU; pure Python, no "
+                          "native dependencies"),
     Archetype("billing-java", ("cold-starts", "init-heavy"), "java21", 1024, "arm64", HTTP, 0.6, 40.0, 55.0, 310,
               pattern="business", code_mb=48.0, layers=2, init_ms=3400.0, timeout_s=30, noise=0.22,
               calls=(Call("rds", "query", "billing-db", 3, 12, 4.0),),
@@ -220,7 +222,8 @@ ARCHETYPES: tuple[Archetype, ...] = (
               pattern="bursty", reserved=5,
               calls=(Call("dynamodb", "UpdateItem", "stock", 1, 12, 0.2),),
               description="Reserved concurrency of 5 throttles its flash-sale bursts"),
-    Archetype("checkout-api", ("provisioned-concurrency",), "java21", 2048, "arm64", HTTP, 25, 55.0, 35.0, 520,
+    Archetype("checkout-api", ("provisioned-concurrency", "memory-measure"), "java21", 2048, "arm64", HTTP, 25, 55.0,
+              35.0, 520,
               provisioned=40, code_mb=38.0, layers=1, init_ms=2900.0, log_format="JSON", tracing=True,
               calls=(Call("dynamodb", "TransactWriteItems", "orders", 1, 22, 0.2),),
               description="Forty provisioned environments for a load that rarely needs more than one"),
@@ -553,6 +556,22 @@ def _report_samples(arch: Archetype, traffic: _Traffic, pop, rng: np.random.Gene
     ids = [str(uuid.UUID(bytes=rng.bytes(16), version=4)) for _ in range(k)]
     lines = [report_line(ids[j], float(d[i]), arch.memory_mb, float(used[i]), float(init[i]), str(status[i]),
                          arch.log_format, ts[j]) for j, i in enumerate(idx)]
+    out = pd.DataFrame({**_key(arch), "timestamp": ts, "message": lines})
+    if arch.tried_mb:
+        out = pd.concat([_tried_samples(arch, _rng(arch, "tried")), out], ignore_index=True)
+    return out
+
+
+def _tried_samples(arch: Archetype, rng: np.random.Generator, k: int = 60) -> pd.DataFrame:
+    """REPORT lines from the window's first two days, when the function ran at ``tried_mb`` (a memory change)."""
+    m = float(arch.tried_mb)
+    sigma = arch.noise
+    d = mean_warm_ms(arch, m) * rng.lognormal(-sigma**2 / 2, sigma, k)
+    used = np.minimum(np.round(arch.used_mb * rng.lognormal(0.0, 0.05, k)), m)
+    ts = START + pd.to_timedelta(np.sort(rng.integers(0, 2 * 24 * 60, k)), unit="min")
+    ids = [str(uuid.UUID(bytes=rng.bytes(16), version=4)) for _ in range(k)]
+    lines = [report_line(ids[j], float(d[j]), int(m), float(used[j]), np.nan, "success", arch.log_format, ts[j])
+             for j in range(k)]
     return pd.DataFrame({**_key(arch), "timestamp": ts, "message": lines})
 
 

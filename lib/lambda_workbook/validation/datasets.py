@@ -51,7 +51,7 @@ def _from_invocations(inv: pd.DataFrame, timing: str, workload: dict[str, str] |
 
     keys = ["dataset", "function", "curve", "runtime", "arch", "memory_mb"]
     out = inv.groupby(keys, sort=True)[["duration_ms"]].apply(stats).reset_index()
-    out["workload"] = out["curve"].map(workload or {}).fillna("")
+    out["workload"] = out["curve"].map(workload or {}).astype(object).fillna("")
     out["timing"] = timing
     return out
 
@@ -83,12 +83,18 @@ def _powertuning() -> pd.DataFrame:
     d = _read("powertuning-unfaasener-2022", "power_tuning_results.csv")
     d = d.assign(curve=d["function"] + "/" + d["input_sample"], w=d["invocations_per_size"].astype(float))
     d["wm"] = d["mean_duration_ms"] * d["w"]
+    # Power Tuning publishes means only: the spread of one curve's means at sizes measured in several runs
+    # (run to run) stands in for the standard error of its means, the set's median where a curve has no repeat
+    rep = d.groupby(["curve", "memory_mb"])["mean_duration_ms"].agg(["count", "mean", "std"])
+    rep = (rep["std"] / rep["mean"])[rep["count"] >= 2].groupby(level="curve").median()
     g = d.groupby(["curve", "function", "workload", "memory_mb"], as_index=False).agg(wm=("wm", "sum"), n=("w", "sum"))
+    n = g["n"] * 0.6
+    se = g["curve"].map(rep).fillna(float(rep.median()))
     return pd.DataFrame({
         "dataset": "powertuning-unfaasener-2022", "function": g["curve"], "curve": g["curve"], "workload": g["workload"],
         "runtime": "python", "arch": "x86_64", "memory_mb": g["memory_mb"].astype(float), "mean_ms": g["wm"] / g["n"],
-        "n": g["n"] * 0.6, "cv": np.nan, "p99_ms": np.nan,
-        "timing": "Power Tuning trimmed mean of REPORT Duration (middle 60%), many cold"})
+        "n": n, "cv": se * np.sqrt(n), "p99_ms": np.nan,
+        "timing": "Power Tuning trimmed mean of REPORT Duration (middle 60%), many cold; spread from run-to-run repeats"})
 
 
 def _boto3_init() -> pd.DataFrame:
@@ -162,16 +168,26 @@ def _curves() -> pd.DataFrame:
     out = pd.concat(frames, ignore_index=True)
     out["runtime"] = out["runtime"].fillna("")
     out["workload"] = out["workload"].fillna("")
-    return out[CURVE_COLUMNS].sort_values(["dataset", "curve", "memory_mb"], ignore_index=True)
+    out = out[CURVE_COLUMNS].sort_values(["dataset", "curve", "memory_mb"], ignore_index=True)
+    # a curve published twice under two names (same sizes, same means) counts once
+    sig = out.groupby(["dataset", "curve"])[["memory_mb", "mean_ms"]].apply(
+        lambda g: tuple(np.round(g.to_numpy(float).ravel(), 6)))
+    twins = sig[sig.duplicated()].index
+    out = out[~out.set_index(["dataset", "curve"]).index.isin(twins)].reset_index(drop=True)
+    out.attrs["dropped"] = {f"{d}: {c} (the same numbers as another curve)": 1 for d, c in twins}
+    return out
 
 
 def curves(datasets=None) -> pd.DataFrame:
     """Per-size mean durations of every memory-curve set (or of ``datasets``): see the module doc."""
     c = _curves()
+    dropped = dict(c.attrs.get("dropped", {}))
     if datasets is not None:
         wanted = [datasets] if isinstance(datasets, str) else list(datasets)
         unknown = sorted(set(wanted) - set(MEMORY_SETS))
         if unknown:
             raise ValueError(f"unknown data set {unknown[0]!r}: known sets are {', '.join(MEMORY_SETS)}")
         c = c[c["dataset"].isin(wanted)]
-    return c.reset_index(drop=True)
+    out = c.reset_index(drop=True)
+    out.attrs["dropped"] = dropped
+    return out

@@ -1,0 +1,43 @@
+"""Memory and architecture: a duration model fitted to real measurements, and decisions in dollars with their
+uncertainty.
+
+* :mod:`.curve` — the family of duration-vs-memory curves (CPU share, burst credit, overlap of waits);
+* :mod:`.priors` — their prior weights, fitted to public Lambda measurements (``data/memory/duration-priors.json``);
+* :mod:`.model` — :func:`fit` and :class:`DurationModel` (``predict``, ``interval``, ``samples``);
+* :mod:`.costing`, :mod:`.recommend` — monthly cost and the size that best meets a strategy;
+* :mod:`.decision` — what to do (decrease, increase, measure first, keep; arm64) and every text about it;
+* :mod:`.snapshot`, :mod:`.views` — a snapshot's functions, and the tables the notebook and the review show.
+"""
+
+from .costing import candidate_sizes, expected_billed_ms, monthly_cost
+from .curve import MAX_VCPU, VCPU_MB
+from .decision import Decision, Policy, decide
+from .model import (
+                    DEFAULT_CV,
+                    DEFAULT_HEADROOM,
+                    MAX_MB,
+                    MIN_MB,
+                    DurationModel,
+                    ObservationError,
+                    fit,
+                    observations,
+                    runtime_family,
+)
+from .recommend import STRATEGIES, Recommendation, compare_architectures, recommend
+from .snapshot import (
+                    FunctionRecommendation,
+                    fit_function,
+                    function_observations,
+                    policy_from,
+                    recommend_all,
+                    recommend_for_function,
+)
+from .views import VIEW_COLUMNS, compare_power_tuning, describe, pick_function, policy, results, view
+
+__all__ = [
+    "DEFAULT_CV", "DEFAULT_HEADROOM", "MAX_MB", "MAX_VCPU", "MIN_MB", "STRATEGIES", "VCPU_MB", "VIEW_COLUMNS",
+    "Decision", "DurationModel", "FunctionRecommendation", "ObservationError", "Policy", "Recommendation",
+    "candidate_sizes", "compare_architectures", "compare_power_tuning", "decide", "describe", "expected_billed_ms",
+    "fit", "fit_function", "function_observations", "monthly_cost", "observations", "pick_function", "policy",
+    "policy_from", "recommend", "recommend_all", "recommend_for_function", "results", "runtime_family", "view",
+]

@@ -1,0 +1,119 @@
+"""The family of duration-vs-memory curves the model averages over (pure numpy, no data).
+
+Lambda gives a function CPU in proportion to its memory: one vCPU at 1,769 MB, about 5.8 at 10,240 MB
+("Configure Lambda function memory", https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
+A warm invocation's mean duration at ``m`` MB is modelled as
+
+    t(m) = ( W**k + C(m)**k ) ** (1/k)
+
+* ``W = A (1 - phi)``: time that does not depend on CPU (waiting on other services, the network);
+* ``C(m)``: time computing. ``c = A phi`` ms of work at one full vCPU take ``c / s(m)**alpha`` ms at a share of
+  ``s(m)`` vCPUs, less the *burst credit* of the CPU scheduler: a share below one vCPU is enforced as a quota per
+  scheduling period, so work shorter than one period's quota runs at full speed and longer work gets back about
+  one period per invocation (``credit = PERIOD_MS (1 - s) min(1, c / (s PERIOD_MS))``). This is why a 1-ms
+  handler is as fast at 128 MB as at 3,008 MB while a 200-ms one slows down almost in proportion;
+* ``s(m)``: ``m / 1769`` vCPUs up to ``p``, the parallelism the code can use (1 for one busy thread, more for
+  code that keeps several threads busy), with a bend of sharpness ``knee`` (sharp on x86_64; arm64 bends
+  gradually in the measurements);
+* ``k`` (*overlap*): 1 when computing and waiting take turns (their times add up); large when the computing
+  happens in short bursts between waits, so that only the larger of the two shows (a function making hundreds of
+  sequential S3 calls slows down only once its CPU demand exceeds its share);
+* ``alpha`` about 1: CPU time scales with the share; above 1 when throttled code also loses efficiency.
+
+The scale ``A`` is fitted per function; the other parameters take values on the grids below, with prior
+weights fitted to real measurements (:mod:`.priors`). ``TAU`` is how far a size's measured mean may sit from
+the smooth curve (run-to-run and host-to-host differences), also with fitted weights.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import billing
+
+VCPU_MB = billing.VCPU_MB
+MIN_MB, MAX_MB = billing.MEMORY_RANGE_MB
+MAX_VCPU = MAX_MB / VCPU_MB
+
+#: CPU scheduling period (ms) of the burst credit: the value that predicted unseen sizes best when the
+#: measurement sets were each held out in turn (0, 10 and 20 ms compared; ``benchmarks/bench_memory.py``).
+PERIOD_MS = 20.0
+
+PHI = 1.0 / (1.0 + np.exp(-np.linspace(-7.0, 7.0, 36)))     # CPU share of A
+P = np.array([1.0, 1.15, 1.35, 1.7, 2.3, 3.5, MAX_VCPU])    # parallelism (vCPUs)
+ALPHA = np.array([0.85, 1.0, 1.2, 1.5, 2.0])
+OVERLAP = np.array([1.0, 2.0, 4.0, 12.0])
+KNEE = np.array([40.0, 5.0])                                 # bend exponent: sharp, gradual
+TAU = np.array([0.015, 0.04, 0.09, 0.2])                     # log-sd of a size's mean around the curve
+AXES = ("phi", "p", "alpha", "overlap", "knee")
+SHAPE = (PHI.size, P.size, ALPHA.size, OVERLAP.size, KNEE.size)
+N_COMPONENTS = int(np.prod(SHAPE))
+
+_G = [a.ravel() for a in np.meshgrid(PHI, P, ALPHA, OVERLAP, KNEE, indexing="ij")]
+G_PHI, G_P, G_ALPHA, G_OVERLAP, G_KNEE = _G
+
+
+def shares(memory_mb, idx=None) -> np.ndarray:
+    """vCPUs each component's code can use at each size: ``(components, sizes)``."""
+    x = np.asarray(memory_mb, dtype=float)[None, :] / VCPU_MB
+    sel = slice(None) if idx is None else idx
+    kn = G_KNEE[sel][:, None]
+    return (x ** -kn + G_P[sel][:, None] ** -kn) ** (-1.0 / kn)
+
+
+def log_duration(log_scale: np.ndarray, share: np.ndarray, idx=None, *, cpu_scale=1.0,
+                 period: float = PERIOD_MS) -> np.ndarray:
+    """log t for rows of components (``idx``, default all) with their log scales, at ``share`` (rows x sizes).
+
+    ``cpu_scale`` multiplies the CPU work (another architecture's speed); one value or one per row.
+    """
+    sel = slice(None) if idx is None else idx
+    a = np.exp(np.asarray(log_scale, dtype=float))[:, None]
+    phi = G_PHI[sel][:, None]
+    c = a * phi * np.reshape(np.asarray(cpu_scale, dtype=float), (-1, 1))
+    cpu = c / share ** G_ALPHA[sel][:, None]
+    if period:
+        s1 = np.minimum(share, 1.0)
+        credit = period * (1.0 - s1) * np.minimum(1.0, c / (s1 * period))
+        cpu = np.maximum(cpu - credit, np.minimum(c, cpu))
+    lw = np.log(a * (1.0 - phi))
+    lc = np.log(cpu)
+    k = G_OVERLAP[sel][:, None]
+    top = np.maximum(lw, lc)
+    return top + np.log(np.exp(k * (lw - top)) + np.exp(k * (lc - top))) / k
+
+
+def profile(logy: np.ndarray, se: np.ndarray, memory_mb: np.ndarray, *, period: float = PERIOD_MS,
+            iterations: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """Each component's log scale fitted to log mean durations ``logy``: ``(log_scale, log_t at the sizes)``."""
+    w = 1.0 / (0.04 ** 2 + se ** 2)
+    w = w / w.sum()
+    s = shares(memory_mb)
+    zero = np.zeros(N_COMPONENTS)
+    lt = log_duration(zero, s, period=0.0)
+    log_scale = ((logy[None, :] - lt) * w).sum(1)
+    for _ in range(iterations if period else 1):
+        lt = log_duration(log_scale, s, period=period)
+        log_scale = log_scale + ((logy[None, :] - lt) * w).sum(1)
+    return log_scale, log_duration(log_scale, s, period=period)
+
+
+def loglik(logy: np.ndarray, se: np.ndarray, memory_mb: np.ndarray, *, period: float = PERIOD_MS):
+    """Marginal log likelihood of every (component, tau) with a flat prior on the log scale.
+
+    Returns ``(ll, log_scale, scale_var)``: ``ll`` and ``log_scale`` are ``(components, len(TAU))``; the log
+    scale's posterior variance ``scale_var`` is ``(len(TAU),)``.
+    """
+    logy = np.asarray(logy, dtype=float)
+    se = np.asarray(se, dtype=float)
+    log_scale, lt = profile(logy, se, np.asarray(memory_mb, dtype=float), period=period)
+    w = 1.0 / (TAU[:, None] ** 2 + se[None, :] ** 2)             # (T, S)
+    r = logy[None, None, :] - lt[:, None, :]                     # (C, 1, S)
+    sw = w.sum(-1)                                               # (T,)
+    shift = (w[None] * r).sum(-1) / sw                           # (C, T)
+    q = (w[None] * (r - shift[..., None]) ** 2).sum(-1)
+    ll = (-0.5 * q + 0.5 * np.log(w).sum(-1)[None, :] - 0.5 * np.log(sw)[None, :]
+          - 0.5 * (logy.size - 1) * math.log(2 * math.pi))
+    return ll, log_scale[:, None] + shift, 1.0 / sw
