@@ -13,7 +13,8 @@ runtimes, and the first boto3 client creation.
    CPU time Lambda Insights would report (simulated from all of the curve's sizes, 10% noise).
 2. **Leave one function out**: the same with priors fitted on every other curve, the same set included.
 3. **Baselines in the same run**: a naive least-squares curve (1 size: duration proportional to 1/memory up to
-   one vCPU; 2 sizes: ``a + b / min(m, 1769)`` through both points; 3 sizes: Parrotfish's ``a0 + a1 exp(-m/a2)``),
+   one vCPU; 2 sizes: ``a + b / min(m, 1769)`` through both points; 3 sizes: ``a + b / min(m, 1769)**c`` by
+   relative least squares — Parrotfish's ``a0 + a1 exp(-m/a2)`` was tried and explodes below its fitted sizes),
    and the *noise floor*: each size predicted from all the curve's other sizes (what no curve model beats).
 4. **Cost regret** of the cheapest size the fits pick among the curve's measured sizes, priced at the measured
    means (request fee and 1-ms rounding included).
@@ -73,14 +74,15 @@ def naive_predict(m_fit: np.ndarray, y_fit: np.ndarray, m: np.ndarray) -> np.nda
         a = y_fit[0] - b * x[0]
         return np.maximum(a + b * xs, 1e-3)
 
-    def parrotfish(mm, a0, a1, a2):
-        return a0 + a1 * np.exp(-mm / a2)
+    def power(mm, a, b, c):
+        return a + b * np.minimum(mm, curve.VCPU_MB) ** -c
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            p, _ = curve_fit(parrotfish, m_fit, y_fit, p0=(y_fit.min(), y_fit.max(), 500.0), maxfev=5000)
-        return np.maximum(parrotfish(m, *p), 1e-3)
+            p, _ = curve_fit(power, m_fit, y_fit, p0=(y_fit.min() * 0.5, y_fit.max() * m_fit.min(), 1.0), maxfev=5000,
+                             bounds=([0.0, 0.0, 0.2], [np.inf, np.inf, 3.0]), sigma=y_fit)
+        return np.maximum(power(m, *p), 1e-3)
     except (RuntimeError, ValueError):
         return naive_predict(m_fit[[0, -1]], y_fit[[0, -1]], m)
 

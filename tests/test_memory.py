@@ -379,5 +379,8 @@ def test_memory_explorer_without_a_browser(sample_snapshot):
     ex.set(arch="arm64", latency_slo_ms=215.0)
     assert ex.result.duration_ms <= 215.0 and ex.result.memory_mb > cheapest.memory_mb
     ex.set(function="orders-api", latency_slo_ms=1e5)
-    assert ex.result.current_memory_mb == 512 and ex.table.loc["current_memory_mb", "value"] == 512
+    assert ex.result.current_memory_mb == 512 and ex.table.loc["cost strategy: current_memory_mb", "value"] == 512
     assert "orders-api" in ex.figure.layout.title.text
+    # the explorer shows the review's decision, rendered by the same object as the finding
+    row = memory.recommend_for_function(sample_snapshot, "orders-api").decision
+    assert ex.table.loc["review decision", "value"] == row.title() and row.title() in ex.figure.layout.title.text

@@ -389,6 +389,20 @@ class MemoryExplorer(Explorer):
             self._fits[name] = (obs, self._memory.fit_function(obs))
         return self._fits[name]
 
+    def decision(self, name: str):
+        """The review's decision for ``name`` (the same object its finding is rendered from), cached."""
+        key = ("decision", name)
+        if key not in self._fits:
+            from . import prices
+
+            obs, model = self._fit(name)
+            cost_kw = dict(invocations_per_month=obs["invocations_per_month"], init_ms=obs["init_mean_ms"],
+                           cold_start_share=obs["cold_start_share"],
+                           provisioned_concurrency=obs["provisioned_concurrency"], book=prices.load(obs["region"]))
+            pol = self._memory.policy_from(headroom=self.policy.get("headroom", self._memory.DEFAULT_HEADROOM))
+            self._fits[key] = self._memory.decide(model, obs, pol, cost_kw)
+        return self._fits[key]
+
     def compute(self, *, function: str, strategy: str, arch: str, latency_slo_ms: float, cost_tolerance: float,
                 balanced_weight: float):
         obs, model = self._fit(function)
@@ -400,13 +414,15 @@ class MemoryExplorer(Explorer):
             cold_start_share=obs["cold_start_share"], provisioned_concurrency=obs["provisioned_concurrency"],
             level=self.level, **self.policy)
         rec.observed = model.observations if arch == model.arch else None
+        rec.decision = self.decision(function)
         return rec
 
     def _figure(self, rec):
         name = self.controls["function"].value if self.controls else ""
         saving = rec.monthly_savings or 0.0
         money = f"saves ${saving:,.2f}/month" if saving >= 0 else f"costs ${-saving:,.2f}/month more"
-        title = f"{name}: {rec.strategy} choice {rec.memory_mb:,.0f} MB on {rec.arch} ({money} than today)"
+        title = (f"{name}: the {rec.strategy} strategy's point {rec.memory_mb:,.0f} MB on {rec.arch} ({money} than today)"
+                 f"<br><sup>review decision: {rec.decision.title()}</sup>")
         return self._plots.memory_tradeoff(rec.curve, getattr(rec, "observed", None), **rec.points(), title=title,
                                            level=self.level, arch=rec.arch)
 
@@ -418,4 +434,7 @@ class MemoryExplorer(Explorer):
                                         "current_monthly_cost", "monthly_savings", "meets_slo", "floor_mb")}
         rows["savings band (90%)"] = summary["savings_interval"]
         rows["notes"] = "; ".join(summary["notes"]) or "-"
+        d = rec.decision
+        rows = {"review decision": d.title(), "how sure": d.note(), "what to do": d.recommendation(),
+                **{f"{rec.strategy} strategy: {k}": v for k, v in rows.items()}}
         self.show_table(pd.DataFrame({"value": pd.Series(rows, dtype=object)}))

@@ -357,12 +357,12 @@ def memory_tradeoff(curve: pd.DataFrame, observed: pd.DataFrame | None = None, *
 def memory_savings(table: pd.DataFrame, top: int = 15, title: str | None = None) -> go.Figure:
     """Monthly savings of the memory findings and of moving x86_64 functions to arm64, with 90% bands.
 
-    ``table`` is ``memory.recommend_all``'s; functions with neither a finding nor an arm64 saving are left out.
+    ``table`` is ``memory.recommend_all``'s: a memory bar for each decided change, an arm64 bar for each arm64
+    candidate (the switch at today's size); functions to measure first or keep are left out.
     """
     t = table.copy()
-    t["memory_saving"] = t["monthly_savings_usd"].where(t["finding"].notna())
-    arm = t["arch"] == "x86_64"
-    t["arm_saving"] = t["other_arch_savings_usd"].where(arm & (t["other_arch_savings_usd"] > 0))
+    t["memory_saving"] = t["monthly_savings_usd"].where(t["action"].isin(["decrease", "increase"]))
+    t["arm_saving"] = t["other_arch_savings_usd"].where(t["arm64_candidate"].astype(bool))
     t = t[t["memory_saving"].notna() | t["arm_saving"].notna()]
     t = t.assign(best=t[["memory_saving", "arm_saving"]].max(axis=1)).nlargest(top, "best").iloc[::-1]
     labels = t["function_name"] + " (" + t["arch"] + ", " + t["memory_mb"].map("{:,.0f} MB".format) + ")"

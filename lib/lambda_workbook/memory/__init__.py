@@ -32,12 +32,21 @@ from .snapshot import (
                     recommend_all,
                     recommend_for_function,
 )
-from .views import VIEW_COLUMNS, compare_power_tuning, describe, pick_function, policy, results, view
+from .views import (
+                    VIEW_COLUMNS,
+                    compare_power_tuning,
+                    describe,
+                    measure_view,
+                    pick_function,
+                    policy,
+                    results,
+                    view,
+)
 
 __all__ = [
     "DEFAULT_CV", "DEFAULT_HEADROOM", "MAX_MB", "MAX_VCPU", "MIN_MB", "STRATEGIES", "VCPU_MB", "VIEW_COLUMNS",
     "Decision", "DurationModel", "FunctionRecommendation", "ObservationError", "Policy", "Recommendation",
     "candidate_sizes", "compare_architectures", "compare_power_tuning", "decide", "describe", "expected_billed_ms",
-    "fit", "fit_function", "function_observations", "monthly_cost", "observations", "pick_function", "policy",
+    "fit", "fit_function", "function_observations", "measure_view", "monthly_cost", "observations", "pick_function", "policy",
     "policy_from", "recommend", "recommend_all", "recommend_for_function", "results", "runtime_family", "view",
 ]

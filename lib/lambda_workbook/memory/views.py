@@ -43,6 +43,26 @@ def view(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+MEASURE_COLUMNS = {"function_name": "function", "account_id": "account", "memory_mb": "memory (MB)",
+                   "current_monthly_usd": "today ($/mo)", "measure_saving_low_usd": "could save from ($/mo)",
+                   "measure_saving_high_usd": "to ($/mo)", "measure_value_usd": "expected ($/mo)",
+                   "measure_cost_usd": "measuring costs ($)", "measure_command": "command"}
+
+
+def measure_view(table: pd.DataFrame) -> pd.DataFrame:
+    """The functions to measure before changing, most valuable first: the saving's plausible range (90%), what
+    it is worth in expectation, the tuning command and what that measurement costs."""
+    t = table[table["action"] == "measure"] if len(table) else table
+    if t.empty:
+        return pd.DataFrame(columns=list(MEASURE_COLUMNS.values()))
+    t = t.sort_values("measure_value_usd", ascending=False)
+    out = t[list(MEASURE_COLUMNS)].rename(columns=MEASURE_COLUMNS).reset_index(drop=True)
+    for col in ("today ($/mo)", "could save from ($/mo)", "to ($/mo)", "expected ($/mo)"):
+        out[col] = out[col].round(2)
+    out["measuring costs ($)"] = out["measuring costs ($)"].round(4)
+    return out
+
+
 def results(table: pd.DataFrame, focus: FunctionRecommendation | None = None) -> dict[str, Any]:
     """The memory notebook's results as plain JSON-able data (for batch runs and the findings engine)."""
     def clean(v):
