@@ -17,7 +17,7 @@ import time
 
 import pandas as pd
 
-from lambda_workbook.validation import account, score
+from lambda_workbook.validation import account, calibration, score
 
 
 def _pct(x) -> str:
@@ -113,6 +113,14 @@ def main() -> None:
           f"{int(s.labels['labelled'].sum())}")
     got = missed["findings"].replace("", "(none)").value_counts()
     print("  their findings: " + ", ".join(f"{k} {v}" for k, v in got.items()))
+    t0 = time.perf_counter()
+    ev = calibration.events(acct)
+    print(f"\n## are the probabilities calibrated? every other measured size of every function ({len(ev)} events, "
+          f"{time.perf_counter() - t0:.0f} s)")
+    rel = calibration.reliability(ev)
+    print(rel.round(3).to_string(index=False))
+    top = ev[ev["probability"] >= 0.9]
+    print(f"stated >= 90%: {len(top)} events, happened {top['happened'].mean() * 100 if len(top) else float('nan'):.0f}%")
     if args.csv:
         s.findings.to_csv(args.csv, index=False)
         print(f"\nevery judged finding written to {args.csv}")
