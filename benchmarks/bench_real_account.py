@@ -17,7 +17,7 @@ import time
 
 import pandas as pd
 
-from lambda_workbook.validation import account, calibration, score
+from lambda_workbook.validation import account, calibration, insights, score
 
 
 def _pct(x) -> str:
@@ -66,6 +66,7 @@ def main() -> None:
     ap.add_argument("--max-functions", type=int, default=None)
     ap.add_argument("--out", default="", help="also write the snapshot, truth and deployments here")
     ap.add_argument("--csv", default="", help="write every judged finding to this CSV")
+    ap.add_argument("--no-insights", action="store_true", help="skip the second run with simulated Insights CPU time")
     args = ap.parse_args()
     sets = [x for x in args.sets.split(",") if x] or None
     pd.set_option("display.width", 250)
@@ -121,6 +122,18 @@ def main() -> None:
     print(rel.round(3).to_string(index=False))
     top = ev[ev["probability"] >= 0.9]
     print(f"stated >= 90%: {len(top)} events, happened {top['happened'].mean() * 100 if len(top) else float('nan'):.0f}%")
+    if args.no_insights:
+        return
+    t0 = time.perf_counter()
+    s2 = score.evaluate(insights.with_cpu_time(acct))
+    print(f"\n# the same account with Lambda Insights' CPU time (simulated, see validation.insights; "
+          f"{time.perf_counter() - t0:.0f} s)")
+    print(memory_table(s2).to_string(index=False))
+    print(arm_table(s2).to_string(index=False))
+    m2 = s2.measure.set_index("dataset").loc["overall"]
+    print(f"memory-measure: {int(m2['findings'])} findings; true best saving inside the range: {int(m2['in_range'])}")
+    w2 = s2.wrong()
+    print(f"wrong: {len(w2)}; by set: " + ", ".join(f"{k} {v}" for k, v in w2["dataset"].value_counts().items()))
     if args.csv:
         s.findings.to_csv(args.csv, index=False)
         print(f"\nevery judged finding written to {args.csv}")
