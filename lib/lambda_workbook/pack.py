@@ -655,7 +655,8 @@ def render_index(pack: Pack, snapshot: Snapshot, result: review.Review, opts: di
                  f"({_e(result.as_of_basis)}){' · <b>redacted</b>' if m.get('redacted') else ''}</p>")
     cards = [("Lambda spend", f"${spend:,.2f}/month", "list prices, no free tier"),
              ("Quantified savings", f"${all_['monthly_usd']:,.2f}/month",
-              f"band ${all_['monthly_low_usd']:,.2f}–${all_['monthly_high_usd']:,.2f}"),
+              f"band ${all_['monthly_low_usd']:,.2f}–${all_['monthly_high_usd']:,.2f}; measure-first findings not "
+              "included"),
              ("Findings", f"{int(all_['findings'])}", f"{int(all_['high'])} high · {int(all_['medium'])} medium · "
               f"{int(all_['low'])} low"),
              ("Notebooks", f"{len(pack.jobs) - len(failed)} of {len(pack.jobs)} rendered",

@@ -1060,13 +1060,19 @@ def errors(found: pd.DataFrame) -> pd.DataFrame | str:
 # views and files
 
 
+#: Findings whose dollars are the expected value of a measurement, not a saving: never added to savings totals.
+NOT_SAVINGS = ("memory-measure",)
+
+
 def totals(found: pd.DataFrame) -> pd.DataFrame:
-    """Findings and quantified monthly impact per section (and overall)."""
+    """Findings and quantified monthly impact per section (and overall); measure-first findings are counted but
+    their expected value is not a saving and stays out of the sums."""
     rows = []
     for section in (*SECTIONS, "all"):
-        f = found if section == "all" else found[found["section"] == section]
-        rows.append({"section": section, "findings": len(f),
-                     **{s: int((f["severity"] == s).sum()) for s in SEVERITIES},
+        all_f = found if section == "all" else found[found["section"] == section]
+        f = all_f[~all_f["id"].isin(NOT_SAVINGS)]
+        rows.append({"section": section, "findings": len(all_f),
+                     **{s: int((all_f["severity"] == s).sum()) for s in SEVERITIES},
                      "priced": int(f["monthly_impact_usd"].notna().sum()),
                      "monthly_usd": float(f["monthly_impact_usd"].clip(lower=0).sum()),
                      "monthly_low_usd": float(f["monthly_impact_low_usd"].fillna(f["monthly_impact_usd"]).clip(lower=0).sum()),
@@ -1079,7 +1085,8 @@ def by_function(found: pd.DataFrame) -> pd.DataFrame:
     cols = ["account_id", "region", "function"]
     if found.empty:
         return pd.DataFrame(columns=cols + ["findings", "high", "monthly_usd", "ids"])
-    g = found.assign(pos=found["monthly_impact_usd"].clip(lower=0).fillna(0.0), hi=found["severity"] == "high")
+    saving = found["monthly_impact_usd"].where(~found["id"].isin(NOT_SAVINGS))
+    g = found.assign(pos=saving.clip(lower=0).fillna(0.0), hi=found["severity"] == "high")
     out = g.groupby(cols).agg(findings=("id", "size"), high=("hi", "sum"), monthly_usd=("pos", "sum"),
                               ids=("id", lambda s: ", ".join(sorted(set(s)))))
     return out.reset_index().sort_values(["monthly_usd", "high", "findings"], ascending=False, ignore_index=True)

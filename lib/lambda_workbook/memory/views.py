@@ -13,40 +13,51 @@ from .snapshot import FunctionRecommendation
 VIEW_COLUMNS = {
     "function_name": "function", "account_id": "account", "arch": "arch", "memory_mb": "memory (MB)",
     "invocations_per_month": "invocations/month", "duration_mean_ms": "mean duration (ms)",
-    "max_memory_used_p99_mb": "max memory used p99 (MB)", "finding": "finding", "action": "action",
-    "recommended_memory_mb": "recommended (MB)", "recommended_duration_ms": "duration there (ms)",
-    "probability": "probability", "current_monthly_usd": "today ($/mo)", "monthly_savings_usd": "saves ($/mo)",
-    "monthly_savings_low_usd": "saves low", "monthly_savings_high_usd": "saves high",
-    "measure_value_usd": "measuring is worth ($/mo)", "other_arch": "other arch",
-    "other_arch_savings_usd": "other arch saves ($/mo)", "arm64_candidate": "arm64 candidate", "title": "decision",
+    "max_memory_used_p99_mb": "max memory used p99 (MB)", "current_monthly_usd": "today ($/month)",
+    "finding": "finding", "probability": "probability", "monthly_savings_usd": "saves ($/month, 90% band)",
+    "other_arch_savings_usd": "other arch at today's size", "title": "decision",
 }
 
 
+def _usd(x: float) -> str:
+    if x != x:
+        return ""
+    return f"-${-x:,.2f}" if x <= -0.005 else f"${max(x, 0.0):,.2f}"
+
+
 def view(table: pd.DataFrame) -> pd.DataFrame:
-    """:func:`recommend_all`'s table with readable headers and rounding, findings first."""
+    """:func:`recommend_all`'s table for reading: decided changes first, then measure-first, then the rest;
+    numbers formatted as text (no exponents, blanks where nothing applies)."""
     if table.empty:
         return pd.DataFrame(columns=list(VIEW_COLUMNS.values()))
     t = table.copy()
     t["_order"] = t["action"].map({"decrease": 3, "increase": 3, "measure": 2}).fillna(0) + t["arm64_candidate"]
     t["_value"] = t["monthly_savings_usd"].where(t["action"] != "measure", t["measure_value_usd"])
-    t = t.sort_values(["_order", "_value", "other_arch_savings_usd"], ascending=False)
-    out = t[list(VIEW_COLUMNS)].rename(columns=VIEW_COLUMNS).reset_index(drop=True)
-    out["finding"] = out["finding"].fillna("")
-    for col in ("invocations/month",):
-        out[col] = out[col].round(0)
-    for col in ("mean duration (ms)", "duration there (ms)", "max memory used p99 (MB)"):
-        out[col] = out[col].round(1)
-    for col in ("today ($/mo)", "saves ($/mo)", "saves low", "saves high", "other arch saves ($/mo)",
-                "measuring is worth ($/mo)"):
-        out[col] = out[col].round(2)
-    out["probability"] = out["probability"].round(3)
+    t = t.sort_values(["_order", "_value", "other_arch_savings_usd"], ascending=False).reset_index(drop=True)
+    changes = t["action"].isin(["decrease", "increase"])
+    out = pd.DataFrame({
+        "function": t["function_name"], "account": t["account_id"], "arch": t["arch"],
+        "memory (MB)": t["memory_mb"].map("{:,.0f}".format),
+        "invocations/month": t["invocations_per_month"].map("{:,.0f}".format),
+        "mean duration (ms)": t["duration_mean_ms"].map("{:,.1f}".format),
+        "max memory used p99 (MB)": t["max_memory_used_p99_mb"].map(lambda v: "" if v != v else f"{v:,.0f}"),
+        "today ($/month)": t["current_monthly_usd"].map(_usd),
+        "finding": t["finding"].fillna("") + np.where(t["arm64_candidate"], " arm64-candidate", ""),
+        "probability": t["probability"].map(lambda v: "" if v != v else f"{v:.0%}"),
+        "saves ($/month, 90% band)": [
+            f"{_usd(v)} ({_usd(lo)} to {_usd(hi)})" if ch else "" for v, lo, hi, ch in
+            zip(t["monthly_savings_usd"], t["monthly_savings_low_usd"], t["monthly_savings_high_usd"], changes, strict=True)],
+        "other arch at today's size": [f"{a}: {_usd(v)} ({p:.0%} likely)" for a, v, p in
+                                       zip(t["other_arch"], t["other_arch_savings_usd"], t["other_arch_probability"],
+                                           strict=True)],
+        "decision": t["title"],
+    })
+    out["finding"] = out["finding"].str.strip()
     return out
 
 
-MEASURE_COLUMNS = {"function_name": "function", "account_id": "account", "memory_mb": "memory (MB)",
-                   "current_monthly_usd": "today ($/mo)", "measure_saving_low_usd": "could save from ($/mo)",
-                   "measure_saving_high_usd": "to ($/mo)", "measure_value_usd": "expected ($/mo)",
-                   "measure_cost_usd": "measuring costs ($)", "measure_command": "command"}
+MEASURE_COLUMNS = ("function", "account", "memory (MB)", "today ($/month)", "a change could save ($/month, 90%)",
+                   "expected ($/month)", "measuring costs", "command")
 
 
 def measure_view(table: pd.DataFrame) -> pd.DataFrame:
@@ -54,13 +65,16 @@ def measure_view(table: pd.DataFrame) -> pd.DataFrame:
     it is worth in expectation, the tuning command and what that measurement costs."""
     t = table[table["action"] == "measure"] if len(table) else table
     if t.empty:
-        return pd.DataFrame(columns=list(MEASURE_COLUMNS.values()))
-    t = t.sort_values("measure_value_usd", ascending=False)
-    out = t[list(MEASURE_COLUMNS)].rename(columns=MEASURE_COLUMNS).reset_index(drop=True)
-    for col in ("today ($/mo)", "could save from ($/mo)", "to ($/mo)", "expected ($/mo)"):
-        out[col] = out[col].round(2)
-    out["measuring costs ($)"] = out["measuring costs ($)"].round(4)
-    return out
+        return pd.DataFrame(columns=list(MEASURE_COLUMNS))
+    t = t.sort_values("measure_value_usd", ascending=False).reset_index(drop=True)
+    return pd.DataFrame({
+        "function": t["function_name"], "account": t["account_id"], "memory (MB)": t["memory_mb"].map("{:,.0f}".format),
+        "today ($/month)": t["current_monthly_usd"].map(_usd),
+        "a change could save ($/month, 90%)": [f"{_usd(lo)} to {_usd(hi)}" for lo, hi in
+                                               zip(t["measure_saving_low_usd"], t["measure_saving_high_usd"], strict=True)],
+        "expected ($/month)": t["measure_value_usd"].map(_usd),
+        "measuring costs": t["measure_cost_usd"].map(lambda v: f"${v:,.4f}" if v >= 0.0001 else "< $0.0001"),
+        "command": t["measure_command"]}, columns=list(MEASURE_COLUMNS))
 
 
 def results(table: pd.DataFrame, focus: FunctionRecommendation | None = None) -> dict[str, Any]:
