@@ -6,8 +6,9 @@ A size is ruled out without being invoked only when it clearly cannot compete wi
   shrink with less memory; ``MONOTONE_SLACK`` allows for noise), which bounds its cost from below;
 * with the memory model (:func:`lambda_workbook.memory.fit` on the warm invocations so far): it gives the size
   less than ``RULE_OUT_P`` probability of coming within ``RULE_OUT_MARGIN`` (plus the regret tolerance) of
-  the pick. The margin is wide on purpose: on the demystifying-costs 2025 replays the model, fitted to a few
-  sizes, put an unmeasured size's cost up to 36% too high (a step in the CPU allocation it cannot know).
+  the pick. The margin is wide on purpose: on the demystifying-costs 2025 replays the model, fitted to three
+  or more sizes, put an unmeasured size's cost up to 16% too high, below its own 2% quantile in 19% of cases
+  (a step in the CPU allocation no smooth curve has; ``benchmarks/README.md``).
 
 The pick's neighbouring options are never ruled out, so the choice is a measured local optimum. The model only
 proposes and rules out; it never decides the pick. If it cannot be fitted, nothing is ruled out by it.

@@ -11,8 +11,9 @@
    chance, and a single straggler can make the best size look up to four times as dear.
 5. The tuner stops when every size is measured or ruled out, the contenders have their invocations, and the
    claimed confidence reaches ``confidence`` (default 95%). Otherwise it measures, in this order: a contender
-   short of invocations (the pick first), the most promising unmeasured size, or whichever of the pick and its
-   riskiest rival gains more precision from one more invocation.
+   short of invocations (the pick first), the most promising unmeasured size, or the size where one more
+   invocation removes the most risk (a rival's chance of beating the pick, times how much one more invocation
+   narrows its band).
 
 The constants were calibrated on replays of real per-invocation measurements (``benchmarks/bench_tuning.py``,
 figures in ``benchmarks/README.md``). Errors, timeouts and out-of-memory at small sizes mark sizes
@@ -222,10 +223,12 @@ def _thin(j: stopping.Judgement, strategy: str, min_warm: int, cap: int) -> list
 
 
 def _sharpen(j: stopping.Judgement, cap: int) -> int | None:
-    """Of the pick and its riskiest rival, the one whose estimate one more invocation sharpens most."""
-    rivals = [int(i) for i in np.argsort(-j.risk) if j.risk[i] > 0]
-    for rival in rivals or [None]:
-        pair = [i for i in (j.pick, rival) if i is not None and j.warm[i] < cap]
-        if pair:
-            return max(pair, key=lambda i: j.se[i] ** 2 / (j.warm[i] + 1))
-    return None
+    """The size where one more invocation removes the most risk: each rival's risk times how much one more
+    invocation shrinks its variance; the pick's, summed over the rivals it is at risk from. A rival that
+    looked bad after a straggler keeps a wide band, so it gets measured again instead of being forgotten."""
+    gain = j.se ** 2 / (j.warm + 1.0)
+    score = j.risk * gain
+    score[j.pick] = j.risk.sum() * gain[j.pick]
+    score[~j.measured | (j.warm >= cap) | ~np.isfinite(score)] = -1.0
+    best = int(np.argmax(score))
+    return best if score[best] > 0 else None

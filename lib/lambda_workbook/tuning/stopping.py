@@ -1,15 +1,17 @@
 """When to stop: compare what was *measured* at the pick and at each rival, robustly, and say how sure it is.
 
-Each measured size's typical billed (and wall) duration is a winsorised mean: invocations beyond three robust
-standard deviations (1.4826 × the median absolute deviation) from the median are pulled in to that limit, so a
-2–4× straggler counts as a slow invocation, not as a new mean, while a genuinely bimodal size (two CPU models)
-keeps both modes. Its uncertainty is a Student-t on the log scale whose variance pools the size's own spread
-with a prior spread (``PRIOR_CV``, worth ``PRIOR_WEIGHT`` invocations): with one or two invocations the prior
-dominates, so a size is never trusted because two invocations happened to agree. Draws of every size's
-location give draws of its cost per invocation (request fee included, through :mod:`lambda_workbook.billing`),
-and the *claimed confidence* is the share of draws in which the pick is within the regret tolerance of the
-best size. The constants were calibrated on replays of real per-invocation measurements
-(``benchmarks/bench_tuning.py``).
+Each measured size's typical billed (and wall) duration is a winsorised mean: once a size has ``WINSOR_MIN_N``
+invocations, those beyond three robust standard deviations (1.4826 × the median absolute deviation) from the
+median are pulled in to that limit, so a 2–4× straggler counts as a slow invocation, not as a new mean, while a
+genuinely bimodal size (two CPU models) keeps both modes. Its uncertainty is a Student-t on the log scale. The
+variance pools three things: the size's own spread, the function's spread over all its measured sizes (one
+function's invocations vary by a similar share at every size; worth ``SIZE_WEIGHT`` invocations at each size),
+and a prior spread (``PRIOR_CV``, worth ``PRIOR_WEIGHT`` invocations) — so a size is not trusted because two
+of its invocations happened to agree. Draws of every size's location give draws of its cost per invocation
+(request fee included, through :mod:`lambda_workbook.billing`); the *claimed confidence* is the share of draws
+in which the pick is within the regret tolerance of the best measured size. The constants were calibrated on
+replays of real per-invocation measurements (``benchmarks/bench_tuning.py``; figures in
+``benchmarks/README.md``).
 """
 
 from __future__ import annotations
