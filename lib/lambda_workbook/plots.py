@@ -341,7 +341,7 @@ def memory_tradeoff(curve: pd.DataFrame, observed: pd.DataFrame | None = None, *
                     hovertemplate="measured %{x:,.0f} MB<br>%{y:,.1f} ms<extra></extra>", row=1, col=1)
     for row, field, unit in ((1, "duration_ms", "%{y:,.1f} ms"), (2, "monthly_cost", "$%{y:,.2f}/month")):
         for key, point, symbol, mcolor in (("current", current, "circle-open", "#E45756"),
-                                           ("recommended", recommended, "star", "#B279A2")):
+                                           ("strategy's point (predicted)", recommended, "star", "#B279A2")):
             p = point or {}
             fig.add_scatter(x=[p["memory_mb"]] if p else [], y=[p[field]] if p else [], mode="markers", name=key,
                             legendgroup=key, showlegend=row == 1,

@@ -142,9 +142,10 @@ class Decision:
                      f"{_usd(o.saving_band[0])} to {_usd(o.saving_band[1])}. Memory floor {self.floor_mb:,.0f} MB.")
         elif self.action == "measure":
             m = self.measurement
-            text += (f" From what was measured the curve could go either way: a smaller size meets the policy with "
-                     f"probability {m.p_decrease:.0%}, a larger one with {m.p_increase:.0%}; the expected saving a "
-                     f"measurement would unlock is {_usd(m.expected_value_usd)}/month.")
+            text += (f" From what was measured the curve could go either way: in {m.p_decrease:.0%} of the model's "
+                     f"draws some smaller size meets the policy (a larger one in {m.p_increase:.0%}), but no single "
+                     f"size does in {self.policy.confidence:.0%} of them; the expected saving a measurement would "
+                     f"unlock is {_usd(m.expected_value_usd)}/month.")
         return text
 
     def note(self) -> str:
