@@ -287,7 +287,9 @@ def _measurement(function, model, grid, d, ok, kw, best, any_dec, any_inc) -> Me
     hi = float(plausible.max()) if plausible.size else cur
     lo, hi = min(lo, cur), max(hi, cur)
     ladder = [s for s in LADDER_MB if lo <= s <= hi]
-    sizes = sorted({int(cur), int(lo), int(hi), *ladder})
+    # the plausible range's ends on the ladder where one is close (a 704-MB end reads as 768), else as they are
+    ends = {int(min((s for s in LADDER_MB if lo <= s <= cur), default=lo)), int(hi)}
+    sizes = sorted({int(cur), *ends, *ladder})
     if len(sizes) > 6:  # keep today's size, the ends and the best-spread rest
         keep = {int(cur), sizes[0], sizes[-1]}
         rest = [s for s in sizes if s not in keep]
