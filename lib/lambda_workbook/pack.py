@@ -15,8 +15,9 @@ stop the batch; a kernel that fails to start is retried once. Pages load ONE sha
 own bundle, copied into the pack) by a relative path instead of inlining 4.8 MB each, and nothing from the
 network; interactive explorers, which need a live kernel, are replaced by a note. ``<run>/index.html`` ranks
 the findings by dollars with totals and links; ``findings.csv``/``.md``/``.json`` are for tickets;
-``review.json`` records the run. ``redact=True`` replaces account ids (and the account field of ARNs) by
-aliases everywhere: the snapshot the notebooks read, their outputs, HTML, JSON, CSV and Markdown.
+``review.json`` records the run. ``redact=True`` replaces account ids in any form by aliases and local paths by
+placeholders (:mod:`lambda_workbook.redact`): in the snapshot the notebooks read, before anything is rendered,
+then in every file of the run folder.
 ``<out>/index.html`` is the latest run's index (links relative to ``<out>``), so ``make review`` still writes
 ``reports/index.html``.
 """
@@ -34,13 +35,14 @@ import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from . import __version__, atomicfile, costs, params, report, review, sources
+from .redact import Redactor, local_paths
 from .schema import KEY, Snapshot
 
 DEEP_DIVES = ("memory", "invocation_sources", "read_what_you_need", "cold_starts")
@@ -62,68 +64,6 @@ DEFAULTS: dict[str, Any] = {
 
 
 # --------------------------------------------------------------------------------------------------------
-# redaction
-
-
-_ARN_ACCOUNT = re.compile(r"(arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:)(\d{12})(?=[:/])")
-_URL_ACCOUNT = re.compile(r"(amazonaws\.com/)(\d{12})(?=/)")
-_TWELVE = re.compile(r"(?<![\d.])(\d{12})(?![\d.])")
-
-
-def _is_text(col: pd.Series) -> bool:
-    return pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)
-
-
-@dataclass
-class Redactor:
-    """Replaces account ids by aliases (``acct-1``, ``acct-2``...) in any text: the snapshot's accounts wherever
-    they appear, and any account in the account field of an ARN or an SQS URL (``acct-other`` if unseen)."""
-
-    aliases: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def for_snapshot(cls, snapshot: Snapshot) -> Redactor:
-        seen = list(dict.fromkeys([*snapshot.accounts, *map(str, snapshot.manifest.get("accounts", []) or [])]))
-        texts = [json.dumps(snapshot.manifest, default=str)]
-        for df in snapshot.tables.values():
-            for col in df.columns:
-                if _is_text(df[col]):
-                    texts.append("\n".join(df[col].astype(str).unique()))
-        for text in texts:
-            for rx in (_ARN_ACCOUNT, _URL_ACCOUNT):
-                seen += [m.group(2) for m in rx.finditer(text)]
-        ids = list(dict.fromkeys(a for a in seen if re.fullmatch(r"\d{12}", a)))
-        return cls({a: f"acct-{i}" for i, a in enumerate(ids, 1)})
-
-    def __call__(self, text: str) -> str:
-        def field_(m: re.Match) -> str:
-            return m.group(1) + self.aliases.get(m.group(2), "acct-other")
-
-        text = _ARN_ACCOUNT.sub(field_, text)
-        text = _URL_ACCOUNT.sub(field_, text)
-        return _TWELVE.sub(lambda m: self.aliases.get(m.group(1), m.group(1)), text)
-
-    def snapshot(self, snapshot: Snapshot) -> Snapshot:
-        """A copy of ``snapshot`` with every text column and the manifest redacted."""
-        tables = {}
-        for name, df in snapshot.tables.items():
-            out = df.copy()
-            for col in out.columns:
-                if _is_text(out[col]):
-                    out[col] = out[col].map(lambda v: self(v) if isinstance(v, str) else v)
-            tables[name] = out
-        manifest = json.loads(self(json.dumps(snapshot.manifest, default=str)))
-        manifest["redacted"] = True
-        return Snapshot(manifest, tables)
-
-    def file(self, path: Path) -> None:
-        text = path.read_text(encoding="utf-8")
-        clean = self(text)
-        if clean != text:
-            atomicfile.write_text(path, clean)
-
-
-# --------------------------------------------------------------------------------------------------------
 # notebook post-processing (runs in the worker processes)
 
 
@@ -140,15 +80,21 @@ def plotly_source() -> Path:
     return Path(plotly.__file__).parent / "package_data" / PLOTLY_FILE
 
 
-def finish_notebook(ipynb: Path, html_path: Path, *, plotly_src: str | None, redact: dict[str, str] | None,
-                    title: str) -> Path:
+def _redactor(redact: Redactor | dict[str, str] | None) -> Redactor | None:
+    return redact if isinstance(redact, Redactor) or redact is None else Redactor(dict(redact))
+
+
+def finish_notebook(ipynb: Path, html_path: Path, *, plotly_src: str | None,
+                    redact: Redactor | dict[str, str] | None, title: str) -> Path:
     """Make an executed notebook fit for the pack, then write its HTML (inputs hidden).
 
     Widget state (which embeds the explorers' JavaScript) is dropped and widget outputs become a note; with
     ``plotly_src`` the inlined plotly.js bundle is replaced by a ``<script src>`` to the shared copy (without,
-    it stays inlined); ``redact`` (a :class:`Redactor`'s aliases) masks account ids.
+    it stays inlined); ``redact`` (a :class:`Redactor`, or its aliases) masks account ids and local paths.
     """
     import nbformat
+
+    redactor = _redactor(redact)
 
     nb = nbformat.read(str(ipynb), as_version=4)
     nb.metadata.pop("widgets", None)
@@ -161,12 +107,12 @@ def finish_notebook(ipynb: Path, html_path: Path, *, plotly_src: str | None, red
             elif plotly_src and _PLOTLY_BANNER.search(str(data.get("text/html", ""))[:2000]):
                 data["text/html"] = plotly_tag(plotly_src)
     text = nbformat.writes(nb)
-    if redact:
-        text = Redactor(redact)(text)
+    if redactor:
+        text = redactor(text)
     atomicfile.write_text(ipynb, text)
     out = report.to_html(ipynb, html_path, title=title)
-    if redact:
-        Redactor(redact).file(out)
+    if redactor:
+        redactor.file(out)
     return out
 
 
@@ -213,10 +159,11 @@ def execute_job(spec: dict[str, Any]) -> dict[str, Any]:
         except Exception as exc:
             result.update(status="failed", error=result["error"] or f"HTML conversion failed: {type(exc).__name__}: {exc}")
     results = Path(spec["parameters"].get("results_path") or "/nonexistent")
-    if spec["redact"] and results.exists():
-        Redactor(spec["redact"]).file(results)
-    if spec["redact"] and result["error"]:
-        result["error"] = Redactor(spec["redact"])(result["error"])
+    redactor = _redactor(spec["redact"])
+    if redactor and results.exists():
+        redactor.file(results)
+    if redactor and result["error"]:
+        result["error"] = redactor(result["error"])
     result["seconds"] = round(time.perf_counter() - start, 2)
     return result
 
@@ -380,7 +327,7 @@ def _deep_dive_names(value: Any) -> list[str]:
     return [w for w in wanted if w in have]
 
 
-def _spec(job: Job, run_dir: Path, options: dict[str, Any], redact: dict[str, str] | None) -> dict[str, Any]:
+def _spec(job: Job, run_dir: Path, options: dict[str, Any], redact: Redactor | None) -> dict[str, Any]:
     path = report.notebook_path(job.notebook)
     declared = notebook_parameters(str(path))
     out = run_dir / job.out
@@ -413,7 +360,7 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def run_jobs(jobs: list[Job], run_dir: Path, options: dict[str, Any], *, redact: dict[str, str] | None = None,
+def run_jobs(jobs: list[Job], run_dir: Path, options: dict[str, Any], *, redact: Redactor | None = None,
              progress: bool = True) -> list[Job]:
     """Execute the jobs in a process pool (``options["workers"]``, 0 = the core count; 1 = in this process)."""
     from tqdm.auto import tqdm
@@ -531,7 +478,8 @@ def build(config: str | os.PathLike | None = None, *, progress: bool = True, loa
     seconds["load"] = time.perf_counter() - t0
     run_dir = out / _run_name(out, opts["run"])
     run_dir.mkdir(parents=True, exist_ok=True)
-    redactor = Redactor.for_snapshot(snapshot) if opts["redact"] else None
+    redactor = Redactor.for_snapshot(snapshot, local_paths(run_dir=run_dir, out=out, snapshot=opts["snapshot"],
+                                                           config=config)) if opts["redact"] else None
     reviewed = redactor.snapshot(snapshot) if redactor else snapshot
     snapshot_dir = None
     if redactor or opts["source"] == "aws":  # one scan (or one redacted copy) that every notebook reads
@@ -548,16 +496,13 @@ def build(config: str | os.PathLike | None = None, *, progress: bool = True, loa
     if not opts["inline_plotly"]:
         shutil.copyfile(plotly_source(), run_dir / PLOTLY_FILE)
     t = time.perf_counter()
-    run_jobs(jobs, run_dir, opts, redact=redactor.aliases if redactor else None, progress=progress)
+    run_jobs(jobs, run_dir, opts, redact=redactor, progress=progress)
     seconds["notebooks"] = time.perf_counter() - t
     seconds["total"] = time.perf_counter() - t0
     pack = Pack(run_dir, run_dir / "index.html", None, found, jobs, result.errors, seconds)
     write_files(pack, reviewed, result, opts)
-    if redactor:
-        for path in (run_dir / "findings.csv", run_dir / "findings.md", run_dir / "findings.json",
-                     run_dir / "review.json", run_dir / "notebooks.log", pack.index):
-            if path.exists():
-                redactor.file(path)
+    if redactor:   # every file of the run (the notebooks' own were redacted as they finished)
+        redactor.tree(run_dir, skip=[run_dir / PLOTLY_FILE])
     pack.latest = write_latest(out, run_dir)
     if redactor and pack.latest:
         redactor.file(pack.latest)
