@@ -145,3 +145,29 @@ def test_cost_from_totals_matches_breakdown():
     assert rows[1] == pytest.approx(billing.lambda_cost(5000, 33, 2048, arch="arm64"))
     with pytest.raises(ValueError, match="arch"):
         billing.cost_from_totals([1], [1], [128], np.array(["sparc"]))
+
+
+@pytest.mark.parametrize("bad", [10241, 32768, 127, 0, -512, float("nan"), float("inf"), "lots", None, True])
+def test_memory_outside_lambdas_range_is_refused_in_one_line(bad):
+    for call in (lambda: billing.lambda_cost(1, 100, bad), lambda: billing.breakdown(1, 100, bad),
+                 lambda: billing.provisioned_cost(1, bad, 1), lambda: billing.vcpu_share(bad)):
+        with pytest.raises(ValueError) as err:
+            call()
+        msg = str(err.value)
+        assert "\n" not in msg and repr(bad) in msg
+        assert "128" in msg and "10,240 MB" in msg
+
+
+def test_memory_range_ends_are_allowed():
+    lo, hi = billing.MEMORY_RANGE_MB
+    assert (lo, hi) == (128, 10240)
+    assert billing.lambda_cost(1000, 100, lo) < billing.lambda_cost(1000, 100, hi)
+    assert billing.check_memory(hi) == hi and billing.check_memory(lo) == lo
+
+
+def test_cpu_share_and_vcpus():
+    # one vCPU's worth of CPU at 1,769 MB, in proportion to memory, on up to 6 vCPUs at the largest size
+    assert billing.vcpu_share(billing.VCPU_MB) == 1.0
+    assert billing.vcpu_share(2 * billing.VCPU_MB) == pytest.approx(2.0)
+    top = billing.vcpu_share(billing.MEMORY_RANGE_MB[1])
+    assert billing.MAX_VCPUS == 6 and billing.MAX_VCPUS - 1 < top < billing.MAX_VCPUS

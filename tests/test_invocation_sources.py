@@ -50,6 +50,11 @@ def test_notebook_prices_a_function_of_the_sample_account(run, sample_snapshot):
     for sid, r in results["sources"].items():
         assert r["monthly_cost"] == pytest.approx(table.loc[sid, "monthly_cost"], rel=1e-5, abs=1e-5)
         assert r["feasible"] == bool(table.loc[sid, "feasible"])
+    # parts nobody priced are listed, the totals marked as lower bounds, and never called the cheapest
+    for sid in ("apigw-websocket", "kinesis-on-demand"):
+        assert results["sources"][sid]["lower_bound"] and results["sources"][sid]["unpriced"], sid
+    assert not results["sources"][results["cheapest_feasible"]]["lower_bound"]
+    assert results["cheapest_feasible_text"].startswith(table.loc[results["cheapest_feasible"], "name"])
     assert results["best_batch"]["source"] == "sqs" and results["best_batch"]["batch_size"] > 1
     assert results["best_batch"]["batch_wait_max_s"] <= 1.0
     assert {(f["id"], f["function"]) for f in results["findings"]} == {

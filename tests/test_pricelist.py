@@ -413,3 +413,75 @@ def test_bundled_mappings_are_well_formed():
                 assert set(mapping) - {"service"}, f"{item_id} maps to a whole service"
                 checked += 1
     assert checked > 0
+
+
+# ---- the items whose tiers were corrected ---------------------------------------------------------------
+
+CORRECTED = ("apigw.rest.request", "data_transfer.out_internet_gb", "sqs.fifo.request")
+
+
+def test_corrected_tiers_are_refreshed_whole_from_the_price_list(tmp_path, client, monkeypatch):
+    """The shipped mappings of the three corrected items find their products in responses of the recorded
+    GetProducts shape (decoys sharing a service alongside), and every tier comes back in order."""
+    shipped = prices.load("us-east-1")
+    monkeypatch.setenv("LAMBDA_WORKBOOK_DATA", str(tmp_path / "empty"))   # no bundled book adding items
+    root = tmp_path / "p"
+    (root / "us-east-1").mkdir(parents=True)
+    doc = {**BUNDLE, "items": {k: shipped.item(k) for k in CORRECTED}}
+    (root / "us-east-1" / "2026-12-05.json").write_text(json.dumps(doc), encoding="utf-8")
+    rest = product("APIGWREST", "AmazonApiGateway", "us-east-1", "USE1-ApiGatewayRequest",
+                   [("1000000000", "20000000000", "0.0000024000"), ("0", "333000000", "0.0000036000"),
+                    ("20000000000", "Inf", "0.0000015500"), ("333000000", "1000000000", "0.0000029000")])
+    http = product("APIGWHTTP", "AmazonApiGateway", "us-east-1", "USE1-ApiGatewayHttpRequest",
+                   [("0", "300000000", "0.0000010000"), ("300000000", "Inf", "0.0000009000")])
+    egress = product("DTOUT", "AWSDataTransfer", "us-east-1", "USE1-DataTransfer-Out-Bytes",
+                     [("0", "10240", "0.0910000000"), ("10240", "51200", "0.0860000000"),
+                      ("51200", "153600", "0.0710000000"), ("153600", "Inf", "0.0510000000")],
+                     unit="GB", regionCode=None, fromRegionCode="us-east-1", toLocation="External",
+                     transferType="AWS Outbound")
+    inter = product("DTREG", "AWSDataTransfer", "us-east-1", "USE1-USE2-AWS-Out-Bytes", flat("0.0200000000"),
+                    unit="GB", regionCode=None, fromRegionCode="us-east-1", toLocation="US East (Ohio)",
+                    transferType="InterRegion Outbound")
+    fifo = product("SQSFIFO", "AWSQueueService", "us-east-1", "Requests-FIFO-RBP",
+                   [("0", "100000000000", "0.0000005100"), ("100000000000", "200000000000", "0.0000004100"),
+                    ("200000000000", "Inf", "0.0000003600")], queueType="FIFO (first-in, first-out)")
+    std = product("SQSSTD", "AWSQueueService", "us-east-1", "Requests-RBP",
+                  [("0", "100000000000", "0.0000004000"), ("100000000000", "Inf", "0.0000003000")],
+                  queueType="Standard")
+    egress_filter = {**params("AWSDataTransfer", "us-east-1"),
+                     "Filters": [{"Type": "TERM_MATCH", "Field": "fromRegionCode", "Value": "us-east-1"}]}
+    with Stubber(client) as stub:   # queries in item order: API Gateway, data transfer, SQS
+        stub.add_response("get_products", page(http, rest), params("AmazonApiGateway", "us-east-1"))
+        stub.add_response("get_products", page(inter, egress), egress_filter)
+        stub.add_response("get_products", page(std, fifo), params("AWSQueueService", "us-east-1"))
+        items, report = pricelist.fetch_items("us-east-1", client=client, root=root, today=DAY, progress=False)
+        stub.assert_no_pending_responses()
+
+    assert report["refreshed"] == sorted(CORRECTED) and not report["carried"] and not report["missing"]
+    assert [t["upto"] for t in items["apigw.rest.request"]["tiers"]] == [333e6, 1e9, 20e9, None]
+    assert [t["price"] for t in items["apigw.rest.request"]["tiers"]] == pytest.approx([3.6e-6, 2.9e-6, 2.4e-6, 1.55e-6])
+    assert items["apigw.rest.request"]["sku"] == "APIGWREST"
+    dt = items["data_transfer.out_internet_gb"]
+    assert dt["sku"] == "DTOUT" and [t["upto"] for t in dt["tiers"]] == [10240, 51200, 153600, None]
+    assert [t["price"] for t in dt["tiers"]] == pytest.approx([0.091, 0.086, 0.071, 0.051])
+    assert dt["pricelist"]["region_attribute"] == "fromRegionCode"
+    fifo_item = items["sqs.fifo.request"]
+    assert fifo_item["sku"] == "SQSFIFO" and fifo_item["metering_kb"] == 64
+    assert [t["price"] for t in fifo_item["tiers"]] == pytest.approx([5.1e-7, 4.1e-7, 3.6e-7])
+    for item_id in CORRECTED:   # the hand-checked provenance gives way to the API's
+        assert "checked" not in items[item_id] and items[item_id]["source"] == f"AWS Price List API get_products {DAY}"
+    # the refreshed book prices the tiers like the shipped one does
+    book = prices.parse_book({**doc, "as_of": DAY, "items": items})
+    assert book.cost("apigw.rest.request", 25e9) < 25e9 * book.tiers("apigw.rest.request")[2][1]
+
+
+def test_region_attribute_selects_which_region_must_match():
+    mapping = {"service": "AWSDataTransfer", "region_attribute": "fromRegionCode",
+               "usagetype": "DataTransfer-Out-Bytes", "transferType": "AWS Outbound", "toLocation": "External"}
+    attrs = {"location": "US East (N. Virginia)", "usagetype": "USE1-DataTransfer-Out-Bytes",
+             "transferType": "AWS Outbound", "toLocation": "External"}
+    assert pricelist._matches({**attrs, "fromRegionCode": "us-east-1"}, mapping, "us-east-1")
+    assert not pricelist._matches({**attrs, "fromRegionCode": "us-west-2"}, mapping, "us-east-1")
+    assert not pricelist._matches({**attrs, "regionCode": "us-east-1"}, mapping, "us-east-1")   # the wrong attribute
+    assert not pricelist._matches({**attrs, "fromRegionCode": "us-east-1", "toLocation": "US East (Ohio)"},
+                                  mapping, "us-east-1")

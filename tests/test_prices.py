@@ -6,14 +6,48 @@ import pytest
 
 from lambda_workbook import prices
 
+KEY = re.compile(r"\[([A-Z][A-Z0-9-]*(?: [a-z]+)?)\]")
+
 
 def test_bundled_us_east_1_is_dated_and_sourced():
     book = prices.load("us-east-1")
     assert book.region == "us-east-1"
     assert re.match(r"\d{4}-\d{2}-\d{2}$", book.as_of)
-    assert "aws-facts.md" in book.source
     for item_id, item in book.items.items():
         assert item.get("source"), f"{item_id} has no source"
+        # every source key resolves to a public page; an item without keys cites its page in full
+        keys = KEY.findall(item["source"])
+        for key in keys:
+            assert key in book.references, (item_id, key)
+        if not keys:
+            assert "http" in item["source"] or "third-party" in item["source"], item_id
+    for key, ref in book.references.items():
+        assert ref["title"] and re.match(r"https?://", ref["url"]), key
+
+
+def test_bundled_data_files_cite_public_pages_only():
+    from lambda_workbook import datafiles
+
+    for path in [*datafiles.prices_dir().rglob("*.json"), datafiles.data_dir() / "triggers" / "catalog.json",
+                 datafiles.data_dir() / "runtimes" / "lambda-runtimes.json"]:
+        text = path.read_text(encoding="utf-8")
+        assert "../shared" not in text and "aws-facts" not in text and "facts §" not in text, path
+
+
+def test_corrected_book_supersedes_the_first_and_lists_its_corrections():
+    book = prices.load("us-east-1")
+    first = prices.load("us-east-1", as_of=book.meta["supersedes"])
+    assert first.as_of < book.as_of and first.meta["superseded_by"].startswith(book.as_of)
+    corrected = {c.split(":")[0] for c in book.meta["corrections"]}
+    assert {"apigw.rest.request", "data_transfer.out_internet_gb", "sqs.fifo.request"} <= corrected
+    for item_id in ("apigw.rest.request", "data_transfer.out_internet_gb", "sqs.fifo.request"):
+        it = book.item(item_id)
+        assert it["checked"] == book.as_of and "https://" in it["source"], item_id
+        assert len(book.tiers(item_id)) > len(first.tiers(item_id)), item_id
+        assert "pricelist" in it, item_id   # a refresh replaces the corrected tiers
+    # everything else is as it was
+    for item_id in set(first.items) - corrected:
+        assert book.item(item_id) == first.item(item_id), item_id
 
 
 def test_unknown_region_names_the_refresh_command():
@@ -59,6 +93,58 @@ def test_tiered_cost():
 def test_unknown_price_is_nan_not_zero():
     book = prices.load("us-east-1")
     assert np.isnan(book.price("kinesis.on_demand.retrieval_gb"))
+    assert np.isnan(book.cost("kinesis.on_demand.retrieval_gb", 10.0))
+    assert not book.known("kinesis.on_demand.retrieval_gb") and book.known("kinesis.on_demand.ingest_gb")
+    assert book.known("apigw.rest.request")
+
+
+def _marginal(book, item_id, at):
+    """The price of one more unit at usage ``at`` (what the tier holding it charges)."""
+    return book.cost(item_id, 1.0, already=at)
+
+
+@pytest.mark.parametrize(("item_id", "bounds"), [
+    ("apigw.rest.request", [333e6, 1e9, 20e9]),                 # first 333 M, next 667 M, next 19 B, above 20 B
+    ("data_transfer.out_internet_gb", [10 * 1024, 50 * 1024, 150 * 1024]),   # 10 TB, 50 TB, 150 TB
+    ("sqs.fifo.request", [100e9, 200e9]),                       # the same volume bounds as standard queues
+])
+def test_corrected_tier_boundaries(item_id, bounds):
+    book = prices.load("us-east-1")
+    assert [u for u, _ in book.tiers(item_id)] == [*bounds, np.inf]
+    for b in bounds:
+        # the price drops exactly at each boundary, not before
+        assert _marginal(book, item_id, b - 1) > _marginal(book, item_id, b)
+        assert _marginal(book, item_id, b - 1) == pytest.approx(_marginal(book, item_id, b - 2))
+    # a quantity that straddles every boundary costs the sum of its parts in each tier
+    top = bounds[-1] * 1.25
+    parts, lower = 0.0, 0.0
+    for upper, price in book.tiers(item_id):
+        parts += (min(top, upper) - lower) * price
+        lower = upper
+        if upper >= top:
+            break
+    assert book.cost(item_id, top) == pytest.approx(parts, rel=1e-12)
+
+
+def test_rest_api_above_20_billion_requests_costs_less_than_three_tiers_said():
+    # the missing fourth tier over-stated 25 B requests by 7.8%
+    book = prices.load("us-east-1")
+    tiers = book.tiers("apigw.rest.request")
+    three = sum((min(25e9, u) - lo) * p for (u, p), lo in zip(tiers[:3], [0, 333e6, 1e9], strict=True))
+    three += (25e9 - 20e9) * tiers[2][1]          # the third tier's price carried on above 20 B
+    four = book.cost("apigw.rest.request", 25e9)
+    assert three / four - 1 == pytest.approx(0.078, abs=0.001)
+
+
+def test_tiered_items_are_volume_discounts():
+    book = prices.load("us-east-1")
+    for item_id, it in book.items.items():
+        if "tiers" not in it:
+            continue
+        bounds = [u for u, _ in book.tiers(item_id)]
+        prices_ = [p for _, p in book.tiers(item_id)]
+        assert bounds == sorted(bounds) and len(set(bounds)) == len(bounds) and bounds[-1] == np.inf, item_id
+        assert prices_ == sorted(prices_, reverse=True), item_id
 
 
 # Each bundled number must appear in the facts doc, in the unit it is quoted there.
@@ -94,6 +180,21 @@ FACTS = {
     "alb.hour": ("$0.0225/h", 0.0225),
     "alb.lcu_hour": ("$0.008/LCU-h", 0.008),
 }
+
+
+# Tiers quoted in the facts doc: (quote, tier prices).
+FACTS_TIERS = {
+    "apigw.rest.request": ("$3.50/M (first 333 M), $2.80 (next 667 M), $2.38 (next 19 B), **$1.51 over 20 B**",
+                           [3.5e-6, 2.8e-6, 2.38e-6, 1.51e-6]),
+    "data_transfer.out_internet_gb": ("$0.09/GB first 10 TB, $0.085, $0.07, $0.05", [0.09, 0.085, 0.07, 0.05]),
+}
+
+
+@pytest.mark.parametrize("item_id", sorted(FACTS_TIERS))
+def test_bundled_tiers_match_the_facts_doc(item_id, facts_text):
+    quoted, values = FACTS_TIERS[item_id]
+    assert quoted in facts_text, f"the facts doc no longer quotes {quoted!r}"
+    assert [p for _, p in prices.load("us-east-1").tiers(item_id)] == pytest.approx(values, rel=1e-9)
 
 
 @pytest.mark.parametrize("item_id", sorted(FACTS))

@@ -495,3 +495,17 @@ def test_smallest_memory_that_holds_the_data_and_reads_without_traffic():
     assert (idle["monthly_cost"] == 0).all() and (idle["cost_per_read_usd"] > 0).all()
     busy = reads.s3_options(40, 0.02, 1)
     assert idle["cost_per_read_usd"].to_numpy() == pytest.approx(busy["cost_per_read_usd"].to_numpy())
+
+
+def test_view_says_when_an_unknown_wait_leaves_the_dollars_a_lower_bound():
+    for options in (reads.s3_options(40, 0.02, 30000, select_customer=True),
+                    reads.dynamodb_options(12240, 20, 1.5, 36000)):
+        ranked = reads.rank(options)
+        shown = reads.view(ranked)["unknown (not included)"]
+        for option, known in ranked["latency_known"].items():
+            assert (shown[option] == "") == bool(known), option
+            if not known:
+                assert "unknown" in shown[option] and "lower bound" in shown[option]
+    # given the wait, nothing is left out
+    waited = reads.view(reads.rank(reads.dynamodb_options(12240, 20, 1.5, 36000, evaluate_ms_per_mb=2.0)))
+    assert (waited["unknown (not included)"] == "").all()

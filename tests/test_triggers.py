@@ -233,6 +233,77 @@ def test_kinesis_on_demand_rounds_records_to_1_kb_and_flags_the_unknown_retrieva
     assert r["unpriced"] == "kinesis.on_demand.retrieval_gb" and "not priced" in r["notes"]
 
 
+def test_an_unknown_part_is_never_counted_as_zero():
+    w = Workload(events_per_month=1e6, payload_kb=1.2, sync=False)
+    t = triggers.compare(w)
+    assert set(t.index[t["lower_bound"]]) == {"apigw-websocket", "kinesis-on-demand"}
+    assert (t.loc[~t["lower_bound"], "unpriced"] == "").all()
+    m = triggers.meters(w)
+    unknown = m["item"].isin(["kinesis.on_demand.retrieval_gb", "apigw.websocket.connection_minute"])
+    assert m.loc[unknown, "cost"].isna().all() and m.loc[~unknown, "cost"].notna().all()
+    for sid in ("apigw-websocket", "kinesis-on-demand"):
+        # the row's source cost is what its priced meters add up to: a lower bound, said in the notes
+        assert t.loc[sid, "source_cost"] == pytest.approx(m.loc[m["source"] == sid, "cost"].sum())
+        assert "not priced (unknown)" in t.loc[sid, "notes"] and "lower bound" in t.loc[sid, "notes"]
+    # an unknown price times no usage is exactly nothing
+    idle = triggers.compare(Workload(events_per_month=0, sync=False), sources=["kinesis-on-demand"]).iloc[0]
+    assert not idle["lower_bound"] and idle["unpriced"] == ""
+
+
+def test_view_marks_lower_bounds_with_the_word_unknown():
+    t = triggers.compare(Workload(events_per_month=1e6, payload_kb=1.2, sync=False))
+    v = triggers.view(t).set_index("source")
+    col = "unknown (not priced)"
+    for sid, r in t.iterrows():
+        text = v.loc[r["name"], col]
+        if r["lower_bound"]:
+            assert "unknown" in text and "lower bound" in text and r["unpriced"] in text, sid
+        else:
+            assert text == "", sid
+
+
+def _book_with(**prices_):
+    """The bundled book with some flat prices replaced (a what-if book, not a price claim)."""
+    doc = json.loads(BOOK.path.read_text(encoding="utf-8"))
+    for item_id, value in prices_.items():
+        doc["items"][item_id] = {**doc["items"][item_id], "price": value}
+    return prices.parse_book(doc)
+
+
+def test_a_partly_unpriced_source_is_never_the_cheapest_without_saying_unknown():
+    # a what-if book where Kinesis on-demand's known parts are free: its lower bound undercuts everything
+    book = _book_with(**{"kinesis.on_demand.stream_hour": 0.0, "kinesis.on_demand.ingest_gb": 0.0})
+    w = Workload(events_per_month=1e8, payload_kb=1, sync=False, batch_size=100)
+    t = triggers.compare(w, book=book)
+    feasible = t[t["feasible"]]
+    assert feasible["monthly_cost"].idxmin() == "kinesis-on-demand" and t.loc["kinesis-on-demand", "lower_bound"]
+    out = triggers.results(w, t)
+    cheapest = out["cheapest_feasible"]
+    assert cheapest is not None and not t.loc[cheapest, "lower_bound"]
+    assert t.loc[cheapest, "monthly_cost"] == pytest.approx(feasible.loc[~feasible["lower_bound"], "monthly_cost"].min())
+    text = out["cheapest_feasible_text"]
+    assert text.startswith(t.loc[cheapest, "name"])
+    assert "unknown" in text and "Kinesis Data Streams (on-demand)" in text and "retrieval_gb" in text
+    assert out["sources"]["kinesis-on-demand"] == {**out["sources"]["kinesis-on-demand"], "lower_bound": True,
+                                                    "unpriced": ["kinesis.on_demand.retrieval_gb"]}
+    assert out["sources"]["sqs"]["lower_bound"] is False and out["sources"]["sqs"]["unpriced"] == []
+    # with only partly unpriced sources left, there is no cheapest, and the text says it is unknown
+    only = triggers.results(w, t.loc[["kinesis-on-demand", "apigw-websocket"]])
+    assert only["cheapest_feasible"] is None and only["cheapest_feasible_text"].startswith("cheapest unknown")
+
+
+def test_a_batch_size_finding_on_a_partly_unpriced_stream_says_unknown():
+    row_ = pd.Series({"source": "kinesis-on-demand", "account_id": "111122223333", "region": "us-east-1",
+                      "function_name": "f", "memory_mb": 512, "arch": "x86_64", "timeout_s": 60.0,
+                      "invocations_per_month": 2.6e7, "duration_mean_ms": 20.0, "batch_size": 1, "batch_window_s": 0.0,
+                      "partitions": 1, "batch_fill": 1.0, "events_per_month": 2.6e7, "payload_kb": 1.0,
+                      "duration_per_event_ms": 20.0, "sync": False, "evidence": "observed"})
+    p = {**triggers.DEFAULT_THRESHOLDS, "invocation_overhead_ms": 5.0}
+    f = triggers._batch_size(row_, triggers.load_catalog(), BOOK, None, p)
+    assert f is not None and f["monthly_impact_usd"] > 0
+    assert "unknown: kinesis.on_demand.retrieval_gb not priced" in f["evidence"] and "lower bound" in f["evidence"]
+
+
 def test_step_functions_express_rounds_to_100_ms_and_64_mb():
     for duration, billed_s in ((1.0, 0.1), (100.0, 0.1), (100.5, 0.2), (120.0, 0.2), (1000.0, 1.0)):
         w = Workload(events_per_month=1e6, duration_ms=duration, memory_mb=1024)
@@ -315,8 +386,30 @@ def test_semantics_side_by_side():
 def test_fifo_batches_hold_at_most_10():
     ok = row(Workload(sync=False, batch_size=10), "sqs-fifo")
     assert ok["feasible"]
-    bad = row(Workload(sync=False, batch_size=11, batch_window_s=1), "sqs-fifo")
+    bad = row(Workload(sync=False, batch_size=11), "sqs-fifo")
     assert bad["reason"] == "batch size 11 above the SQS FIFO maximum of 10"
+
+
+def test_fifo_queues_take_no_batching_window():
+    """Lambda's SQS event source mapping refuses a batching window on FIFO queues (developer guide, SQS
+    parameters): compare refuses one, the grid offers none, and the cheapest setting never has one."""
+    cat = triggers.load_catalog()
+    b = cat.source("sqs-fifo")["batching"]
+    assert b["window_max_s"] == 0 and "services-sqs-parameters" in b["window_source"]
+    for window in (0.5, 1, 20, 300):
+        r = row(Workload(sync=False, batch_size=10, batch_window_s=window), "sqs-fifo")
+        assert not r["feasible"] and r["reason"] == "a batching window is not supported for SQS FIFO queues"
+        assert row(Workload(sync=False, batch_size=10, batch_window_s=window), "sqs")["feasible"]
+    busy = Workload(events_per_month=65e6, payload_kb=1, duration_ms=29, memory_mb=256, sync=False,
+                    invocation_overhead_ms=5.0)
+    grid = triggers.batching(busy, "sqs-fifo", windows_s=triggers.DEFAULT_WINDOWS_S)
+    assert set(grid["window_s"]) == {0.0} and grid["batch_size"].max() == 10
+    for bound in (0.5, 20.0, 300.0):
+        best = triggers.best_batch(busy, "sqs-fifo", max_wait_s=bound)
+        assert best["window_s"] == 0 and best["batch_size"] <= 10
+    # standard queues still get a window when it pays
+    assert triggers.best_batch(busy, "sqs", max_wait_s=20.0)["window_s"] > 0
+    assert "no batching window" in triggers.semantics().loc["sqs-fifo", "batching"]
 
 
 def test_batches_above_10_need_a_window_of_1_s_on_sqs_only():
@@ -460,6 +553,7 @@ def test_findings_fire_on_their_archetypes(found):
     assert by_id["sync-for-async"].function == "signup-handler"
     assert re.fullmatch(r"REST API → HTTP API saves \$[\d,]+\.\d\d/month", by_id["apigw-rest-to-http"].title)
     assert re.fullmatch(r"SQS batch size 1 → \d+ \(window \d+ s\) saves \$[\d,]+\.\d\d/month", by_id["batch-size"].title)
+    assert "cheapest fully priced here" in by_id["sync-for-async"].recommendation
     for r in found.itertuples():
         assert r.monthly_impact_usd > 0 and r.section == "invocation source"
         assert r.monthly_impact_low_usd <= r.monthly_impact_usd + 1e-9 <= r.monthly_impact_high_usd + 2e-9

@@ -1,6 +1,9 @@
 """AWS Lambda billing rules, vectorised. Prices come from the price book; the rules live here.
 
-Rules (sources in ``../shared/reference/aws-facts.md`` §1.1-1.2):
+Rules (sources: AWS Lambda pricing, https://aws.amazon.com/lambda/pricing/; AWS Compute Blog, Introducing tiered
+pricing for AWS Lambda, https://aws.amazon.com/blogs/compute/introducing-tiered-pricing-for-aws-lambda/; AWS
+Compute Blog, AWS Lambda standardizes billing for INIT phase,
+https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/):
 
 * each invocation is billed for its duration rounded up to the next 1 ms, times configured memory (GB-s);
 * since 2025-08-01 the INIT phase of a cold start is billed too: ``billed = ceil(duration + init)``. Before
@@ -12,6 +15,16 @@ Rules (sources in ``../shared/reference/aws-facts.md`` §1.1-1.2):
   because per-function comparisons should not each claim the account's allowance;
 * provisioned concurrency: allocation GB-s from enable to disable (rounded up to 5 minutes) plus a lower
   duration rate for invocations it serves; spill-over invocations pay on-demand rates.
+
+Memory and CPU (AWS Lambda Developer Guide, Configure Lambda function memory,
+https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html): memory is configurable from 128 MB to
+10,240 MB in 1 MB steps (:data:`MEMORY_RANGE_MB`; anything else is refused with the value and the range named), and
+CPU is allocated in proportion to memory, the equivalent of one vCPU at 1,769 MB (:data:`VCPU_MB`). At the
+largest size a function has up to 6 vCPUs (:data:`MAX_VCPUS`; AWS News Blog, New for AWS Lambda – Functions with Up
+to 10 GB of Memory and 6 vCPUs, https://aws.amazon.com/blogs/aws/new-for-aws-lambda-functions-with-up-to-10-gb-of-memory-and-6-vcpus/),
+while its CPU share in proportion to memory is 10,240 / 1,769 ≈ 5.8 vCPUs: six cores can run threads in
+parallel, and the time they get is about 5.8 vCPU-seconds a second (:func:`vcpu_share`). How many vCPUs the
+sizes in between see is not published by AWS; community measurements disagree, so no step table is kept here.
 """
 
 from __future__ import annotations
@@ -26,10 +39,11 @@ from . import prices as _prices
 
 INIT_BILLED_SINCE = dt.date(2025, 8, 1)
 MONTH_HOURS = 730.0        # the month AWS prices use: idle PC $0.0000041667/GB-s x 3,600 x 730 = $10.95/GB-month
-VCPU_MB = 1769.0           # CPU share is proportional to memory, one vCPU at 1,769 MB (facts §1.3)
+VCPU_MB = 1769.0           # CPU share is proportional to memory, one vCPU at 1,769 MB (Lambda developer guide)
 ARCHITECTURES = ("x86_64", "arm64")
 EPHEMERAL_FREE_MB = 512
-MEMORY_RANGE_MB = (128, 10240)
+MEMORY_RANGE_MB = (128, 10240)   # configurable memory, 1 MB steps (Lambda developer guide, configuration-memory)
+MAX_VCPUS = 6              # vCPUs at 10,240 MB (AWS News Blog, functions with up to 10 GB of memory and 6 vCPUs)
 PC_BILLING_STEP_S = 300
 
 
@@ -72,11 +86,26 @@ def billed_ms(duration_ms, init_ms=0.0, *, init_billed: bool = True) -> np.ndarr
     return np.ceil(np.round(total, 6))
 
 
-def _check_memory(memory_mb) -> float:
-    m = float(memory_mb)
-    if not (MEMORY_RANGE_MB[0] <= m <= 32768) or math.isnan(m):
-        raise ValueError(f"memory_mb must be between {MEMORY_RANGE_MB[0]} and {MEMORY_RANGE_MB[1]} MB, got {memory_mb!r}")
+def check_memory(memory_mb) -> float:
+    """``memory_mb`` as a float if Lambda can configure it (128–10,240 MB), else a ValueError naming the value and
+    the range."""
+    try:
+        m = float(memory_mb)
+    except (TypeError, ValueError):
+        m = math.nan
+    if isinstance(memory_mb, bool) or not MEMORY_RANGE_MB[0] <= m <= MEMORY_RANGE_MB[1]:
+        raise ValueError(f"memory_mb must be between {MEMORY_RANGE_MB[0]:,} and {MEMORY_RANGE_MB[1]:,} MB (Lambda's "
+                         f"configurable range), got {memory_mb!r}")
     return m
+
+
+_check_memory = check_memory
+
+
+def vcpu_share(memory_mb) -> float:
+    """The CPU a function gets at ``memory_mb``, in vCPUs: proportional to memory, 1 at 1,769 MB, ≈5.8 at 10,240 MB
+    (where it runs on up to :data:`MAX_VCPUS` vCPUs)."""
+    return check_memory(memory_mb) / VCPU_MB
 
 
 def breakdown(invocations, duration_ms, memory_mb, *, arch: str = "x86_64", init_ms=0.0,

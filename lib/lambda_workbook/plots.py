@@ -103,8 +103,13 @@ def trigger_costs(table: pd.DataFrame, title: str | None = None) -> go.Figure:
     """Stacked horizontal bars per invocation source: the source's own monthly cost and the Lambda cost it
     causes (from ``triggers.compare``). Feasible sources come first, cheapest at the top; sources the workload
     cannot use are greyed and marked ✗, with the reason in the hover text. Always two traces (for live updates)."""
+    from .unpriced import lower_bound_text
+
     data = _usable_first(table, "feasible")
     why = data["reason"].where(data["_bad"], "feasible")
+    if "unpriced" in data:   # a total that leaves an unknown part out says so
+        unknown = data["unpriced"].map(lower_bound_text)
+        why = why.where(unknown == "", why + "; " + unknown)
     custom = list(zip(data["name"], why, data["monthly_cost"], strict=True))
     fig = _option_bars(data, TRIGGER_PARTS, custom, lambda name: "%{customdata[0]}<br>" + name + ": $%{x:,.2f}/month"
                        "<br>total: $%{customdata[2]:,.2f}/month<br>%{customdata[1]}<extra></extra>")

@@ -7,10 +7,15 @@ the us-east-1 snapshot it lacks; from us-east-1 only the *list of items and mapp
 
 Rules kept by :func:`fetch_items` and :func:`refresh`:
 
-* each query is filtered by ``regionCode`` on the server (and ``group`` when the mapping has one); the other
+* each query is filtered by the product's region on the server (and ``group`` when the mapping has one); the
+  region attribute is ``regionCode`` unless the mapping names another in ``region_attribute`` (data transfer
+  products carry ``fromRegionCode``, e.g. ``{"service": "AWSDataTransfer", "region_attribute": "fromRegionCode",
+  "usagetype": "DataTransfer-Out-Bytes", "transferType": "AWS Outbound", "toLocation": "External"}``); the other
   attributes are compared here, a ``usagetype`` matching exactly or after a region prefix (``USE2-Requests-Tier2``);
 * free-tier rows (``location == "Any"``, ``Global-*`` usagetypes) are dropped;
-* a product's price dimensions become ``price`` (one dimension) or ``tiers`` (several, ordered by ``beginRange``);
+* a product's price dimensions become ``price`` (one dimension) or ``tiers`` (several, ordered by ``beginRange``,
+  contiguous and ending at ``Inf``), so volume tiers such as API Gateway's four request tiers or the data transfer
+  tiers at 10, 50 and 150 TB are replaced as a whole;
 * items that cannot be refreshed are carried over from the *same region's* previous snapshot, marked
   ``"refreshed": false``; items that snapshot lacks (or all, without one) are left out and listed in the
   report's ``missing``.
@@ -39,12 +44,15 @@ _NEAREST_ENDPOINT = {"eu": "eu-central-1", "ap": "ap-south-1"}
 _DEFAULT_ENDPOINT = "us-east-1"
 # Keys of an item that hold prices or where they came from; everything else (unit, note, pricelist,
 # metering_kb, ...) describes the item and is kept when its price is replaced.
-_PRICE_KEYS = frozenset({"price", "tiers", "price_range", "quantity", "free_quantity", "source", "refreshed",
+_PRICE_KEYS = frozenset({"price", "tiers", "price_range", "quantity", "free_quantity", "source", "checked", "refreshed",
                          "sku", "usagetype", "publicationDate", "unit_api"})
 # Outside us-east-1 a usagetype reads e.g. "USE2-Requests-Tier2": an upper-case code, a dash, the plain name.
 _REGION_PREFIX = re.compile(r"^[A-Z0-9]+-(?P<name>.+)$")
 # Data sizes in GB, to restate a price per API size unit as a price per the book's size unit.
 _SIZE_GB = {"mb": 1 / 1024, "megabytes": 1 / 1024, "gb": 1.0, "gigabytes": 1.0, "tb": 1024.0, "terabytes": 1024.0}
+# Mapping keys that steer the query rather than name a product attribute.
+_REGION_ATTRIBUTE = "region_attribute"
+_QUERY_KEYS = frozenset({"service", _REGION_ATTRIBUTE})
 
 
 def pricing_endpoint(region: str) -> str:
@@ -103,9 +111,15 @@ def _label(path: Path) -> str:
     return f"{path.parent.name}/{path.name}"
 
 
-def _get_products(client, service: str, region: str, group: str | None) -> list[dict]:
+def _region_attribute(mapping: dict) -> str:
+    """The product attribute that holds a mapped item's region (``regionCode`` unless the mapping says)."""
+    return mapping.get(_REGION_ATTRIBUTE, "regionCode")
+
+
+def _get_products(client, service: str, region: str, group: str | None,
+                  region_attribute: str = "regionCode") -> list[dict]:
     """Every product of one query, following NextToken; each PriceList entry is a JSON string."""
-    filters = [{"Type": "TERM_MATCH", "Field": "regionCode", "Value": region}]
+    filters = [{"Type": "TERM_MATCH", "Field": region_attribute, "Value": region}]
     if group is not None:
         filters.append({"Type": "TERM_MATCH", "Field": "group", "Value": group})
     products, token, seen = [], None, set()
@@ -133,10 +147,11 @@ def _usagetype_matches(actual: str, wanted: str) -> bool:
 def _matches(attrs: dict, mapping: dict, region: str) -> bool:
     """Whether a product's attributes belong to ``region``, are not a free-tier row, and fit the mapping."""
     usagetype = attrs.get("usagetype", "")
-    if attrs.get("location") == "Any" or usagetype.startswith("Global-") or attrs.get("regionCode") != region:
+    if (attrs.get("location") == "Any" or usagetype.startswith("Global-")
+            or attrs.get(_region_attribute(mapping)) != region):
         return False
     for key, wanted in mapping.items():
-        if key == "service":
+        if key in _QUERY_KEYS:
             continue
         if key == "usagetype":
             if not _usagetype_matches(usagetype, wanted):
@@ -184,7 +199,7 @@ def _book_prices(product: dict, book_unit: str) -> dict:
 def _pick(products: list[dict], mapping: dict, region: str, book_unit: str) -> tuple[dict | None, str]:
     """The refreshed price fields for one item, or None and the reason it could not be refreshed."""
     rows = [p for p in products if _matches(p.get("product", {}).get("attributes", {}), mapping, region)]
-    wanted = ", ".join(f"{k}={v}" for k, v in mapping.items())
+    wanted = ", ".join(f"{k}={v}" for k, v in mapping.items() if k != _REGION_ATTRIBUTE)
     if not rows:
         return None, f"no {region} product matches {wanted}"
     skus = sorted({p["product"].get("sku", "?") for p in rows})
@@ -240,15 +255,15 @@ def fetch_items(region: str, *, client=None, session=None, progress: bool = True
 
     items: dict[str, dict] = {}
     reasons: dict[str, str] = {}
-    queries: dict[tuple[str, str | None], list[dict]] = {}
+    queries: dict[tuple[str, str | None, str], list[dict]] = {}
     for item_id in tqdm(sorted(base), desc=f"Price List {region}", unit="item", disable=not progress):
         old = base[item_id]
         fresh, why = None, "no pricelist mapping"
         if "pricelist" in old:
             mapping = _check_mapping(item_id, old["pricelist"])
-            key = (mapping["service"], mapping.get("group"))
+            key = (mapping["service"], mapping.get("group"), _region_attribute(mapping))
             if key not in queries:  # items of one service without a group share one query
-                queries[key] = _get_products(client, key[0], region, key[1])
+                queries[key] = _get_products(client, key[0], region, key[1], key[2])
             fresh, why = _pick(queries[key], mapping, region, str(old.get("unit", "")))
         if fresh is not None:
             described = {k: v for k, v in old.items() if k not in _PRICE_KEYS}

@@ -58,6 +58,18 @@ class PriceBook:
     def has(self, item_id: str) -> bool:
         return item_id in self.items
 
+    def known(self, item_id: str) -> bool:
+        """Whether an item's price is known: a ``null`` price is unknown (NaN from :meth:`price`), never $0."""
+        it = self.item(item_id)
+        if "tiers" in it:
+            return all(t.get("price") is not None for t in it["tiers"])
+        return it.get("price") is not None
+
+    @property
+    def references(self) -> dict[str, dict[str, str]]:
+        """The public page (``title``, ``url``) behind each source key the items name, e.g. ``[SQS-CB]``."""
+        return dict(self.meta.get("references", {}))
+
     def price(self, item_id: str) -> float:
         """The unit price of a flat item, or the first-tier price of a tiered one. NaN when unknown."""
         it = self.item(item_id)

@@ -868,11 +868,19 @@ VIEW_COLUMNS = {"rank": "rank", "usable": "usable", "monthly_cost": "$/month", "
                 "note": "note"}
 
 
+UNKNOWN_WAIT = "unknown: the query or evaluation wait is not published and is left out, so $/month is a lower bound"
+
+
 def view(ranked: pd.DataFrame) -> pd.DataFrame:
-    """A ranked options table with readable headers and rounding, for display."""
+    """A ranked options table with readable headers and rounding, for display. An option whose waiting time is
+    unknown (and so left out of its Lambda cost) says so in ``unknown (not included)``: its dollars are a lower
+    bound."""
     out = ranked[[c for c in VIEW_COLUMNS if c in ranked.columns]].rename(columns=VIEW_COLUMNS)
     for col in ("$/month", "$/month low", "$/month high"):
         out[col] = out[col].round(4)
+    if "latency_known" in ranked:
+        out.insert(out.columns.get_loc("$/month high") + 1, "unknown (not included)",
+                   np.where(ranked["latency_known"].astype(bool), "", UNKNOWN_WAIT))
     out["$/read"] = out["$/read"].map(lambda v: float(f"{v:.3g}"))
     for col in ("Lambda ms/read", "MB moved/read", "MB scanned/read", "memory needed (MB)"):
         out[col] = out[col].map(lambda v: float(f"{v:.4g}"))

@@ -34,6 +34,15 @@ conservative side. The worst-case added wait is the polling gap plus the window.
 **Retries** (``Workload.failure_rate``): each delivery attempt fails with that probability; a source retries up to
 its catalog ``attempts`` (None = until success), and every attempt is metered and invoked again.
 
+**Unknown prices**: a meter whose price the book stores as ``null`` (Kinesis on-demand retrieval) or whose quantity
+nobody can know (WebSocket connection-minutes) is *unknown*, never $0: its ``cost`` in :func:`meters` is NaN, the
+row's ``unpriced`` column names it, ``lower_bound`` is True (the totals are what the priced parts cost), and
+:func:`view`, :func:`results` and the findings say so. Such a row is never reported as the cheapest without the
+word "unknown" (:func:`lambda_workbook.unpriced.cheapest`).
+
+**Batching windows** are refused where the event source mapping has none (``window_max_s`` 0 in the catalog: SQS
+FIFO queues), so :func:`best_batch` never recommends one there.
+
 **Observed functions**: :func:`observed` reads a snapshot's triggers and traffic; for batched triggers the
 events are the invocations times the batch fill that the same model predicts (inverted: given the invocation
 rate, the window and the batch size, the event rate is unique), so that pricing the current trigger reproduces
@@ -57,6 +66,7 @@ from scipy import stats as _stats
 
 from . import billing, costs, datafiles
 from . import prices as _prices
+from . import unpriced as _unpriced
 from .schema import KEY, Snapshot
 
 CATALOG_SCHEMA = "lambda-workbook/triggers/1"
@@ -464,7 +474,8 @@ def _meter_quantity(meter: dict, source: dict, ctx: dict, book: _prices.PriceBoo
 
 
 def _price_meters(meters: list[dict], w: Workload, book: _prices.PriceBook) -> list[str]:
-    """Fill each meter's ``cost``: tiers and free allowances apply per price item. Returns unpriced items."""
+    """Fill each meter's ``cost``: tiers and free allowances apply per price item. A meter whose price or quantity
+    is unknown gets ``cost`` NaN (never 0); the items left unpriced are returned."""
     unpriced: list[str] = []
     totals: dict[str, float] = {}
     for m in meters:
@@ -482,15 +493,17 @@ def _price_meters(meters: list[dict], w: Workload, book: _prices.PriceBook) -> l
                 free_left[fid] = left - used
                 billable -= used
         tiers = book.tiers(item_id)
-        if any(np.isnan(p) for _, p in tiers):
+        if any(np.isnan(p) for _, p in tiers) and billable > 0:
             unpriced.append(item_id)
-            item_cost[item_id] = 0.0
-        else:
+            item_cost[item_id] = np.nan
+        elif billable > 0:
             item_cost[item_id] = float(book.cost(item_id, billable))
+        else:
+            item_cost[item_id] = 0.0
     for m in meters:
         if not m["known"]:
             unpriced.append(m["item"])
-            m["cost"] = 0.0
+            m["cost"] = np.nan
         elif not m["charged"] or totals.get(m["item"], 0.0) == 0:
             m["cost"] = 0.0
         else:
@@ -530,6 +543,9 @@ def _evaluate(w: Workload, sid: str, cat: Catalog, book: _prices.PriceBook, prod
     if b:
         if w.batch_size > b["max_size"]:
             reasons.append(f"batch size {w.batch_size:,} above the {s['short']} maximum of {b['max_size']:,}")
+        if w.batch_window_s > b["window_max_s"]:
+            reasons.append(b.get("window_refused") or f"batching window above the {s['short']} maximum of "
+                                                      f"{b['window_max_s']:g} s")
         above = b.get("window_needed_above")
         if above is not None and w.batch_size > above and w.batch_window_s < b["window_needed_s"]:
             reasons.append(f"batch size above {above} needs a batching window of at least {b['window_needed_s']:g} s")
@@ -561,12 +577,12 @@ def _evaluate(w: Workload, sid: str, cat: Catalog, book: _prices.PriceBook, prod
                        "free_item": m.get("free_item"), "note": m.get("note", "")})
     unpriced = _price_meters(meters, w, book)
     if unpriced:
-        notes.append("not priced (unknown): " + ", ".join(unpriced))
+        notes.append("not priced (unknown): " + ", ".join(unpriced) + "; the costs are lower bounds")
 
     lam = billing.breakdown(invocations, batch_ms, w.memory_mb, arch=w.arch, region=w.region,
                             free_tier=w.free_tier, book=book)
-    source_cost = float(sum(m["cost"] for m in meters))
-    producer_cost = float(sum(m["cost"] for m in meters if m["role"] == "producer"))
+    source_cost = float(np.nansum([m["cost"] for m in meters]))     # the priced parts: a lower bound if unpriced
+    producer_cost = float(np.nansum([m["cost"] for m in meters if m["role"] == "producer"]))
     concurrency = invocations / seconds * batch_ms / 1000.0
     acct = cat.doc["lambda_limits"]["account_concurrency"]
     if concurrency * w.peak_to_mean > acct["value"]:
@@ -593,7 +609,8 @@ def _evaluate(w: Workload, sid: str, cat: Catalog, book: _prices.PriceBook, prod
         "ordering": s["ordering"], "retries": s["retries"], "on_failure": s["on_failure"],
         "max_attempts": np.nan if s["attempts"] is None else float(s["attempts"]),
         "payload_limit_kb": payload_limit_kb, "scaling": s["scaling"], "notes": "; ".join(notes),
-        "unpriced": ", ".join(unpriced), "source_keys": s["sources"], "_meters": meters,
+        "unpriced": ", ".join(unpriced), "lower_bound": bool(unpriced), "source_keys": s["sources"],
+        "_meters": meters,
     }
 
 
@@ -623,6 +640,8 @@ def compare(w: Workload, *, sources=None, producer: bool = True, book: _prices.P
     Infeasible sources stay in the table with ``feasible=False`` and the ``reason``. ``producer=False`` leaves
     out what it costs to put the events into the source (SendMessage, Publish, PutEvents, PUT units, the S3
     PUT or DynamoDB write) for when the events exist there anyway. ``source_cost + lambda_cost = monthly_cost``.
+    A row with ``lower_bound`` True left the parts named in ``unpriced`` out (their price or quantity is unknown):
+    its costs are lower bounds, never totals.
     """
     rows = _rows(w, sources, producer, book, catalog)
     for r in rows:
@@ -650,7 +669,8 @@ def semantics(catalog: Catalog | None = None) -> pd.DataFrame:
             "source": sid, "name": s["name"], "invocation": s["invocation"], "caller waits": s["caller_waits"],
             "payload limit": own["label"] if own else ("none (the event references the object)"
                                                       if s.get("payload_by_reference") else limit["label"]),
-            "batching": (f"batch 1–{b['max_size']:,} (default {b['default_size']}), window 0–{b['window_max_s']:g} s"
+            "batching": (f"batch 1–{b['max_size']:,} (default {b['default_size']}), "
+                         + (f"window 0–{b['window_max_s']:g} s" if b["window_max_s"] > 0 else "no batching window")
                          + (f", poll every {b['poll_interval_s']:g} s" if b["poll_interval_s"] else "")) if b else "—",
             "ordering": s["ordering"], "retries": s["retries"], "on failure": s["on_failure"],
             "scaling": s["scaling"], "added latency": cat.doc["unknown_latency"], "sources": s["sources"],
@@ -667,7 +687,8 @@ def batching(w: Workload, source: str = "sqs", *, batch_sizes=None, windows_s=No
     """Monthly cost and added wait of ``source`` over a grid of batch sizes and batching windows.
 
     Queues and streams never hand the result back, so the grid is priced for a caller that does not wait.
-    Sizes above the source's maximum are left out; combinations the API refuses stay with their reason.
+    Sizes above the source's maximum are left out, and so are windows where the source allows none (SQS FIFO);
+    combinations the API refuses stay with their reason.
     """
     cat = catalog or load_catalog()
     s = cat.source(source)
@@ -685,7 +706,8 @@ def batching(w: Workload, source: str = "sqs", *, batch_sizes=None, windows_s=No
             r = _evaluate(replace(w, sync=False, batch_size=n, batch_window_s=win), source, cat, book, producer)
             rows.append({"batch_size": n, "window_s": win, **{k: r[k] for k in (
                 "feasible", "reason", "batch_fill", "invocations", "batch_ms", "source_cost", "lambda_cost",
-                "monthly_cost", "batch_wait_max_s", "batch_wait_mean_s", "concurrency", "notes")}})
+                "monthly_cost", "batch_wait_max_s", "batch_wait_mean_s", "concurrency", "notes", "unpriced",
+                "lower_bound")}})
     out = pd.DataFrame(rows)
     out.attrs["source"] = source
     return out
@@ -699,7 +721,8 @@ def best_batch(w: Workload, source: str = "sqs", *, max_wait_s: float = 1.0, max
     The bound applies to the worst-case wait (polling gap plus window). ``max_batch_ms`` optionally bounds one
     batch's run time (keep it well under the function's timeout). Settings within a cent or 0.1% of the cheapest
     count as equally cheap; among them the shorter wait, then the smaller batch wins. When no setting qualifies:
-    a ValueError saying why, or None with ``required=False``.
+    a ValueError saying why, or None with ``required=False``. A source with an unknown part (``lower_bound``) is
+    compared on its priced parts; the returned row keeps ``unpriced`` so that whoever reports it can say so.
     """
     bound = _number("max_wait_s", max_wait_s, minimum=0, doc=" (seconds)")
     grid = batching(w, source, batch_sizes=batch_sizes, windows_s=windows_s, producer=producer, book=book,
@@ -1004,7 +1027,9 @@ def _batch_size(row, cat, book, factors, p) -> dict | None:
                 f"most {bound:g} s of wait: batch {n}, window {win:g} s ≈ {best['batch_fill']:.3g} events per "
                 f"invocation, {_count(best['invocations'])} invocations: source {_money(best['source_cost'])} + "
                 f"Lambda {_money(best['lambda_cost'])}; events wait up to {best['batch_wait_max_s']:.2g} s. "
-                f"{row['evidence']}.")
+                + (f"Cheapest setting by its priced parts; {_unpriced.lower_bound_text(best['unpriced'])} (costs "
+                   "and saving cover the priced parts only). " if best["lower_bound"] else "")
+                + f"{row['evidence']}.")
     rec = (f"Set BatchSize {n} and MaximumBatchingWindowInSeconds {win:g} on the event source mapping; return "
            "partial batch failures (ReportBatchItemFailures) so one bad record does not retry the whole batch; a "
            f"full batch runs ≈{best['batch_ms'] / 1000:.2g} s against a {row['timeout_s']:g} s timeout.")
@@ -1031,11 +1056,12 @@ def _sync_for_async(row, calls, cat, book, factors, p) -> dict | None:
         worker = Workload(events_per_month=events, payload_kb=float(row["payload_kb"]), duration_ms=ff_ms,
                           memory_mb=int(p["worker_memory_mb"]), sync=False, arch=row["arch"], region=row["region"])
         t = compare(worker, sources=handoff, book=book, catalog=cat)
-        t = t[t["feasible"]].sort_values("monthly_cost")
+        t = t[t["feasible"]].sort_values(["lower_bound", "monthly_cost"])   # fully priced hand-offs first
         best = t.iloc[0]
         return now - api - float(best["monthly_cost"]), best
 
     saving, best = impact(1.0)
+    unknown = f" ({_unpriced.lower_bound_text(best['unpriced'])})" if best["lower_bound"] else ""
     today = billing.lambda_cost(row["events_per_month"], mean_ms, int(row["memory_mb"]), arch=row["arch"], book=book)
     what = ", ".join(f"{c.service} {c.operation} {c.resource} {c.mean_ms * c.calls_per_invocation:,.0f} ms"
                      for c in free.itertuples())
@@ -1044,9 +1070,11 @@ def _sync_for_async(row, calls, cat, book, factors, p) -> dict | None:
                 f"{mean_ms:,.0f} ms mean duration ({ff_ms / mean_ms:.0%}) on a synchronous {row['source']} trigger; "
                 f"{_count(row['events_per_month'])} requests/month. Lambda today {_money(today)}/month; "
                 f"answering after {kept_ms:,.0f} ms and handing the rest to a {int(p['worker_memory_mb'])} MB worker "
-                f"via {best['name']}: {_money(best['monthly_cost'])}/month for the hand-off and worker.")
-    rec = (f"Respond as soon as the work the response needs is done and hand the rest off asynchronously (cheapest "
-           f"here: {best['name']}; an SQS queue adds a dead-letter queue and batching, EventBridge adds routing). "
+                f"via {best['name']}: {_money(best['monthly_cost'])}/month for the hand-off and worker{unknown}.")
+    cheapest = f"cheapest fully priced here: {best['name']}" if not best["lower_bound"] else (
+        f"cheapest unknown: {best['name']} has parts that are not priced")
+    rec = (f"Respond as soon as the work the response needs is done and hand the rest off asynchronously ({cheapest}"
+           "; an SQS queue adds a dead-letter queue and batching, EventBridge adds routing). "
            f"Callers get their answer ≈{ff_ms / 1000:.2g} s sooner and the API's timeout no longer covers third-party "
            "latency; the worker waits on I/O, so it can run at low memory.")
     sev = "medium" if ff_ms >= 1000 else "low"
@@ -1119,7 +1147,8 @@ def findings(snapshot: Snapshot, **thresholds: Any) -> pd.DataFrame:
 
 VIEW_COLUMNS = {"name": "source", "feasible": "feasible", "reason": "why not", "invocations": "invocations/month",
                 "batch_fill": "events/invocation", "source_cost": "source ($/mo)", "lambda_cost": "Lambda ($/mo)",
-                "monthly_cost": "total ($/mo)", "batch_wait_max_s": "batching wait ≤ (s)", "notes": "notes"}
+                "monthly_cost": "total ($/mo)", "unpriced": _unpriced.UNKNOWN_COLUMN,
+                "batch_wait_max_s": "batching wait ≤ (s)", "notes": "notes"}
 SEMANTIC_COLUMNS = {"name": "source", "invocation": "invocation", "caller_waits": "caller waits",
                     "hop_latency": "added latency per hop", "batch_wait_max_s": "batching wait ≤ (s)",
                     "retries": "retries", "max_attempts": "attempts (modelled)", "on_failure": "on failure",
@@ -1127,9 +1156,11 @@ SEMANTIC_COLUMNS = {"name": "source", "invocation": "invocation", "caller_waits"
 
 
 def view(table: pd.DataFrame) -> pd.DataFrame:
-    """:func:`compare`'s cost columns with readable headers, feasible sources first and cheapest first."""
+    """:func:`compare`'s cost columns with readable headers, feasible sources first and cheapest first. A row with
+    a part nobody priced says so in the ``unknown (not priced)`` column: its totals are lower bounds."""
     t = table.sort_values(["feasible", "monthly_cost"], ascending=[False, True])
     out = t[list(VIEW_COLUMNS)].rename(columns=VIEW_COLUMNS)
+    out[_unpriced.UNKNOWN_COLUMN] = t["unpriced"].map(_unpriced.lower_bound_text)
     if "saving" in t:
         out.insert(1, "current", t["current"])
         out.insert(len(out.columns) - 1, "saving ($/mo)", t["saving"].round(2))
@@ -1155,23 +1186,32 @@ def describe(w: Workload) -> pd.DataFrame:
 
 def results(w: Workload, table: pd.DataFrame, found: pd.DataFrame | None = None,
             best: pd.Series | None = None) -> dict[str, Any]:
-    """The invocation-source notebook's results as plain JSON-able data."""
-    feasible = table[table["feasible"]]
-    cheapest = feasible["monthly_cost"].idxmin() if len(feasible) else None
+    """The invocation-source notebook's results as plain JSON-able data.
+
+    ``cheapest_feasible`` is the cheapest feasible source whose cost is fully priced (None when every feasible
+    source has an unknown part); ``cheapest_feasible_text`` says so in words, naming with the word "unknown" any
+    source whose priced parts alone cost less. Each source lists its ``unpriced`` items and whether its
+    ``monthly_cost`` is a ``lower_bound``.
+    """
+    cheapest, cheapest_text = _unpriced.cheapest(table)
     out: dict[str, Any] = {
         "notebook": "invocation_sources",
         "workload": {k: (v if not isinstance(v, np.generic) else v.item()) for k, v in w.as_dict().items()},
         "sources": {sid: {"feasible": bool(r.feasible), "reason": r.reason,
                           "invocations": round(float(r.invocations), 3),
                           "source_cost": round(float(r.source_cost), 6), "lambda_cost": round(float(r.lambda_cost), 6),
-                          "monthly_cost": round(float(r.monthly_cost), 6)}
+                          "monthly_cost": round(float(r.monthly_cost), 6),
+                          "unpriced": _unpriced.items(r.unpriced), "lower_bound": bool(r.lower_bound)}
                     for sid, r in table.iterrows()},
         "cheapest_feasible": cheapest,
+        "cheapest_feasible_text": cheapest_text,
     }
     if best is not None:
         out["best_batch"] = {"source": best.name, "batch_size": int(best["batch_size"]),
                              "window_s": float(best["window_s"]), "monthly_cost": round(float(best["monthly_cost"]), 6),
-                             "batch_wait_max_s": round(float(best["batch_wait_max_s"]), 6)}
+                             "batch_wait_max_s": round(float(best["batch_wait_max_s"]), 6),
+                             "unpriced": _unpriced.items(best.get("unpriced")),
+                             "lower_bound": bool(best.get("lower_bound", False))}
     if found is not None:
         out["findings"] = [{"id": r.id, "function": r.function, "account_id": r.account_id, "title": r.title,
                             "monthly_impact_usd": round(float(r.monthly_impact_usd), 4)} for r in found.itertuples()]
