@@ -196,3 +196,42 @@ def test_shipped_policy_reads_execution_roles_and_writes_nothing():
         assert iam.allows(doc, action), action
     for action in ("iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:CreatePolicyVersion", "lambda:UpdateFunctionConfiguration"):
         assert not iam.allows(doc, action), action
+
+
+def test_nat_traffic_of_an_unrecorded_size_is_unknown_not_zero(sample_snapshot):
+    """A public call whose response size is not recorded makes the vpc-review NAT figure a lower bound, said so."""
+    snap = sample_snapshot.subset(sample_snapshot.functions[sample_snapshot.functions["function_name"]
+                                                           == "customer-db-sync"])
+
+    def nat_finding(s):
+        f = review.run(s, modules=("rules",)).findings
+        return f[f["id"] == "vpc-review"].iloc[0]
+
+    before = nat_finding(snap)
+    assert "unknown" not in before["evidence"]
+    calls = snap.calls.copy()
+    extra = calls[calls["service"] == "http"].iloc[[0]].assign(resource="api.partner.example", response_kb=float("nan"))
+    changed = type(snap)(snap.manifest, {**snap.tables, "calls": pd.concat([calls, extra], ignore_index=True)})
+    after = nat_finding(changed)
+    assert "at least (unknown:" in after["evidence"] and "api.partner.example" in after["evidence"]
+    assert after["monthly_impact_usd"] == pytest.approx(before["monthly_impact_usd"])   # priced parts only
+
+
+def test_dotnet6_ends_on_lambdas_deprecation_date(sample_snapshot):
+    """dotnet6's Lambda deprecation is 2024-12-20 (the Lambda runtimes page), not Microsoft's 2024-11-12."""
+    entry = review.runtime_table()["runtimes"]["dotnet6"]
+    assert "https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html" in entry["source"]
+    f = sample_snapshot.functions
+    one = sample_snapshot.subset(f[f["function_name"] == "legacy-thumbnailer"])
+    fns = one.functions.assign(runtime="dotnet6")
+    snap = type(one)(one.manifest, {**one.tables, "functions": fns})
+
+    def finding(as_of):
+        found = review.run(snap, modules=("rules",), as_of=as_of).findings
+        return found[found["id"] == "deprecated-runtime"].iloc[0]
+
+    before = finding("2024-12-01")     # after Microsoft's end of support, before Lambda's
+    assert before["severity"] == "medium" and "reaches end of support on 2024-12-20" in before["title"]
+    assert "in 19 days" in before["evidence"] and "dotnet10" in before["recommendation"]
+    on = finding("2024-12-20")
+    assert on["severity"] == "high" and on["title"] == "dotnet6 reached end of support on 2024-12-20"

@@ -597,6 +597,8 @@ def rule_vpc_review(ctx: _Context, t: Thresholds) -> list[dict]:
         c = ctx.costs.loc[key]
         kb = float(((public["calls_per_invocation"].fillna(0) + public["retries_per_invocation"].fillna(0))
                     * public["response_kb"].fillna(0)).sum()) if len(public) else 0.0
+        # calls whose size or count is not recorded are unknown, not 0 KB: the NAT figure is then a lower bound
+        unsized = public[public["response_kb"].isna() | public["calls_per_invocation"].isna()] if len(public) else public
         gb_month = kb * float(c["invocations_per_month"]) / 1024.0**2
         nat = gb_month * _prices.load(key[1]).price("vpc.nat_gateway_gb")
         parts = [f"VPC {f['vpc_id']}, {int(f['subnet_count'])} subnet(s), {int(f['security_group_count'])} "
@@ -611,7 +613,9 @@ def rule_vpc_review(ctx: _Context, t: Thresholds) -> list[dict]:
             parts.append("public endpoints (through NAT unless VPC endpoints exist): " + ", ".join(
                 sorted(set(public["service"] + " " + public["resource"]))) + f"; ≈{gb_month:,.3g} GB/month of "
                 f"responses ({kb:,.1f} KB per invocation; request bodies are not recorded) = {_usd(nat)}/month of "
-                "NAT data processing")
+                "NAT data processing" + (" at least (unknown: the response size or call count of " + ", ".join(
+                    sorted(set(unsized["service"] + " " + unsized["resource"]))) + " is not recorded, so it is not "
+                    "priced)" if len(unsized) else ""))
         if single:
             parts.append("a single subnet: no Multi-AZ (Trusted Advisor L4dfs2Q4C6)")
         if private.empty:
