@@ -132,9 +132,29 @@ def _triggers_catalog(args: argparse.Namespace) -> int:
 def _tune(args: argparse.Namespace) -> int:
     import json
 
-    from . import atomicfile
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from . import atomicfile, tuning
     from .sources import aws_invoker
 
+    if args.recover is not None:
+        try:
+            problems = aws_invoker.recover(args.recover or None, profile=args.profile)
+        except (aws_invoker.InvokerError, ClientError, BotoCoreError) as exc:
+            print(f"lambda-workbook tune --recover: error: {exc}", file=sys.stderr)
+            return 2
+        return 1 if problems else 0
+    if not args.function or not (args.memory or args.policy):
+        raise ValueError("tune needs --function and --memory (or --function with --policy, or --recover [JOURNAL])")
+    if args.policy:
+        import boto3
+
+        from .sources import tune_policy
+
+        session = boto3.Session(profile_name=args.profile or None, region_name=args.region)
+        print(json.dumps(tune_policy.for_function(session.client("lambda"), args.function, in_place=args.in_place),
+                         indent=2))
+        return 0
     try:
         sizes = [float(x) for x in args.memory.split(",") if x.strip()]
     except ValueError:
@@ -143,15 +163,15 @@ def _tune(args: argparse.Namespace) -> int:
     if args.payload:
         with open(args.payload, encoding="utf-8") as fh:
             payloads = aws_invoker.load_payloads(json.load(fh))
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from . import tuning
-
     try:
         result = aws_invoker.tune_function(
             args.function, sizes, strategy=args.strategy, max_invocations=args.max_invocations, payloads=payloads,
             dry_run=args.dry_run, region=args.region, profile=args.profile, expected_duration_ms=args.expected_ms,
-            balanced_weight=args.balanced_weight, latency_slo_ms=args.slo_ms, progress=not args.quiet)
+            balanced_weight=args.balanced_weight, latency_slo_ms=args.slo_ms, progress=not args.quiet,
+            in_place=args.in_place, journal=args.journal)
+    except aws_invoker.Interrupted as exc:
+        print(f"lambda-workbook tune: {exc}; everything the run created was deleted", file=sys.stderr)
+        return exc.exit_code
     except (aws_invoker.InvokerError, tuning.TuningError, ClientError, BotoCoreError) as exc:
         print(f"lambda-workbook tune: error: {exc}", file=sys.stderr)
         return 2
@@ -252,9 +272,9 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("schema", help="print the snapshot schema as Markdown").set_defaults(func=_schema)
 
     tu = sub.add_parser("tune", help="measure one function at a few memory sizes and recommend one (the only "
-                        "command that writes to AWS: temporary versions and aliases, removed at the end)")
-    tu.add_argument("--function", required=True, help="function name or ARN (not a version or alias)")
-    tu.add_argument("--memory", required=True, help="comma-separated sizes in MB, e.g. 128,256,512,1024,1536,3008")
+                        "command that writes to AWS: a temporary copy of the function, deleted at the end)")
+    tu.add_argument("--function", help="function name or ARN (not a version or alias)")
+    tu.add_argument("--memory", help="comma-separated sizes in MB, e.g. 128,256,512,1024,1536,3008")
     tu.add_argument("--strategy", default="cost", choices=("cost", "speed", "balanced"))
     tu.add_argument("--balanced-weight", type=float, default=0.5, help="with --strategy balanced: 1 = cost, 0 = speed")
     tu.add_argument("--slo-ms", type=float, help="latency SLO on the mean warm duration (ms)")
@@ -266,6 +286,14 @@ def parser() -> argparse.ArgumentParser:
     tu.add_argument("--dry-run", action="store_true", help="print the plan and its cost bound; change nothing")
     tu.add_argument("--json", help="write the result summary as JSON to this file")
     tu.add_argument("--quiet", action="store_true", help="no progress bar")
+    tu.add_argument("--in-place", action="store_true", help="measure the function itself (versions and aliases) "
+                    "instead of a copy: unqualified invocations run at trial sizes while each size is prepared")
+    tu.add_argument("--journal", help="journal file, or an existing folder (default "
+                    "~/.lambda-workbook/tune-journal/)")
+    tu.add_argument("--recover", nargs="?", const="", metavar="JOURNAL", help="undo what a journal lists (no "
+                    "JOURNAL: every unfinished one in the default folder); safe to repeat")
+    tu.add_argument("--policy", action="store_true", help="print the least-privilege IAM policy for tuning this "
+                    "function (iam/workbook-tuner-policy.json filled in) and exit")
     tu.set_defaults(func=_tune)
 
     sc = sub.add_parser("scan", help="read AWS accounts read-only into a snapshot directory (see "
