@@ -172,16 +172,20 @@ def test_recover_without_a_journal_takes_every_unfinished_one(lam, logs, tmp_pat
     assert cli.main(["tune", "--recover"]) == 0
 
 
-def test_recover_refuses_a_journal_a_live_run_holds(lam, logs, tmp_path, capsys):
-    journal = tmp_path / "run.jsonl"
-    proc = start(tmp_path, journal, "Invoke", 1, "before", False)
+def test_recover_refuses_a_journal_a_live_run_holds(lam, logs, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv(tune_journal.DIR_ENV, str(tmp_path / "journals"))
+    proc = start(tmp_path, None, "Invoke", 1, "before", False)
     try:
         wait_paused(proc)
+        (journal,) = tune_journal.unfinished()
         assert cli.main(["tune", "--recover", str(journal)]) == 2
         assert "still holds journal" in capsys.readouterr().err
+        assert cli.main(["tune", "--recover"]) == 1
+        assert "skipped: a tuning run (pid" in capsys.readouterr().out
         assert leftovers(lam, logs) != [], "the live run's copy was not touched"
     finally:
         proc.send_signal(signal.SIGTERM)
         (tmp_path / "go").touch()
         proc.communicate(timeout=60)
     assert proc.returncode == 128 + signal.SIGTERM and leftovers(lam, logs) == []
+    assert tune_journal.unfinished() == []

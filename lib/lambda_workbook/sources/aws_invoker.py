@@ -454,5 +454,11 @@ def recover(journal: str | Path | None = None, **kwargs) -> list[str]:
         out(f"no unfinished journals in {tune_journal.default_dir()}")
     problems: list[str] = []
     for p in paths:
-        problems += tune_undo.recover(p, **kwargs)
+        try:
+            problems += tune_undo.recover(p, **kwargs)
+        except tune_journal.JournalError as exc:
+            if journal:
+                raise
+            out(f"{p}: skipped: {exc}")  # e.g. a run still going: the others are recovered all the same
+            problems.append(str(exc))
     return problems

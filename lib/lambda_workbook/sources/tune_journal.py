@@ -135,12 +135,12 @@ class Journal:
         if self._fd is None:
             raise JournalError(f"journal {self.path} is closed")
         data = (json.dumps(entry, sort_keys=True, separators=(",", ":"), default=str) + "\n").encode("utf-8")
+        self.entries.append(entry)  # first: a signal landing during the write must not hide the step from cleanup
         view = memoryview(data)
         while view:
             n = os.write(self._fd, view)
             view = view[n:]
         os.fsync(self._fd)
-        self.entries.append(entry)
 
     def intent(self, kind: str, action: str, undo: str, **resource: Any) -> int:
         """Announce a change before making it; returns its step number."""
