@@ -266,7 +266,7 @@ def test_refresh_errors_are_one_clear_line(tmp_path, monkeypatch, capsys):
     assert err.startswith("lambda-workbook: error: could not download https://raw.githubusercontent.com/maxday/")
     assert "\n" not in err and "Traceback" not in err and not list(tmp_path.iterdir())
     assert cli.main(["priors", "refresh", "--months", "0", "--out", str(tmp_path)]) == 2
-    assert "months must be a whole number from 1 to 120, got 0" in capsys.readouterr().err
+    assert "argument --months: got '0'; allowed: a whole number from 1 to 120" in capsys.readouterr().err
     with pytest.raises(lambda_perf.FetchError, match="no lambda-perf daily file found for 2019-01..2019-02"):
         lambda_perf.refresh(2, out_dir=tmp_path, until="2019-02", today=dt.date(2026, 1, 1), get=lambda url: None)
     with pytest.raises(ValueError, match="until must be a month 'YYYY-MM', got '2025-13'"):

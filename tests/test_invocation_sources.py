@@ -141,4 +141,4 @@ def test_cli_compare_findings_and_catalog(capsys):
     assert cli.main(["triggers", "catalog"]) == 0
     assert "in order within a message group" in capsys.readouterr().out
     assert cli.main(["triggers", "compare", "--batch-size", "0"]) == 2
-    assert "batch_size must be >= 1" in capsys.readouterr().err
+    assert "argument --batch-size: got '0'; allowed: a whole number from 1 to 10000" in capsys.readouterr().err

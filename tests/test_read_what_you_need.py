@@ -126,4 +126,4 @@ def test_cli_prices_a_pattern_and_lists_findings(capsys):
     out = capsys.readouterr().out
     assert "dynamodb-scan" in out and "s3-whole-object" in out
     assert cli.main(["reads", "s3", "--object-mb", "40", "--fraction", "2", "--requests", "1"]) == 2
-    assert "fraction_needed must be <= 1" in capsys.readouterr().err
+    assert "argument --fraction: got '2'; allowed: a number from 0 to 1" in capsys.readouterr().err

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import __version__, argtypes
+from .argtypes import count, fraction, number
 
 
 def _review(args: argparse.Namespace) -> int:
@@ -210,8 +211,15 @@ def _snapshot_source(p: argparse.ArgumentParser) -> None:
     p.add_argument("--snapshot", help="snapshot directory (with --source snapshot)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error: the option, the value and what is allowed (``--help`` for the rest)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="lambda-workbook", description="AWS Lambda cost and performance workbook")
+    ap = _Parser(prog="lambda-workbook", description="AWS Lambda cost and performance workbook")
     ap.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
 
@@ -223,19 +231,19 @@ def parser() -> argparse.ArgumentParser:
     rv.add_argument("--snapshot", help="snapshot directory (with --source snapshot)")
     rv.add_argument("--profile", help="AWS profile(s), comma-separated (with --source aws)")
     rv.add_argument("--region", help="'all' (default), a region, or a comma-separated list")
-    rv.add_argument("--days", type=int, help="lookback days (with --source aws; default 14)")
-    rv.add_argument("--top", type=int, help="functions to deep-dive (default 5; 0 = every match of --functions)")
+    rv.add_argument("--days", type=count(1, 455), help="lookback days (with --source aws; default 14)")
+    rv.add_argument("--top", type=count(0), help="functions to deep-dive (default 5; 0 = every match of --functions)")
     rv.add_argument("--rank-by", dest="rank_by", choices=("impact", "cost"),
                     help="pick those functions by finding impact (default) or by cost")
     rv.add_argument("--functions", help="deep-dive functions matching these globs, comma-separated (e.g. 'orders-*')")
     rv.add_argument("--deep-dives", dest="deep_dives", help="'relevant' (default: where each has something to "
                     "show), 'all', 'none', or notebook names, comma-separated")
-    rv.add_argument("--workers", type=int, help="notebook processes (default: the machine's cores)")
+    rv.add_argument("--workers", type=count(0), help="notebook processes (default: the machine's cores)")
     rv.add_argument("--redact", action="store_true", default=None, help="mask account ids and ARNs everywhere")
     rv.add_argument("--run", help="run folder name (default: the UTC time)")
     rv.add_argument("--out", help="output folder (default: reports); <out>/index.html is the latest run")
-    rv.add_argument("--chart-top", dest="chart_top", type=int, help="bars in the charts (default 15)")
-    rv.add_argument("--timeout", type=int, help="seconds a notebook cell may run (default 1200)")
+    rv.add_argument("--chart-top", dest="chart_top", type=count(1, argtypes.MAX_CHART_BARS), help="bars in the charts (default 15)")
+    rv.add_argument("--timeout", type=count(1), help="seconds a notebook cell may run (default 1200)")
     rv.add_argument("--inline-plotly", dest="inline_plotly", action="store_true", default=None,
                     help="inline plotly.js in every page instead of one shared file (single-file pages, larger pack)")
     rv.add_argument("--as-of", dest="as_of", help="date runtime support is judged at: auto (default: the "
@@ -262,7 +270,7 @@ def parser() -> argparse.ArgumentParser:
 
     ip = sub.add_parser("priors", help="INIT duration priors").add_subparsers(dest="action", required=True)
     ipr = ip.add_parser("refresh", help="fit a new dated INIT priors file on lambda-perf's daily cold starts")
-    ipr.add_argument("--months", type=int, default=24, help="months fitted, ending with --until (default 24)")
+    ipr.add_argument("--months", type=argtypes.months, default=24, help="months fitted, ending with --until (default 24)")
     ipr.add_argument("--until", help="last month fitted, YYYY-MM (default: this month)")
     ipr.add_argument("--out", help="priors folder (default: the bundled data/coldstarts/init-priors)")
     ipr.add_argument("--from-csv", dest="from_csv", help="fit lambda-perf's per-sample table (as in "
@@ -276,13 +284,13 @@ def parser() -> argparse.ArgumentParser:
     tu.add_argument("--function", help="function name or ARN (not a version or alias)")
     tu.add_argument("--memory", help="comma-separated sizes in MB, e.g. 128,256,512,1024,1536,3008")
     tu.add_argument("--strategy", default="cost", choices=("cost", "speed", "balanced"))
-    tu.add_argument("--balanced-weight", type=float, default=0.5, help="with --strategy balanced: 1 = cost, 0 = speed")
-    tu.add_argument("--slo-ms", type=float, help="latency SLO on the mean warm duration (ms)")
-    tu.add_argument("--max-invocations", type=int, help="invocation budget (default: 10 per size)")
+    tu.add_argument("--balanced-weight", type=fraction(), default=0.5, help="with --strategy balanced: 1 = cost, 0 = speed")
+    tu.add_argument("--slo-ms", type=number(0, lo_open=True), help="latency SLO on the mean warm duration (ms)")
+    tu.add_argument("--max-invocations", type=count(1), help="invocation budget (default: 10 per size)")
     tu.add_argument("--payload", help="JSON file: one payload, or [{\"payload\": ..., \"weight\": N}, ...]")
     tu.add_argument("--region", help="AWS region (default: the profile's)")
     tu.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
-    tu.add_argument("--expected-ms", type=float, help="expected duration (ms), for the plan's cost estimate")
+    tu.add_argument("--expected-ms", type=number(0, lo_open=True), help="expected duration (ms), for the plan's cost estimate")
     tu.add_argument("--dry-run", action="store_true", help="print the plan and its cost bound; change nothing")
     tu.add_argument("--json", help="write the result summary as JSON to this file")
     tu.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -300,13 +308,13 @@ def parser() -> argparse.ArgumentParser:
                         "iam/workbook-readonly-policy.json for the permissions)")
     sc.add_argument("--profile", help="AWS profile(s), comma-separated (default: the standard credential chain)")
     sc.add_argument("--regions", help="regions, comma-separated, or 'all' (default: the profile's region)")
-    sc.add_argument("--days", type=int, default=14, help="lookback days of metrics and logs (1-455, default 14)")
+    sc.add_argument("--days", type=count(1, 455), default=14, help="lookback days of metrics and logs (1-455, default 14)")
     sc.add_argument("--out", required=True, help="snapshot directory to write, e.g. snapshots/prod")
     sc.add_argument("--force", action="store_true", help="replace --out if it exists")
     sc.add_argument("--no-roles", action="store_true", help="skip execution-role policies (IAM)")
     sc.add_argument("--no-s3", action="store_true", help="skip S3 bucket notifications")
     sc.add_argument("--no-insights", action="store_true", help="sample REPORT lines instead of Logs Insights")
-    sc.add_argument("--max-insights-gb", type=float, default=50.0,
+    sc.add_argument("--max-insights-gb", type=number(0), default=50.0,
                     help="Logs Insights budget in GB scanned (estimated; default 50 = USD 0.25 in us-east-1)")
     sc.add_argument("--quiet", action="store_true", help="no progress bar")
     sc.set_defaults(func=_scan)
@@ -314,16 +322,16 @@ def parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("triggers", help="invocation sources: costs, semantics, findings").add_subparsers(
         dest="action", required=True)
     cmp_ = tr.add_parser("compare", help="price every invocation source for one workload (USD/month)")
-    cmp_.add_argument("--events", type=float, default=10_000_000, help="events a month (default 10M)")
-    cmp_.add_argument("--payload-kb", type=float, default=2.0, help="KB per event (default 2)")
-    cmp_.add_argument("--duration-ms", type=float, default=120.0, help="ms of work per event (default 120)")
-    cmp_.add_argument("--memory-mb", type=int, default=512, help="function memory (default 512)")
+    cmp_.add_argument("--events", type=number(0), default=10_000_000, help="events a month (default 10M)")
+    cmp_.add_argument("--payload-kb", type=number(0), default=2.0, help="KB per event (default 2)")
+    cmp_.add_argument("--duration-ms", type=number(0), default=120.0, help="ms of work per event (default 120)")
+    cmp_.add_argument("--memory-mb", type=argtypes.memory_mb, default=512, help="function memory (default 512)")
     cmp_.add_argument("--no-wait", action="store_true", help="the caller does not wait for the result")
     cmp_.add_argument("--arch", default="x86_64", choices=("x86_64", "arm64"))
     cmp_.add_argument("--region", default="us-east-1")
-    cmp_.add_argument("--batch-size", type=int, default=1, help="events per batch for queues and streams")
-    cmp_.add_argument("--window-s", type=float, default=0.0, help="batching window in seconds")
-    cmp_.add_argument("--overhead-ms", type=float, default=0.0, help="time per invocation that batching saves")
+    cmp_.add_argument("--batch-size", type=count(1, 10_000), default=1, help="events per batch for queues and streams")
+    cmp_.add_argument("--window-s", type=number(0, 300), default=0.0, help="batching window in seconds")
+    cmp_.add_argument("--overhead-ms", type=number(0), default=0.0, help="time per invocation that batching saves")
     cmp_.set_defaults(func=_triggers_compare)
     fnd = tr.add_parser("findings", help="invocation-source findings over a snapshot's functions")
     _snapshot_source(fnd)
@@ -333,22 +341,22 @@ def parser() -> argparse.ArgumentParser:
     rd = sub.add_parser("reads", help="read only what you need: S3 and DynamoDB read options, units, findings"
                         ).add_subparsers(dest="action", required=True)
     s3 = rd.add_parser("s3", help="rank the ways to read part of an S3 object (USD/month)")
-    s3.add_argument("--object-mb", type=float, required=True, help="object size in MB")
-    s3.add_argument("--fraction", type=float, required=True, help="share of the object the function uses (0-1)")
-    s3.add_argument("--requests", type=float, required=True, help="reads a month")
+    s3.add_argument("--object-mb", type=number(0, lo_open=True), required=True, help="object size in MB")
+    s3.add_argument("--fraction", type=fraction(), required=True, help="share of the object the function uses (0-1)")
+    s3.add_argument("--requests", type=number(0), required=True, help="reads a month")
     s3.add_argument("--format", default="csv", choices=("csv", "json", "parquet"))
     s3.add_argument("--layout-unknown", action="store_true", help="the byte offsets of the needed data are unknown")
     s3.add_argument("--select-customer", action="store_true", help="the account is an existing S3 Select customer")
     s3.add_argument("--transfer", default="same-region", choices=("same-region", "nat-gateway", "internet"))
     ddb = rd.add_parser("dynamodb", help="rank Scan, Query, Query on an index and BatchGetItem (USD/month)")
-    ddb.add_argument("--table-items", type=float, required=True, help="items a Scan evaluates")
-    ddb.add_argument("--items-needed", type=float, required=True, help="items one read needs")
-    ddb.add_argument("--item-kb", type=float, required=True, help="mean item size in KB")
-    ddb.add_argument("--requests", type=float, required=True, help="reads a month")
-    ddb.add_argument("--writes", type=float, default=0.0, help="table writes a month an index would absorb")
+    ddb.add_argument("--table-items", type=number(0), required=True, help="items a Scan evaluates")
+    ddb.add_argument("--items-needed", type=number(0), required=True, help="items one read needs")
+    ddb.add_argument("--item-kb", type=number(0, 400), required=True, help="mean item size in KB")
+    ddb.add_argument("--requests", type=number(0), required=True, help="reads a month")
+    ddb.add_argument("--writes", type=number(0), default=0.0, help="table writes a month an index would absorb")
     ddb.add_argument("--consistency", default="eventual", choices=("eventual", "strong"))
     for p in (s3, ddb):
-        p.add_argument("--memory-mb", type=int, default=1024, help="function memory (default 1024)")
+        p.add_argument("--memory-mb", type=argtypes.memory_mb, default=1024, help="function memory (default 1024)")
         p.add_argument("--arch", default="x86_64", choices=("x86_64", "arm64"))
         p.add_argument("--region", default="us-east-1")
         p.add_argument("--need", default="cost", choices=("cost", "latency", "bytes"), help="rank for (default cost)")
@@ -356,7 +364,7 @@ def parser() -> argparse.ArgumentParser:
     ddb.set_defaults(func=_reads_dynamodb)
     un = rd.add_parser("units", help="DynamoDB read units of one read")
     un.add_argument("operation", help="get (GetItem/BatchGetItem), query or scan")
-    un.add_argument("sizes_kb", type=float, nargs="*", help="item sizes in KB (items evaluated; 0 = missing key)")
+    un.add_argument("sizes_kb", type=number(0, 400), nargs="*", help="item sizes in KB (items evaluated; 0 = missing key)")
     un.add_argument("--consistency", default="strong", choices=("strong", "eventual", "transactional"))
     un.set_defaults(func=_reads_units)
     rf = rd.add_parser("findings", help="read findings over a snapshot's recorded calls")
@@ -373,7 +381,7 @@ def parser() -> argparse.ArgumentParser:
                      help="PC schedule to price: 'auto' (busy hours), '' (none) or like 'mon-fri 08-18 Europe/Berlin'")
     for p in (csa, csf, cso):
         _snapshot_source(p)
-        p.add_argument("--keep-alive", default="measured-2025", help="keep-alive scenario (measured-2025, measured-2021, seed, "
+        p.add_argument("--keep-alive", default="measured-2025", type=argtypes.keep_alive, help="keep-alive scenario (measured-2025, measured-2021, seed, "
                        "fixed-10, 2017) or minutes")
         p.add_argument("--routing", default="auto", choices=("auto", "poisson", "peak"))
     csa.set_defaults(func=_coldstarts_analyse)
@@ -474,7 +482,10 @@ def _coldstarts_breakeven(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as exc:     # a bad option (its one line is printed), --help or --version
+        return exc.code if isinstance(exc.code, int) else 0
     try:
         return args.func(args)
     except (ValueError, LookupError, FileNotFoundError, FileExistsError) as exc:

@@ -41,7 +41,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__, atomicfile, costs, params, report, review, sources
+from . import __version__, argtypes, atomicfile, costs, params, report, review, sources
 from .redact import Redactor, local_paths
 from .schema import KEY, Snapshot
 
@@ -61,6 +61,9 @@ DEFAULTS: dict[str, Any] = {
     "chart_top": 15, "timeout": 1200, "inline_plotly": False, "as_of": "auto", "thresholds": {},
     "module_thresholds": {},
 }
+#: Allowed ranges of the whole-number options (None: no upper bound); the CLI checks the same at parse time.
+_COUNTS: dict[str, tuple[int, int | None]] = {"top": (0, None), "workers": (0, None), "timeout": (1, None),
+                                              "chart_top": (1, argtypes.MAX_CHART_BARS), "days": (1, 455)}
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -440,9 +443,11 @@ def load_options(config: str | os.PathLike | None = None, **given: Any) -> dict[
         raise ValueError("source 'snapshot' needs a snapshot directory (--snapshot)")
     if opts["rank_by"] not in RANK_BY:
         raise ValueError(f"rank_by must be one of {', '.join(RANK_BY)}, got {opts['rank_by']!r}")
-    for name in ("top", "workers", "chart_top", "timeout", "days"):
-        if isinstance(opts[name], bool) or not isinstance(opts[name], int) or opts[name] < 0:
-            raise ValueError(f"{name} must be a whole number >= 0, got {opts[name]!r}")
+    for name, (lo, hi) in _COUNTS.items():
+        value = opts[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < lo or (hi is not None and value > hi):
+            allowed = f"from {lo} to {hi}" if hi is not None else f">= {lo}"
+            raise ValueError(f"{name} must be a whole number {allowed}, got {value!r}")
     review.Thresholds.from_dict(opts["thresholds"])   # fail before any work starts
     review.check_module_thresholds(opts["module_thresholds"])
     _deep_dive_names(opts["deep_dives"])
