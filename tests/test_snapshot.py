@@ -48,8 +48,11 @@ def test_bad_value_names_the_column(saved):
     f = pd.read_csv(saved / "functions.csv", dtype=str)
     f.loc[0, "memory_mb"] = "lots"
     f.to_csv(saved / "functions.csv", index=False)
-    with pytest.raises(schema.SchemaError, match="column 'memory_mb' is not int"):
+    with pytest.raises(schema.SchemaError) as err:
         sources.load_snapshot(saved)
+    assert str(err.value).endswith("functions.csv, row 2, column 'memory_mb', function 'media-thumbnail-io' "
+                                   "(111122223333, us-east-1): 'lots' is not a number; column 'memory_mb' holds whole "
+                                   "numbers")
 
 
 def test_manifest_errors(saved):
@@ -72,6 +75,9 @@ def test_optional_tables_may_be_absent(saved):
     (saved / "calls.csv").unlink()
     snap = sources.load_snapshot(saved)
     assert snap.calls.empty and list(snap.calls.columns) == schema.TABLES["calls"].column_names
+    # the manifest recorded its rows: the loss is flagged, not silent
+    assert [f.line() for f in snap.flags] == ["calls.csv: missing, though manifest.json records 36 rows for it; the "
+                                              "review goes on without them"]
 
 
 def test_interrupted_save_leaves_old_snapshot_intact(saved, sample_snapshot, monkeypatch):
@@ -111,11 +117,18 @@ def test_gzip_output_is_reproducible(tmp_path, sample_snapshot, saved_once):
         assert fh.readline().startswith("account_id,region,function_name,metric")
 
 
-def test_duplicate_function_rejected(sample_snapshot):
+def test_duplicate_function_rejected_exact_copy_dropped(sample_snapshot):
     tables = dict(sample_snapshot.tables)
-    tables["functions"] = pd.concat([tables["functions"], tables["functions"].iloc[:1]])
-    with pytest.raises(schema.SchemaError, match="duplicate function"):
+    other = tables["functions"].iloc[:1].assign(memory_mb=256)
+    tables["functions"] = pd.concat([tables["functions"], other])
+    with pytest.raises(schema.SchemaError, match=r"functions.csv, row 31, column 'memory_mb', function "
+                       r"'media-thumbnail-io' .*: duplicate key \(the same function\) with row 2 but other values "
+                       r"\(3008 in row 2, 256 here\)"):
         schema.Snapshot(sample_snapshot.manifest, tables)
+    tables["functions"] = pd.concat([sample_snapshot.functions, sample_snapshot.functions.iloc[:1]])
+    snap = schema.Snapshot(sample_snapshot.manifest, tables)
+    assert len(snap.functions) == len(sample_snapshot.functions)
+    assert [(f.level, f.file, f.row) for f in snap.flags] == [("flag", "functions.csv", 31)]
 
 
 def test_unknown_source_and_missing_path():

@@ -11,16 +11,28 @@ from .argtypes import count, fraction, number
 
 
 def _review(args: argparse.Namespace) -> int:
+    import json
+
     from . import pack
 
     given = {k: getattr(args, k) for k in pack.DEFAULTS if hasattr(args, k)}
     result = pack.build(args.config, progress=not args.quiet, **given)
+    flags = [f["line"] for f in json.loads((result.run_dir / "review.json").read_text(encoding="utf-8"))["review"]
+             .get("flags", [])]
+    for line in flags:
+        print(f"flagged: {line}", file=sys.stderr)
+    for r in result.errors.itertuples():
+        print(f"check failed: {r.module}: {r.error}", file=sys.stderr)
     for job in result.failed:
         print(f"failed: {job.title}: {job.error} ({result.run_dir / job.link()})", file=sys.stderr)
     print(f"review pack: {result.index.resolve()} ({len(result.findings)} findings, "
-          f"{len(result.jobs) - len(result.failed)}/{len(result.jobs)} notebooks)")
+          f"{len(result.jobs) - len(result.failed)}/{len(result.jobs)} notebooks"
+          + (f", {len(flags)} snapshot problems flagged" if flags else "") + ")")
     print((result.latest or result.index).resolve())
-    return 0
+    if result.exit_code:
+        print(f"lambda-workbook review: partial review ({len(result.failed)} notebook(s) and {len(result.errors)} "
+              "check(s) failed, listed above and on the index page)", file=sys.stderr)
+    return result.exit_code
 
 
 def _sample_generate(args: argparse.Namespace) -> int:

@@ -418,6 +418,12 @@ class Pack:
     def failed(self) -> list[Job]:
         return [j for j in self.jobs if j.status != "ok"]
 
+    @property
+    def exit_code(self) -> int:
+        """1 when the review is partial (a notebook or a check failed; the pack says which), else 0. Flagged
+        snapshot problems leave it 0: the review is right for what it covers, and the index lists what it lacks."""
+        return 1 if self.failed or len(self.errors) else 0
+
 
 def load_options(config: str | os.PathLike | None = None, **given: Any) -> dict[str, Any]:
     """:data:`DEFAULTS`, then a YAML file's values, then ``given`` (None = not given). Unknown keys are errors."""
@@ -480,26 +486,35 @@ def build(config: str | os.PathLike | None = None, *, progress: bool = True, loa
                                 profiles=[p for p in str(opts["profile"]).split(",") if p] or None, regions=regions,
                                 lookback_days=int(opts["days"]), progress=progress)
     snapshot = snapshot.in_regions(regions)
+    if snapshot.functions.empty:
+        where = f"{opts['source']} {opts['snapshot']}".strip()
+        raise ValueError(f"nothing to review: the snapshot ({where}) holds no function in the regions asked for")
     seconds["load"] = time.perf_counter() - t0
-    run_dir = out / _run_name(out, opts["run"])
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = out / _run_name(out, opts["run"])   # named now, created once the review has run (checked input only)
     redactor = Redactor.for_snapshot(snapshot, local_paths(run_dir=run_dir, out=out, snapshot=opts["snapshot"],
                                                            config=config)) if opts["redact"] else None
     reviewed = redactor.snapshot(snapshot) if redactor else snapshot
-    snapshot_dir = None
-    if redactor or opts["source"] == "aws":  # one scan (or one redacted copy) that every notebook reads
-        snapshot_dir = sources.save(reviewed, run_dir / "snapshot")
+    if redactor:
+        reviewed.flags = [f.map_text(redactor) for f in reviewed.flags or []]
     t = time.perf_counter()
     result = review.run(reviewed, thresholds=opts["thresholds"], module_thresholds=opts["module_thresholds"],
                         as_of=opts["as_of"], progress=progress)   # "auto": today for a live scan
     seconds["findings"] = time.perf_counter() - t
     found = result.findings
-    findings_csv = review.save(found, run_dir / "findings.csv")
-    if jobs is None or callable(jobs):
-        planned, _ = plan(reviewed, found, run_dir, opts, snapshot_dir, findings_csv)
-        jobs = jobs(planned) if callable(jobs) else planned
-    if not opts["inline_plotly"]:
-        shutil.copyfile(plotly_source(), run_dir / PLOTLY_FILE)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    try:   # a run folder is whole or absent: nothing half-written is left if planning fails
+        snapshot_dir = None
+        if redactor or opts["source"] == "aws":  # one scan (or one redacted copy) that every notebook reads
+            snapshot_dir = sources.save(reviewed, run_dir / "snapshot")
+        findings_csv = review.save(found, run_dir / "findings.csv")
+        if jobs is None or callable(jobs):
+            planned, _ = plan(reviewed, found, run_dir, opts, snapshot_dir, findings_csv)
+            jobs = jobs(planned) if callable(jobs) else planned
+        if not opts["inline_plotly"]:
+            shutil.copyfile(plotly_source(), run_dir / PLOTLY_FILE)
+    except BaseException:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
     t = time.perf_counter()
     run_jobs(jobs, run_dir, opts, redact=redactor, progress=progress)
     seconds["notebooks"] = time.perf_counter() - t
@@ -547,6 +562,7 @@ def write_files(pack: Pack, snapshot: Snapshot, result: review.Review, opts: dic
                        else None, "ipynb": f"{j.out}.ipynb", "results": f"{j.out}.results.json",
                        "link": j.link() if j.has_html else None} for j in pack.jobs],
         "seconds": {k: round(v, 2) for k, v in pack.seconds.items()},
+        "exit_code": pack.exit_code,
     }
     atomicfile.write_json(run / "review.json", record)
     atomicfile.write_text(pack.index, render_index(pack, snapshot, result, opts))
@@ -580,6 +596,21 @@ def _e(x: Any) -> str:
     return html.escape(str(x))
 
 
+def _flags_section(flags: list[dict[str, Any]]) -> list[str]:
+    """The snapshot's flagged problems (:mod:`lambda_workbook.snapshot_checks`): what the review could not judge."""
+    if not flags:
+        return []
+    rows = [f"<tr><td><code>{_e(f['file'])}</code></td><td class='num'>{_e(f['row'] or '')}</td><td>{_e(f['column'])}"
+            f"</td><td>{_e(f['function'])}" + (f"<br><span class='small'>{_e(f['account_id'])} · {_e(f['region'])}</span>"
+                                               if f["function"] else "")
+            + f"</td><td>{_e(f['message'])}" + (f" <span class='small'>(and {f['more']} more rows like it)</span>"
+                                                if f["more"] else "") + "</td></tr>" for f in flags]
+    return [f"<h2 id='snapshot-flags'>Flagged in the snapshot ({len(flags)})</h2><p class='small'>The review ran "
+            "without these parts and is right for the rest; rows are the file's (the header is row 1). The rules: "
+            "<code>lambda-workbook schema</code>.</p><table><tr><th>file</th><th class='num'>row</th><th>column</th>"
+            "<th>function</th><th>problem</th></tr>", *rows, "</table>"]
+
+
 def render_index(pack: Pack, snapshot: Snapshot, result: review.Review, opts: dict[str, Any]) -> str:
     """The pack's front page: totals, the findings ranked by dollars with evidence and links, the reports."""
     import plotly.io as pio
@@ -611,6 +642,8 @@ def render_index(pack: Pack, snapshot: Snapshot, result: review.Review, opts: di
               f"{int(all_['low'])} low"),
              ("Notebooks", f"{len(pack.jobs) - len(failed)} of {len(pack.jobs)} rendered",
               f"{len(failed)} failed" if failed else "all ran")]
+    if result.flags:
+        cards.append(("Snapshot", f"{len(result.flags)} flagged", "parts the review could not judge (below)"))
     parts.append("<div class='cards'>" + "".join(
         f"<div class='card'>{_e(a)}<b>{_e(b)}</b><span class='small'>{_e(c)}</span></div>" for a, b, c in cards) + "</div>")
     if failed:
@@ -620,6 +653,7 @@ def render_index(pack: Pack, snapshot: Snapshot, result: review.Review, opts: di
     if len(result.errors):
         parts.append("<p class='failed'>Checks that failed (the rest of the review ran): " + "; ".join(
             f"{_e(r.module)}: {_e(r.error)}" for r in result.errors.itertuples()) + "</p>")
+    parts += _flags_section(result.flags)
     parts.append("<h2>By section</h2><table><tr><th>section</th><th class='num'>findings</th><th class='num'>high</th>"
                  "<th class='num'>medium</th><th class='num'>low</th><th class='num'>savings $/month (band)</th></tr>")
     for section, r in tot.iterrows():

@@ -983,11 +983,13 @@ class Review:
     thresholds: Thresholds
     module_thresholds: dict[str, dict[str, Any]]
     seconds: dict[str, float]
+    #: the snapshot's flagged problems (:attr:`Snapshot.flags` as dicts): what this review could not judge
+    flags: list[dict[str, Any]] = field(default_factory=list)
 
     def meta(self) -> dict[str, Any]:
         return {"as_of": self.as_of, "as_of_basis": self.as_of_basis, "thresholds": asdict(self.thresholds),
                 "module_thresholds": self.module_thresholds, "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
-                "errors": self.errors.to_dict("records")}
+                "errors": self.errors.to_dict("records"), "flags": self.flags}
 
 
 ERROR_COLUMNS = ["module", "error", "detail"]
@@ -1044,7 +1046,8 @@ def run(snapshot: Snapshot, *, thresholds: Thresholds | dict | None = None,
     errs = pd.DataFrame(errors, columns=ERROR_COLUMNS)
     found.attrs["errors"] = errs.to_dict("records")
     found.attrs["as_of"] = str(when[0])
-    return Review(found, errs, str(when[0]), when[1], t, module_thresholds, seconds)
+    flags = [f.as_dict() for f in snapshot.flags or []]
+    return Review(found, errs, str(when[0]), when[1], t, module_thresholds, seconds, flags)
 
 
 def findings(snapshot: Snapshot, **kwargs) -> pd.DataFrame:
@@ -1183,7 +1186,7 @@ def results(review: Review | pd.DataFrame, top: int = 20) -> dict[str, Any]:
                           for s in SECTIONS},
            "top": rows}
     if isinstance(review, Review):
-        out.update({k: v for k, v in review.meta().items() if k in ("as_of", "as_of_basis", "errors")})
+        out.update({k: v for k, v in review.meta().items() if k in ("as_of", "as_of_basis", "errors", "flags")})
     else:
         out["errors"] = found.attrs.get("errors", [])
     return out

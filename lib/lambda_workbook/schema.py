@@ -7,11 +7,23 @@ variables appear by *name* only, and nothing that reads an account may store the
 
 :data:`TABLES` is the schema; ``lambda-workbook schema`` prints it as Markdown. Reading and writing the
 directory is the sources layer's job (:mod:`lambda_workbook.sources.snapshot`); this module is pure.
+
+A snapshot refuses to lie. Every :class:`Snapshot` is typed here and then checked by
+:mod:`lambda_workbook.snapshot_checks` before anything reviews it, by one rule: **reject** when the review would
+be wrong (a value no account can have, a number that is not finite or not whole where a whole number is
+required, a bad timestamp, two different rows under one key, rows of a function that ``functions.csv`` does not
+list, a window that ends before it starts, a truncated or 0-byte file); **flag and keep going** when the review
+is right but incomplete (an unknown runtime, an architecture the workbook cannot price, whose function is left
+out, a table without rows, exact duplicate rows, whose copies are dropped). A rejection raises
+:class:`SchemaError` with one line naming the file, row (the file's own: the header is row 1), column and
+function; flags are kept in :attr:`Snapshot.flags` and travel with the review.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import datetime
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -175,8 +187,60 @@ TABLES: dict[str, Table] = {t.name: t for t in [
 ]}
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a snapshot, located: file, row (the file's: the header is row 1), column, function.
+
+    ``level`` is ``"reject"`` (the review would be wrong) or ``"flag"`` (the review is right but incomplete);
+    ``more`` counts further rows with the same problem; ``key`` is the function's ``(account_id, region,
+    function_name)`` when the problem belongs to one.
+    """
+
+    level: str
+    file: str
+    message: str
+    row: int | None = None
+    column: str = ""
+    function: str = ""
+    key: tuple | None = None
+    more: int = 0
+
+    def line(self) -> str:
+        """The problem as one line: ``file, row N, column 'c', function 'f' (account, region): what; allowed``."""
+        where = [self.file] + [f"row {self.row}"] * (self.row is not None) + [f"column {self.column!r}"] * bool(
+            self.column) + [f"function {self.function}"] * bool(self.function)
+        tail = f" (and {self.more} more row{'s' * (self.more > 1)} like it)" if self.more else ""
+        return " ".join(f"{', '.join(where)}: {self.message}{tail}".split())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"level": self.level, "file": self.file, "row": self.row, "column": self.column,
+                "function": self.key[2] if self.key else "", "account_id": self.key[0] if self.key else "",
+                "region": self.key[1] if self.key else "", "more": self.more, "message": self.message,
+                "line": self.line()}
+
+    def map_text(self, fn) -> Problem:
+        """The same problem with ``fn`` applied to its text (redaction)."""
+        key = tuple(fn(str(k)) for k in self.key) if self.key else None
+        return replace(self, file=fn(self.file), message=fn(self.message), function=fn(self.function), key=key)
+
+
 class SchemaError(ValueError):
-    """A snapshot table does not match the schema. The message names the file and the column."""
+    """A snapshot does not match the schema or fails a check. The message is one line naming the file (and the
+    row, column and function when one is at fault); :attr:`problems` holds every rejection found."""
+
+    def __init__(self, message: str, problems: list[Problem] | tuple = ()):
+        super().__init__(" ".join(str(message).split()))
+        self.problems = list(problems)
+
+
+def describe_function(df: pd.DataFrame, pos: int) -> tuple[str, tuple | None]:
+    """A row's function as text (``'name' (account, region)``) and key, by position; ``("", None)`` if none."""
+    if set(KEY) <= set(df.columns):
+        key = tuple(str(v) for v in df[KEY].iloc[pos])
+        return (f"{key[2]!r} ({key[0]}, {key[1]})" if key[2] else ""), (key if key[2] else None)
+    if "role_arn" in df.columns:
+        return f"role {df['role_arn'].iloc[pos]}", None
+    return "", None
 
 
 def _coerce(df: pd.DataFrame, table: Table, where: str) -> pd.DataFrame:
@@ -189,10 +253,36 @@ def _coerce(df: pd.DataFrame, table: Table, where: str) -> pd.DataFrame:
             df[col.name] = _empty_value(col.dtype)
         try:
             df[col.name] = _convert(df[col.name], col.dtype)
+        except _BadCells as bad:
+            pos = int(bad.positions[0])
+            label, key = describe_function(df, pos)
+            what = bad.reason if bad.reason.startswith("empty") else f"{df[col.name].iloc[pos]!r} {bad.reason}"
+            problem = Problem("reject", where, f"{what}; column {col.name!r} holds {_ALLOWED[col.dtype]}", pos + 2,
+                              col.name, label, key, len(bad.positions) - 1)
+            raise SchemaError(problem.line(), [problem]) from None
         except (ValueError, TypeError) as exc:
             raise SchemaError(f"{where}: column {col.name!r} is not {col.dtype}: {exc}") from None
     extra = [c for c in df.columns if c not in table.column_names]
     return df[table.column_names + extra]
+
+
+_ALLOWED = {"int": "whole numbers", "float": "finite numbers (empty = unknown)", "bool": "true/false",
+            "datetime": "ISO 8601 timestamps (e.g. 2026-10-18T00:00:00Z)", "str": "text"}
+
+
+class _BadCells(ValueError):
+    def __init__(self, positions: np.ndarray, reason: str):
+        super().__init__(reason)
+        self.positions, self.reason = positions, reason
+
+
+def _present(series: pd.Series) -> np.ndarray:
+    return (series.notna() & (series.astype(str).str.strip() != "")).to_numpy()
+
+
+def _fail_where(mask: np.ndarray, reason: str) -> None:
+    if mask.any():
+        raise _BadCells(np.flatnonzero(mask), reason)
 
 
 def _empty_value(dtype: str) -> Any:
@@ -202,23 +292,36 @@ def _empty_value(dtype: str) -> Any:
 def _convert(series: pd.Series, dtype: str) -> pd.Series:
     if dtype == "str":
         return series.astype(object).where(series.notna(), "").astype(str)
-    if dtype == "int":
-        values = pd.to_numeric(series, errors="raise")
-        if values.isna().any():
-            raise ValueError("empty values in an integer column")
+    if dtype in ("int", "float"):
+        values = pd.to_numeric(series, errors="coerce").astype("float64")
+        missing = values.isna().to_numpy()
+        if missing.any():
+            present = missing & _present(series)
+            _fail_where(present, "is not a number")
+            if dtype == "int":
+                _fail_where(missing, "empty (a whole number is required)")
+        finite = np.isfinite(values.to_numpy())
+        _fail_where(~finite & ~missing, "is not a finite number")
+        if dtype == "float":
+            return values
+        _fail_where(values.to_numpy() % 1 != 0, "is not a whole number")
         return values.astype("int64")
-    if dtype == "float":
-        return pd.to_numeric(series, errors="raise").astype("float64")
     if dtype == "bool":
         if series.dtype == bool:
             return series
         mapped = series.map(lambda v: {"true": True, "false": False, "1": True, "0": False}.get(str(v).strip().lower()))
-        if mapped.isna().any():
-            bad = series[mapped.isna()].iloc[0]
-            raise ValueError(f"{bad!r} is not a boolean")
+        _fail_where(mapped.isna().to_numpy(), "is not a boolean")
         return mapped.astype(bool)
     if dtype == "datetime":
-        return pd.to_datetime(series, utc=True, format="ISO8601")
+        if isinstance(series.dtype, pd.DatetimeTZDtype):
+            out = series.dt.tz_convert("UTC")
+        else:
+            out = pd.to_datetime(series, utc=True, format="ISO8601", errors="coerce")
+        missing = out.isna().to_numpy()
+        if missing.any():
+            _fail_where(missing & _present(series), "is not an ISO 8601 timestamp")
+            _fail_where(missing, "empty (a timestamp is required)")
+        return out
     raise AssertionError(dtype)
 
 
@@ -235,9 +338,16 @@ class Snapshot:
     manifest: dict[str, Any]
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     path: Any = None
+    #: problems flagged (not rejected) by :func:`lambda_workbook.snapshot_checks.check`; None = check now
+    flags: list[Problem] | None = None
 
     def __post_init__(self) -> None:
-        self.tables = validate_tables(self.tables)
+        where = {n: str(Path(self.path) / t.file) for n, t in TABLES.items()} if self.path is not None else None
+        self.tables = validate_tables(self.tables, where)
+        if self.flags is None:
+            from . import snapshot_checks
+
+            self.tables, self.flags = snapshot_checks.check(self.manifest, self.tables, where)
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         if name != "tables" and name in TABLES:
@@ -254,8 +364,7 @@ class Snapshot:
 
     @property
     def window_days(self) -> float:
-        start = pd.Timestamp(self.manifest["start"])
-        end = pd.Timestamp(self.manifest["end"])
+        start, end = manifest_time(self.manifest, "start"), manifest_time(self.manifest, "end")
         return (end - start).total_seconds() / 86400.0
 
     def function(self, name: str, *, account_id: str | None = None, region: str | None = None) -> pd.Series:
@@ -303,7 +412,10 @@ class Snapshot:
         """A snapshot restricted to the functions (rows of ``functions``) given."""
         keys = function_keys(functions)
         tables = {name: rows_of(df, keys) if set(KEY) <= set(df.columns) else df for name, df in self.tables.items()}
-        return Snapshot(dict(self.manifest), tables, self.path)
+        pairs, held = {k[:2] for k in keys}, function_keys(self.functions)   # a flag of a function left out at
+        flags = [f for f in self.flags or [] if f.key is None or f.key in keys   # loading follows its region
+                 or (f.key not in held and f.key[:2] in pairs)]
+        return Snapshot(dict(self.manifest), tables, self.path, flags)
 
 
 def function_keys(df: pd.DataFrame) -> set[tuple]:
@@ -333,28 +445,41 @@ def validate_tables(tables: dict[str, pd.DataFrame], where: dict[str, str] | Non
             out[name] = empty(name)
             continue
         out[name] = _coerce(tables[name], table, label).reset_index(drop=True)
-    dupes = out["functions"].duplicated(KEY)
-    if dupes.any():
-        raise SchemaError(f"{where.get('functions', 'functions.csv')}: duplicate function "
-                          f"{out['functions'].loc[dupes, KEY].iloc[0].tolist()}")
     return out
 
 
 REQUIRED_MANIFEST = ("schema_version", "source", "created", "start", "end")
 
 
+def manifest_time(manifest: dict[str, Any], key: str, where: str = "manifest.json") -> pd.Timestamp:
+    """``manifest[key]`` as a UTC timestamp (naive = UTC); anything else is a one-line :class:`SchemaError`."""
+    value = manifest.get(key)
+    try:
+        if not isinstance(value, str | datetime.datetime):
+            raise TypeError
+        ts = pd.Timestamp(value) if isinstance(value, datetime.datetime) else pd.to_datetime(value, format="ISO8601")
+        if pd.isna(ts):
+            raise ValueError
+    except (ValueError, TypeError, OverflowError):
+        raise SchemaError(f"{where}: key {key!r}: {value!r} is not a timestamp; allowed: an ISO 8601 date or time, "
+                          "e.g. 2026-10-18T00:00:00Z") from None
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
 def validate_manifest(manifest: dict[str, Any], where: str = "manifest.json") -> dict[str, Any]:
+    if not isinstance(manifest, dict):
+        raise SchemaError(f"{where}: expected a JSON object with keys {', '.join(REQUIRED_MANIFEST)}, "
+                          f"got a JSON {type(manifest).__name__}")
     missing = [k for k in REQUIRED_MANIFEST if k not in manifest]
     if missing:
         raise SchemaError(f"{where}: missing key(s) {missing}")
     if manifest["schema_version"] != SCHEMA_VERSION:
         raise SchemaError(f"{where}: schema_version {manifest['schema_version']!r} is not supported "
                           f"(this workbook reads version {SCHEMA_VERSION})")
-    for key in ("start", "end"):
-        try:
-            pd.Timestamp(manifest[key])
-        except (ValueError, TypeError):
-            raise SchemaError(f"{where}: {key} is not a timestamp: {manifest[key]!r}") from None
+    start, end = manifest_time(manifest, "start", where), manifest_time(manifest, "end", where)
+    if end <= start:
+        raise SchemaError(f"{where}: key 'end': {manifest['end']!r} is not after start {manifest['start']!r}; "
+                          "a snapshot's window must end after it starts")
     return manifest
 
 
@@ -364,10 +489,14 @@ def markdown() -> str:
              "`manifest.json` and the files below. Per-function tables are keyed by "
              "`account_id, region, function_name`.", "",
              "`manifest.json` keys: " + ", ".join(f"`{k}`" for k in REQUIRED_MANIFEST)
-             + ", plus optional `lookback_days`, `accounts`, `regions`, `scan_cost`, `notes`.", ""]
+             + ", plus optional `lookback_days`, `accounts`, `regions`, `scan_cost`, `notes`, and `rows` (each "
+             "file's data rows, written by the workbook; a file holding another number is rejected as truncated "
+             "or edited).", ""]
     for t in TABLES.values():
         lines += [f"## `{t.file}` — {t.name}{'' if t.required else ' (optional)'}", "", t.doc, "",
                   "| column | type | required | meaning |", "|---|---|---|---|"]
         lines += [f"| `{c.name}` | {c.dtype} | {'yes' if c.required else 'no'} | {c.doc} |" for c in t.columns]
         lines.append("")
-    return "\n".join(lines)
+    from . import snapshot_checks
+
+    return "\n".join(lines + snapshot_checks.markdown())

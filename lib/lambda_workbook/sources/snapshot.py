@@ -2,7 +2,8 @@
 
 A snapshot is written into a temporary sibling directory and renamed into place only when every file is
 complete, so an interrupted write never leaves a half-written snapshot behind. Compressed files are written
-with a fixed gzip timestamp so the same tables give byte-identical files.
+with a fixed gzip timestamp so the same tables give byte-identical files. The manifest records each file's data
+rows (``rows``), so that loading tells a file cut off at a line boundary from a table that is short.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..schema import TABLES, SchemaError, Snapshot, validate_manifest, validate_tables
+from ..schema import TABLES, Problem, SchemaError, Snapshot, validate_manifest, validate_tables
 
 
 def _csv_options(file: str) -> dict:
@@ -24,32 +25,97 @@ def _csv_options(file: str) -> dict:
 
 
 def load(path: str | os.PathLike) -> Snapshot:
-    """Load and validate a snapshot directory. Errors name the file (and column) at fault."""
+    """Load and check a snapshot directory (see :mod:`lambda_workbook.snapshot_checks`). Every error is one line
+    naming the file (and the row, column and function at fault)."""
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"snapshot directory {str(root)!r} does not exist")
-    manifest_path = root / "manifest.json"
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SchemaError(f"{manifest_path}: missing (not a snapshot directory?)") from None
-    except json.JSONDecodeError as exc:
-        raise SchemaError(f"{manifest_path}: corrupt JSON ({exc})") from None
-    validate_manifest(manifest, str(manifest_path))
-    tables, where = {}, {}
+    manifest = _read_manifest(root / "manifest.json")
+    rows = _recorded_rows(manifest.pop("rows", None), root / "manifest.json")
+    tables, where, flags = {}, {}, []
     for name, table in TABLES.items():
         file = root / table.file
         where[name] = str(file)
         if not file.exists():
+            if rows.get(name) and not table.required:     # a required one: validate_tables names it
+                flags.append(Problem("flag", table.file, f"missing, though manifest.json records {rows[name]} rows "
+                                     "for it; the review goes on without them"))
             continue
-        try:
-            tables[name] = pd.read_csv(file, dtype=str, keep_default_na=False, na_values=[""],
-                                       **_csv_options(table.file))
-        except pd.errors.EmptyDataError:
-            tables[name] = pd.DataFrame(columns=table.column_names)
-        except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError, zlib.error) as exc:
-            raise SchemaError(f"{file}: corrupt file ({type(exc).__name__}: {exc})") from None
-    return Snapshot(manifest, validate_tables(tables, where), root)
+        tables[name] = _read_table(file, table.file, strict=bool(rows))
+        if name in rows and len(tables[name]) != rows[name]:
+            raise SchemaError(f"{file}: {len(tables[name])} data rows, but manifest.json records {rows[name]}; the "
+                              "file is truncated or was edited (after a deliberate edit, remove 'rows' from "
+                              "manifest.json)")
+    _check_not_truncated(tables, where, rows)
+    snapshot = Snapshot(manifest, tables, root)
+    snapshot.flags = flags + snapshot.flags
+    return snapshot
+
+
+def _read_manifest(file: Path) -> dict:
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        raise SchemaError(f"{file}: missing (not a snapshot directory?)") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SchemaError(f"{file}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); a manifest "
+                          "is a JSON object as lambda-workbook scan writes it") from None
+    if not text.strip():
+        raise SchemaError(f"{file}: empty ({len(raw)} bytes); a manifest is a JSON object as lambda-workbook scan "
+                          "writes it")
+    try:
+        manifest = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SchemaError(f"{file}: corrupt JSON ({exc})") from None
+    return validate_manifest(manifest, str(file))
+
+
+def _recorded_rows(rows, file: Path) -> dict[str, int]:
+    if rows is None:
+        return {}
+    if not isinstance(rows, dict) or not all(k in TABLES and isinstance(v, int) and not isinstance(v, bool) and v >= 0
+                                             for k, v in rows.items()):
+        raise SchemaError(f"{file}: key 'rows': {rows!r} is not a mapping of table names to row counts >= 0")
+    return rows
+
+
+def _read_table(file: Path, name: str, *, strict: bool) -> pd.DataFrame:
+    """One table's raw text columns. ``strict`` (a snapshot the workbook wrote): a text file must end its last line."""
+    size = file.stat().st_size
+    if size == 0:
+        raise SchemaError(f"{file}: 0 bytes (truncated?); a table file holds at least its header row")
+    if strict and not name.endswith(".gz"):
+        with open(file, "rb") as fh:
+            fh.seek(size - 1)
+            if fh.read(1) != b"\n":
+                raise SchemaError(f"{file}: the last line is cut off (no final newline): the file is truncated")
+    try:
+        return pd.read_csv(file, dtype=str, keep_default_na=False, na_values=[""], **_csv_options(name))
+    except pd.errors.EmptyDataError:
+        raise SchemaError(f"{file}: no header row (truncated?); a table file holds at least its header row") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError, zlib.error) as exc:
+        raise SchemaError(f"{file}: corrupt file ({type(exc).__name__}: {exc})") from None
+
+
+def _check_not_truncated(tables: dict[str, pd.DataFrame], where: dict[str, str], rows: dict[str, int]) -> None:
+    """A required table with only its header is truncated unless the manifest records 0 rows for it or
+    ``evidence.csv`` says why it is empty; ``functions.csv`` must list a function."""
+    functions = tables.get("functions")
+    if functions is None:
+        return                                    # validate_tables names the missing table
+    if functions.empty and "functions" not in rows:
+        raise SchemaError(f"{where['functions']}: no functions (only the header row); a snapshot to review lists "
+                          "at least one function")
+    evidence = tables.get("evidence")
+    explained = set(evidence["item"].fillna("").str.split(":").str[0]) if evidence is not None and len(evidence) else set()
+    for name, table in TABLES.items():
+        df = tables.get(name)
+        if (table.required and df is not None and df.empty and len(functions) and name not in rows
+                and name not in explained):
+            raise SchemaError(f"{where[name]}: no rows (only the header row) although functions.csv lists "
+                              f"{len(functions)} functions, and evidence.csv does not say why: the file is truncated")
 
 
 def _write_table(df: pd.DataFrame, file: Path) -> None:
@@ -71,13 +137,16 @@ def save(snapshot: Snapshot, path: str | os.PathLike, *, overwrite: bool = True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
     try:
         tmp.chmod(0o755)
-        (tmp / "manifest.json").write_text(json.dumps(snapshot.manifest, indent=2, sort_keys=True, default=str) + "\n",
-                                           encoding="utf-8")
+        rows = {}
         for name, table in TABLES.items():
             df = tables[name]
             if not table.required and df.empty:
                 continue
             _write_table(df, tmp / table.file)
+            rows[name] = len(df)
+        manifest = {**snapshot.manifest, "rows": rows}   # lets load() tell a truncated file from a short one
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n",
+                                           encoding="utf-8")
         old = None
         if dest.exists():
             old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
