@@ -17,7 +17,12 @@ manifest) are never scanned. A 12-digit run that belongs to a decimal (``0.12345
 is not collected. In a text cell any other standalone 12-digit run counts as an id: a count written into a
 description is masked, since text gives no way to tell it from an id. In rendered files a bare 12-digit number
 that the snapshot does not know and whose context does not mark an account is left alone (a page's table of
-counts or byte sizes).
+counts or byte sizes); one that equals a known id is masked (it cannot be told apart).
+
+**Base64.** Runs of 16 or more characters of the standard or the URL-safe alphabet (and the ``/``-separated
+pieces of a URL path) are decoded from their first character, two levels deep, redacted, and encoded again in
+the same alphabet. A run without a capital letter is skipped: the base64 of twelve digits always holds one
+(each three-byte group that starts with a digit encodes to ``M``, ``N`` or ``O``).
 
 **Local paths.** The run folder, the output folder, the snapshot folder, the configuration file, the Python
 installation, the checkout, the temporary directory, the working directory and the home directory become,
