@@ -203,7 +203,7 @@ def read_sweep(sweep: pd.DataFrame, x: str, y: str = "monthly_cost", title: str 
                    legend="read option")
 
 
-# ---- cold starts, INIT and provisioned concurrency (issue 7) -----------------------------------------------
+# ---- cold starts, INIT and provisioned concurrency ---------------------------------------------------------
 
 SCENARIO_COLORS = {"measured-2025": "#E45756", "measured-2021": "#4C78A8", "seed": "#F58518", "fixed-10": "#54A24B", "2017": "#B279A2"}
 OPTION_PARTS = {"pc_allocation_usd": ("PC allocation", "#E45756"), "pc_served_usd": ("PC duration + requests", "#FF9DA6"),
@@ -305,7 +305,7 @@ def pc_options_cost(options: pd.DataFrame, title: str) -> go.Figure:
 
 
 # --------------------------------------------------------------------------------------------------------
-# memory and architecture (issue 4)
+# memory and architecture
 
 MEMORY_TRACES = ("duration band", "duration", "cost band", "monthly cost", "measured", "current duration",
                  "recommended duration", "current cost", "recommended cost")
@@ -405,7 +405,7 @@ def architecture_comparison(table: pd.DataFrame, title: str = "x86_64 and arm64 
                    showlegend=True)
 
 
-# ---- the architecture review (issue 8) -------------------------------------------------------------------
+# ---- the architecture review ---------------------------------------------------------------------------
 
 SEVERITY_COLORS = {"high": "#E45756", "medium": "#F58518", "low": "#72B7B2"}
 
