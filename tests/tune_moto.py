@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import os
-import zipfile
 
 import boto3
 import pytest
@@ -16,6 +14,7 @@ import requests
 from botocore.exceptions import ReadTimeoutError
 
 from lambda_workbook import sample
+from moto_account import ZIP  # the same echo handler the scan tests deploy
 
 FN = "orders-tuned"
 REGION = "us-east-1"
@@ -24,14 +23,6 @@ CANARY = "canary-env-value-9d41c7"
 READS = {"GetFunctionConfiguration", "GetFunction", "ListVersionsByFunction", "ListAliases"}
 
 
-def _zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("app.py", "def handler(event, context):\n    return event\n")
-    return buf.getvalue()
-
-
-ZIP = _zip()
 FETCHED: list[str] = []
 
 

@@ -103,6 +103,15 @@ def _undo_step(step: dict[str, Any], client, logs: Callable[[], Any], header: di
     raise TuneError(f"step {step.get('step')}: unknown kind {kind!r}")
 
 
+def _delete(call, **kw) -> None:
+    """Run a delete call; a resource that is already gone counts as deleted."""
+    try:
+        call(**kw)
+    except ClientError as exc:
+        if not _gone(exc):
+            raise
+
+
 def _sweep(client, header: dict[str, Any]) -> list[str]:
     """Delete the run's own aliases and versions of an in-place run's function, found by name and description."""
     function, run = header["function"], header["run"]
@@ -110,20 +119,12 @@ def _sweep(client, header: dict[str, Any]) -> list[str]:
     names = alias_pattern(header.get("alias_prefix") or tune_copy.PREFIX, run)
     for a in _paginate(client.list_aliases, "Aliases", FunctionName=function):
         if names.match(a["Name"]):
-            try:
-                client.delete_alias(FunctionName=function, Name=a["Name"])
-            except ClientError as exc:
-                if not _gone(exc):
-                    raise
+            _delete(client.delete_alias, FunctionName=function, Name=a["Name"])
             done.append(f"alias {a['Name']}")
     marker = f"lambda-workbook tune {run}:"
     for v in _paginate(client.list_versions_by_function, "Versions", FunctionName=function):
         if v.get("Version") != "$LATEST" and (v.get("Description") or "").startswith(marker):
-            try:
-                client.delete_function(FunctionName=function, Qualifier=v["Version"])
-            except ClientError as exc:
-                if not _gone(exc):
-                    raise
+            _delete(client.delete_function, FunctionName=function, Qualifier=v["Version"])
             done.append(f"version {v['Version']}")
     return done
 
