@@ -58,6 +58,13 @@ class Policy:
             if not (isinstance(v, (int, float)) and lo <= v < hi) or (name == "confidence" and v == 0):
                 raise ValueError(f"{name} must be a number in [{lo}, {hi}), got {v!r}")
 
+    def meets(self, cost_now, cost, ms_now, ms):
+        """``(decrease, increase)``: whether going from today's cost and duration to ``cost`` and ``ms`` passes the
+        decrease test and the increase test (arrays broadcast; which sizes are smaller or larger is the caller's)."""
+        dec = (cost_now - cost >= self.min_savings_share * cost_now) & (ms <= (1 + self.max_slowdown) * ms_now)
+        inc = (ms <= (1 - self.min_speedup) * ms_now) & (cost <= (1 + self.cost_tolerance) * cost_now)
+        return dec, inc
+
 
 @dataclass
 class Option:
@@ -239,8 +246,7 @@ def decide(model: DurationModel, function: dict[str, Any], policy: Policy, cost_
         out.notes.append(f"today's {cur:,.0f} MB is below the memory floor {floor:,.0f} MB (Max Memory Used p99 + "
                          f"{policy.headroom:.0%})")
     save = c0[:, None] - c
-    dec_ok = (save >= policy.min_savings_share * c0[:, None]) & (d <= (1 + policy.max_slowdown) * d0[:, None])
-    inc_ok = (d <= (1 - policy.min_speedup) * d0[:, None]) & (c <= (1 + policy.cost_tolerance) * c0[:, None])
+    dec_ok, inc_ok = policy.meets(c0[:, None], c, d0[:, None], d)
     smaller, larger = grid < cur, grid > cur
     dec_ok &= smaller[None, :]
     inc_ok &= larger[None, :]
@@ -316,7 +322,7 @@ def _other_arch(out: Decision, model: DurationModel, function, policy: Policy, c
     # the speed prior was measured as a ratio of per-size means, so it already holds their noise: no extra tau
     da = model.for_arch(target).samples(cur, n=n, noise=False)[:, 0]
     ca = monthly_cost(da, cur, **{**cost_kw, "arch": target, "cv": model.cv})
-    ok = (c0 - ca >= policy.min_savings_share * c0) & (da <= (1 + policy.max_slowdown) * d0)
+    ok = policy.meets(c0, ca, d0, da)[0]
     out.other_arch = _option(cur[0], target, float(ok.mean()), da, ca, c0, d0)
     if target != "arm64":
         return

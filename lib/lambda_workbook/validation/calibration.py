@@ -39,15 +39,10 @@ def events(account, *, n: int = 2000) -> pd.DataFrame:
         for j in range(m.size):
             if j == j0:
                 continue
-            if m[j] < m[j0]:
-                kind = "decrease"
-                p = np.mean((c[:, j0] - c[:, j] >= pol.min_savings_share * c[:, j0])
-                            & (d[:, j] <= (1 + pol.max_slowdown) * d[:, j0]))
-                happened = tc[j0] - tc[j] >= pol.min_savings_share * tc[j0] and td[j] <= (1 + pol.max_slowdown) * td[j0]
-            else:
-                kind = "increase"
-                p = np.mean((d[:, j] <= (1 - pol.min_speedup) * d[:, j0]) & (c[:, j] <= (1 + pol.cost_tolerance) * c[:, j0]))
-                happened = td[j] <= (1 - pol.min_speedup) * td[j0] and tc[j] <= (1 + pol.cost_tolerance) * tc[j0]
+            smaller = m[j] < m[j0]
+            kind = "decrease" if smaller else "increase"
+            p = float(np.mean(pol.meets(c[:, j0], c[:, j], d[:, j0], d[:, j])[0 if smaller else 1]))
+            happened = bool(pol.meets(tc[j0], tc[j], td[j0], td[j])[0 if smaller else 1])
             rows.append({"dataset": tr["dataset"].iloc[0], "function_name": name, "kind": kind,
                          "memory_mb": float(m[j0]), "other_mb": float(m[j]), "probability": float(p),
                          "happened": bool(happened)})

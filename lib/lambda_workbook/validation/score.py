@@ -41,19 +41,14 @@ import pandas as pd
 
 from .. import billing
 from .. import prices as _prices
+from ..memory import decision as memory_decision
 
 OVER, UNDER, ARM, MEASURE = "memory-overprovisioned", "memory-underprovisioned", "arm64-candidate", "memory-measure"
 KEY = ["account_id", "region", "function_name"]
 POLICY_NAMES = ("min_savings_share", "max_slowdown", "min_speedup", "cost_tolerance", "confidence")
 
 
-@dataclass(frozen=True)
-class Policy:
-    min_savings_share: float
-    max_slowdown: float
-    min_speedup: float
-    cost_tolerance: float
-    confidence: float
+Policy = memory_decision.Policy   # the decision's own policy object: the scorer judges with the same tests
 
 
 def policy() -> Policy:
@@ -133,8 +128,8 @@ def labels(truth: pd.DataFrame | Truth, pol: Policy | None = None) -> pd.DataFra
         g = tr.curve(key, cur["arch"])
         c0, t0, m0 = float(cur["true_monthly_usd"]), float(cur["true_mean_ms"]), float(cur["memory_mb"])
         cost, mean, mem = (g[c].to_numpy(float) for c in ("true_monthly_usd", "true_mean_ms", "memory_mb"))
-        over = (mem < m0) & (cost <= (1 - pol.min_savings_share) * c0) & (mean <= (1 + pol.max_slowdown) * t0)
-        under = (mem > m0) & (mean <= (1 - pol.min_speedup) * t0) & (cost <= (1 + pol.cost_tolerance) * c0)
+        dec, inc = pol.meets(c0, cost, t0, mean)
+        over, under = (mem < m0) & dec, (mem > m0) & inc
         allowed = (mean <= (1 + pol.max_slowdown) * t0) | np.isclose(mem, m0)
         near = allowed & (cost <= cost[allowed].min() * (1 + pol.cost_tolerance))
         best = np.flatnonzero(near)[np.argmin(mean[near])]
@@ -150,7 +145,7 @@ def labels(truth: pd.DataFrame | Truth, pol: Policy | None = None) -> pd.DataFra
             o = other[np.isclose(other["memory_mb"], m0)].iloc[0]
             saving, slow = c0 - float(o["true_monthly_usd"]), float(o["true_mean_ms"]) / t0 - 1
             row.update(arm_scorable=True, arm_saving_usd=saving, arm_slowdown=slow,
-                       arm=bool(saving >= pol.min_savings_share * c0 and slow <= pol.max_slowdown))
+                       arm=bool(pol.meets(c0, float(o["true_monthly_usd"]), t0, float(o["true_mean_ms"]))[0]))
         rows.append(row)
     out = pd.DataFrame(rows)
     out["labelled"] = out["over"] | out["under"] if len(out) else pd.Series(dtype=bool)
@@ -184,12 +179,12 @@ def _recommended(f: pd.Series, recs: pd.DataFrame | None, column: str) -> float:
 
 
 def _claims(fid: str, pol: Policy, c0: float, t0: float, m0: float, rec: float, usd: float, mean: float) -> bool:
-    saving, slow, change = c0 - usd, mean / t0 - 1, usd / c0 - 1
+    dec, inc = pol.meets(c0, usd, t0, mean)
     if fid == OVER:
-        return bool(rec < m0 and saving >= pol.min_savings_share * c0 and slow <= pol.max_slowdown)
+        return bool(rec < m0 and dec)
     if fid == UNDER:
-        return bool(rec > m0 and -slow >= pol.min_speedup and change <= pol.cost_tolerance)
-    return bool(saving >= pol.min_savings_share * c0 and slow <= pol.max_slowdown)
+        return bool(rec > m0 and inc)
+    return bool(dec)
 
 
 def _judge(f: pd.Series, lab: pd.Series, tr: Truth, recs, pol: Policy) -> dict[str, Any]:
