@@ -43,6 +43,8 @@ VCPU_MB = 1769.0           # CPU share is proportional to memory, one vCPU at 1,
 ARCHITECTURES = ("x86_64", "arm64")
 EPHEMERAL_FREE_MB = 512
 MEMORY_RANGE_MB = (128, 10240)   # configurable memory, 1 MB steps (Lambda developer guide, configuration-memory)
+TIMEOUT_MAX_S = 900             # longest function timeout, 15 minutes ("Lambda quotas", docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)
+TIMEOUT_MAX_MS = TIMEOUT_MAX_S * 1000.0
 MAX_VCPUS = 6              # vCPUs at 10,240 MB (AWS News Blog, functions with up to 10 GB of memory and 6 vCPUs)
 PC_BILLING_STEP_S = 300
 

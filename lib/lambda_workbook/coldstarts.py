@@ -152,7 +152,7 @@ def _durations(duration_ms, index: pd.Index) -> np.ndarray:
             out = np.full(len(index), float(duration_ms))
         except (TypeError, ValueError):
             raise ValueError(f"duration_ms must be milliseconds (a number or a per-minute Series), got {duration_ms!r}") from None
-    if len(out) and (not np.all(np.isfinite(out)) or (out < 0).any() or (out > 900_000.0).any()):
+    if len(out) and (not np.all(np.isfinite(out)) or (out < 0).any() or (out > billing.TIMEOUT_MAX_MS).any()):
         raise ValueError(f"duration_ms must be between 0 and 900,000 ms (the 15-minute timeout), got {duration_ms!r}")
     return out
 

@@ -41,7 +41,7 @@ _MEMORY = f"whole MB from {billing.MEMORY_RANGE_MB[0]:,} to {billing.MEMORY_RANG
 #: sizes, durations and shares, which cannot be negative.
 LIMITS: dict[tuple[str, str], tuple[float, float, bool, str]] = {
     ("functions", "memory_mb"): (*billing.MEMORY_RANGE_MB, False, _MEMORY),
-    ("functions", "timeout_s"): (1, 900, False, "whole seconds from 1 to 900"),
+    ("functions", "timeout_s"): (1, billing.TIMEOUT_MAX_S, False, f"whole seconds from 1 to {billing.TIMEOUT_MAX_S}"),
     ("functions", "ephemeral_storage_mb"): (512, 10240, False, "whole MB from 512 to 10,240"),
     **{("functions", c): (0, math.inf, False, "a count or size >= 0") for c in
        ("code_size_bytes", "layer_count", "subnet_count", "security_group_count")},

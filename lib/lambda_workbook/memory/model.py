@@ -22,7 +22,7 @@ from . import priors as _priors
 MIN_MB, MAX_MB, VCPU_MB, MAX_VCPU = curve.MIN_MB, curve.MAX_MB, curve.VCPU_MB, curve.MAX_VCPU
 DEFAULT_CV = 0.25                     # spread of single invocations when no raw data is given
 DEFAULT_HEADROOM = 0.20               # memory floor: Max Memory Used p99 + 20%
-MAX_DURATION_MS = 900_000.0           # Lambda's 15-minute timeout: longer "durations" are glitches
+MAX_DURATION_MS = billing.TIMEOUT_MAX_MS  # longer "durations" than Lambda's timeout limit are glitches
 CPU_FRACTION_LOG_SD = 0.15            # Insights CPU time vs the model's CPU work (an assumption)
 WAIT_LOG_SD = 0.15
 PRESSURE_SD = 0.15                    # extra upward spread near the memory used (assumption)

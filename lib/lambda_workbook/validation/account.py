@@ -303,7 +303,7 @@ def build(sets=None, *, small: bool = False, max_functions: int | None = None, s
         n = int(counts.sum())
         share = ln.cold / n if n else 0.0
         e = pool.expect(share)
-        timeout = int(min(900, max(3, math.ceil(3 * e["max_ms"] / 1000.0))))
+        timeout = int(min(billing.TIMEOUT_MAX_S, max(3, math.ceil(3 * e["max_ms"] / 1000.0))))
         functions.append(_function_row(name, pool, timeout, ds, curve))
         metrics.append(_metrics(name, ln, e["mean_ms"], start, seed))
         reports.append(_report_row(name, mem, ln))

@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from ..memory import priors
+from ..memory import curve, priors
 from ..schema import KEY, Snapshot
 from . import datasets, holdout
 
@@ -37,7 +37,7 @@ def with_cpu_time(account, *, prior: priors.Priors | None = None, seed: int = 0)
         t = truth.loc[d.function_name]
         cpu = cache[key] / float(t["true_mean_ms"]) * float(np.exp(rng.normal(0.0, NOISE_LOG_SD)))
         rows.append({"account_id": t["account_id"], "region": t["region"], "function_name": d.function_name,
-                     "cpu_fraction": float(min(cpu, 5.7)), "network_kb_per_invocation": np.nan,
+                     "cpu_fraction": float(min(cpu, curve.MAX_VCPU)), "network_kb_per_invocation": np.nan,
                      "evidence": "simulated"})
     tables = dict(account.snapshot.tables)
     tables["insights"] = pd.DataFrame(rows, columns=[*KEY, "cpu_fraction", "network_kb_per_invocation", "evidence"])
