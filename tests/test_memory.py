@@ -384,3 +384,4 @@ def test_memory_explorer_without_a_browser(sample_snapshot):
     # the explorer shows the review's decision, rendered by the same object as the finding
     row = memory.recommend_for_function(sample_snapshot, "orders-api").decision
     assert ex.table.loc["review decision", "value"] == row.title() and row.title() in ex.figure.layout.title.text
+    assert ex.table.loc["how sure", "value"] == row.note()

@@ -393,14 +393,9 @@ class MemoryExplorer(Explorer):
         """The review's decision for ``name`` (the same object its finding is rendered from), cached."""
         key = ("decision", name)
         if key not in self._fits:
-            from . import prices
-
             obs, model = self._fit(name)
-            cost_kw = dict(invocations_per_month=obs["invocations_per_month"], init_ms=obs["init_mean_ms"],
-                           cold_start_share=obs["cold_start_share"],
-                           provisioned_concurrency=obs["provisioned_concurrency"], book=prices.load(obs["region"]))
             pol = self._memory.policy_from(headroom=self.policy.get("headroom", self._memory.DEFAULT_HEADROOM))
-            self._fits[key] = self._memory.decide(model, obs, pol, cost_kw)
+            self._fits[key] = self._memory.decide_function(obs, model, pol)
         return self._fits[key]
 
     def compute(self, *, function: str, strategy: str, arch: str, latency_slo_ms: float, cost_tolerance: float,

@@ -26,6 +26,7 @@ from .model import (
 from .recommend import STRATEGIES, Recommendation, compare_architectures, recommend
 from .snapshot import (
                     FunctionRecommendation,
+    decide_function,
                     fit_function,
                     function_observations,
                     policy_from,
@@ -46,7 +47,7 @@ from .views import (
 __all__ = [
     "DEFAULT_CV", "DEFAULT_HEADROOM", "MAX_MB", "MAX_VCPU", "MIN_MB", "STRATEGIES", "VCPU_MB", "VIEW_COLUMNS",
     "Decision", "DurationModel", "FunctionRecommendation", "ObservationError", "Policy", "Recommendation",
-    "candidate_sizes", "compare_architectures", "compare_power_tuning", "decide", "describe", "expected_billed_ms",
+    "candidate_sizes", "compare_architectures", "compare_power_tuning", "decide", "decide_function", "describe", "expected_billed_ms",
     "fit", "fit_function", "function_observations", "measure_view", "monthly_cost", "observations", "pick_function", "policy",
     "policy_from", "recommend", "recommend_all", "recommend_for_function", "results", "runtime_family", "view",
 ]

@@ -234,15 +234,20 @@ def recommend_for_function(snapshot, name: str, *, strategy: str = "cost", cost_
     rec = recommend(model, arch=obs["arch"], current_memory_mb=current, **kw)
     other = "arm64" if obs["arch"] == "x86_64" else "x86_64"
     alt = recommend(model, arch=other, current_memory_mb=current, **kw)
-    book = kw.get("book") or _prices.load(obs["region"])
+    dec = decide_function(obs, model, pol, book=kw.get("book"))
+    return FunctionRecommendation(obs, model, dec, rec, alt, settings=kw)
+
+
+def decide_function(obs: dict[str, Any], model: DurationModel, policy: Policy, *, book=None) -> Decision:
+    """The decision for a snapshot function, priced at its own traffic, INIT and provisioned concurrency."""
     cost_kw = dict(invocations_per_month=obs["invocations_per_month"], init_ms=obs["init_mean_ms"],
                    cold_start_share=obs["cold_start_share"], provisioned_concurrency=obs["provisioned_concurrency"],
-                   book=book)
-    dec = decide(model, obs, pol, cost_kw)
+                   book=book or _prices.load(obs["region"]))
+    dec = decide(model, obs, policy, cost_kw)
     if obs["provisioned_concurrency"]:
         dec.notes.append(f"{obs['provisioned_concurrency']:g} provisioned environments priced all month at each size "
                          "(see the cold-starts notebook for how many are needed)")
-    return FunctionRecommendation(obs, model, dec, rec, alt, settings=kw)
+    return dec
 
 
 def recommend_all(snapshot, *, progress: bool = False, **kwargs) -> pd.DataFrame:
