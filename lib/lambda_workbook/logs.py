@@ -1,6 +1,8 @@
 """Parse AWS Lambda ``REPORT`` log lines (text and JSON log formats) into a DataFrame, vectorised.
 
-Formats (``../shared/reference/aws-facts.md`` §5.1-5.2):
+Formats (AWS Lambda Developer Guide, "Working with Lambda function logs" / "Log and monitor Python Lambda
+functions", https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html, and the Telemetry API schema
+reference, https://docs.aws.amazon.com/lambda/latest/dg/telemetry-schema-reference.html):
 
 * text: ``REPORT RequestId: <id>  Duration: 15.74 ms  Billed Duration: 16 ms  Memory Size: 128 MB
   Max Memory Used: 56 MB`` followed, in any order, by the optional fields ``Init Duration`` (cold starts),

@@ -10,7 +10,13 @@ parsing the bytes (priced through :mod:`lambda_workbook.billing`).
 by the developer guide's rules, and Scan vs Query vs Query on a global secondary index vs BatchGetItem,
 including the index's write and storage cost.
 
-Published rules this module implements (``../shared/reference/aws-facts.md`` §3 and the sources named):
+Published rules this module implements (the sources named in brackets: [DDB-DG] the Amazon DynamoDB Developer
+Guide, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ (read/write capacity, Query, Scan, global
+secondary indexes); [BOTO] the DynamoDB API reference as shipped in botocore's service model; [S3SEL-DOC]
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/selecting-content-from-objects.html; [S3SEL-BLOG]
+https://aws.amazon.com/blogs/aws/s3-glacier-select/ (its 2024-07-25 update); [OLAP]
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/transforming-objects.html; [ATHENA] Amazon Athena pricing,
+https://aws.amazon.com/athena/pricing/):
 
 * a strongly consistent read of up to 4 KB is one read unit, eventual half, transactional double; sizes round
   **up to 4 KB**. GetItem/BatchGetItem round each item; a missing item still costs one unit (half).

@@ -7,15 +7,19 @@ other one: per-minute invocation counts drive an environment-reuse simulation (c
 durations follow ``t(m) = fixed + cpu_work / min(parallelism, m / 1769)`` with log-normal noise, and the
 REPORT aggregates, hourly Duration statistics and raw REPORT lines are drawn from that same model.
 
-Published figures the distributions follow (``../shared/reference/aws-facts.md``):
+Published figures the distributions follow:
 
-* CPU share proportional to memory, one vCPU at 1,769 MB (§1.3);
-* idle environments kept 5-7 minutes (Shilkov, Jan 2021; §6) and active ones recycled about every 2 hours
-  (Xebia; §6);
-* INIT medians by runtime from the ``Init Duration`` scale of the published measurements (Python ~0.2-0.4 s,
-  Node.js ~0.2 s, Java with a framework several seconds; §1.2 log evidence and §6, and the cebert 2025 set's
-  ``mean_init_ms`` of 126-150 ms for small Node.js/Python packages);
-* INIT billed on cold starts (the window is after 2025-08-01, §1.2); REPORT line formats of §5.1-5.2.
+* CPU share proportional to memory, one vCPU at 1,769 MB ("Configure Lambda function memory",
+  https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html);
+* idle environments kept 5-7 minutes (Mikhail Shilkov's cold-start measurements, https://mikhail.io/serverless/coldstarts/aws/,
+  January 2021) and active ones recycled about every 2 hours ("TIL that AWS Lambda terminates instances
+  preemptively", https://xebia.com/blog/til-that-aws-lambda-terminates-instances-preemptively/);
+* INIT medians by runtime on the scale of published ``Init Duration`` values (Python ~0.2-0.4 s, Node.js ~0.2 s,
+  Java with a framework several seconds; the cebert 2025 set, https://github.com/cebert/aws-lambda-performance-benchmarks,
+  shows 126-150 ms for small Node.js/Python packages);
+* INIT billed on cold starts (the window is after 2025-08-01: "AWS Lambda standardizes billing for INIT Phase",
+  https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/); REPORT line formats as in
+  :mod:`lambda_workbook.logs`.
 
 Run ``lambda-workbook sample generate`` to rewrite ``data/sample-account/``. The generator is pure: it
 returns a :class:`~lambda_workbook.schema.Snapshot`; writing it is the sources layer's job.
