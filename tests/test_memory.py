@@ -367,10 +367,14 @@ def test_memory_explorer_without_a_browser(sample_snapshot):
 
     ex = explorers.MemoryExplorer(sample_snapshot, "media-thumbnail-io")
     assert ex.error is None and ex.result.arch == "arm64" and ex.result.current_memory_mb == 3008
+    assert ex.result.mode == "decision", "the explorer opens on the review's decision"
     assert len(ex.figure.data) == len(plots.MEMORY_TRACES)
     assert list(ex.figure.data[1].x) == ex.result.curve["memory_mb"].tolist()
     assert list(ex.figure.data[4].x) == [1024.0, 3008.0], "the measured sizes are marked"
+    assert list(ex.figure.data[6].x) == [ex.result.memory_mb], "the picked point is the decision's"
+    ex.set(strategy="cost")
     cheapest = ex.result
+    assert cheapest.mode == "cost" and "never a finding" in ex.table.loc["rule", "value"]
     ex.set(strategy="speed")
     assert ex.result.duration_ms < cheapest.duration_ms and ex.result.memory_mb > cheapest.memory_mb
     ex.set(arch="x86_64", strategy="cost")
@@ -378,8 +382,8 @@ def test_memory_explorer_without_a_browser(sample_snapshot):
     assert "x86_64" in ex.figure.layout.title.text
     ex.set(arch="arm64", latency_slo_ms=215.0)
     assert ex.result.duration_ms <= 215.0 and ex.result.memory_mb > cheapest.memory_mb
-    ex.set(function="orders-api", latency_slo_ms=1e5)
-    assert ex.result.current_memory_mb == 512 and ex.table.loc["cost strategy: current_memory_mb", "value"] == 512
+    ex.set(function="orders-api", latency_slo_ms=1e5, arch="x86_64", strategy="decision")
+    assert ex.result.current_memory_mb == 512 and ex.table.loc["current_memory_mb", "value"] == 512
     assert "orders-api" in ex.figure.layout.title.text
     # the explorer shows the review's decision, rendered by the same object as the finding
     row = memory.recommend_for_function(sample_snapshot, "orders-api").decision

@@ -344,15 +344,22 @@ class ColdStartsExplorer(Explorer):
 
 
 class MemoryExplorer(Explorer):
-    """Memory and architecture: a function of the snapshot, a strategy, a latency SLO, a cost tolerance and an
-    architecture → the predicted duration and monthly cost over memory with their bands and the recommended
-    size (``memory.recommend`` on the function's fitted model, the same calls the notebook makes).
+    """Memory and architecture: a function of the snapshot, what picks the size (the review's decision by default,
+    or a strategy), the decision's policy, an SLO and an architecture → the predicted duration and monthly cost
+    over memory with their bands and the picked size.
 
-    ``MemoryExplorer(snapshot, "orders-api")``; each function's model is fitted once and cached.
+    The default pick is :class:`memory.Decision` at the review's policy (``memory.Policy()``, the same object the
+    finding is rendered from), so a function at the same settings gets the same answer here, in the memory
+    notebook's table and in the review; the table states the rule behind the pick. The strategies (cost, speed,
+    balanced) are ``memory.recommend`` on the same fitted model, priced like the notebook's curve, and are never a
+    finding. ``MemoryExplorer(snapshot, "orders-api")``; each function's model is fitted once and cached.
     """
 
     primary = "function"
-    title = "Memory: predicted duration and monthly cost over memory, and the recommended size"
+    title = "Memory: predicted duration and monthly cost over memory, and the picked size"
+    PICKS = (("review decision", "decision"), ("strategy: cost", "cost"), ("strategy: speed", "speed"),
+             ("strategy: balanced", "balanced"))
+    NO_SLO = 1e5   # the SLO slider's top: today's mean plus max slowdown (as in the notebook)
 
     def __init__(self, snapshot, function: str | None = None, *, level: float = 0.9, **policy: Any) -> None:
         from . import memory, plots
@@ -360,7 +367,11 @@ class MemoryExplorer(Explorer):
         super().__init__()
         self._memory, self._plots, self.snapshot, self.level = memory, plots, snapshot, level
         self.policy = {"headroom": memory.DEFAULT_HEADROOM, **policy}
-        self._fits: dict[str, tuple] = {}
+        unknown = set(self.policy) - {"headroom", "plausible", "min_measure_usd", "min_speedup"}
+        if unknown:
+            raise KeyError(f"MemoryExplorer policy has no {sorted(unknown)}; it takes headroom, plausible, "
+                           "min_measure_usd and min_speedup (the rest are controls)")
+        self._fits: dict[Any, Any] = {}
         names = sorted(snapshot.reports.loc[snapshot.reports["invocations"] > 0, "function_name"].unique())
         if not names:
             raise ValueError("the snapshot has no function with invocations to explore")
@@ -368,17 +379,27 @@ class MemoryExplorer(Explorer):
         if function not in names:
             raise KeyError(f"function {function!r} has no REPORT data in the snapshot (have {', '.join(names[:8])}, ...)")
         obs, _ = self._fit(function)
+        default = memory.Policy()
         style = STYLE
+
+        def share(value: float, description: str, high: float) -> widgets.FloatSlider:
+            return widgets.FloatSlider(value=value, min=0.0, max=high, step=0.01, description=description,
+                                       readout_format=".0%", style=style)
+
         self.controls = {
             "function": widgets.Dropdown(options=names, value=function, description="function", style=style),
-            "strategy": widgets.Dropdown(options=memory.STRATEGIES, value="cost", description="strategy", style=style),
+            "strategy": widgets.Dropdown(options=self.PICKS, value="decision", description="pick", style=style),
             "arch": widgets.ToggleButtons(options=billing.ARCHITECTURES, value=obs["arch"], description="architecture",
                                           style=style),
-            "latency_slo_ms": _log_slider(1e5, 1.0, 1e5, "SLO (ms, max = none)", ".4g", step=0.02),
+            "max_slowdown": share(default.max_slowdown, "max slowdown", 1.0),
+            "min_savings_share": share(default.min_savings_share, "min saving", 0.9),
+            "cost_tolerance": share(default.cost_tolerance, "cost tolerance", 0.5),
+            "confidence": widgets.FloatSlider(value=default.confidence, min=0.5, max=0.99, step=0.01,
+                                              description="probability", readout_format=".0%", style=style),
+            "latency_slo_ms": _log_slider(self.NO_SLO, 1.0, self.NO_SLO, "SLO (ms, max = today + max slowdown)", ".4g",
+                                          step=0.02),
             "balanced_weight": widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, disabled=True,
                                                    description="balanced: cost weight", style=style),
-            "cost_tolerance": widgets.FloatSlider(value=0.0, min=0.0, max=0.5, step=0.01,
-                                                  description="cost tolerance", readout_format=".0%", style=style),
         }
         self.figure = go.FigureWidget(self._figure(self.compute(**self.values)))
         self._start()
@@ -389,47 +410,77 @@ class MemoryExplorer(Explorer):
             self._fits[name] = (obs, self._memory.fit_function(obs))
         return self._fits[name]
 
-    def decision(self, name: str):
-        """The review's decision for ``name`` (the same object its finding is rendered from), cached."""
-        key = ("decision", name)
+    def policy_for(self, *, max_slowdown: float, min_savings_share: float, cost_tolerance: float,
+                   confidence: float, **_: Any):
+        """The decision's :class:`memory.Policy` at these control values (``policy_from``, as the review builds it)."""
+        return self._memory.policy_from(max_slowdown=max_slowdown, min_savings_share=min_savings_share,
+                                        cost_tolerance=cost_tolerance, confidence=confidence, **self.policy)
+
+    def decision(self, name: str, policy=None):
+        """The decision for ``name`` at ``policy`` (default: the review's), the object its finding is rendered
+        from; cached per function and policy."""
+        pol = policy or self._memory.policy_from(**self.policy)
+        key = ("decision", name, pol)
         if key not in self._fits:
             obs, model = self._fit(name)
-            pol = self._memory.policy_from(headroom=self.policy.get("headroom", self._memory.DEFAULT_HEADROOM))
             self._fits[key] = self._memory.decide_function(obs, model, pol)
         return self._fits[key]
 
     def compute(self, *, function: str, strategy: str, arch: str, latency_slo_ms: float, cost_tolerance: float,
-                balanced_weight: float):
+                balanced_weight: float, max_slowdown: float, min_savings_share: float, confidence: float) -> Any:
         obs, model = self._fit(function)
-        slo = None if latency_slo_ms >= 1e5 else float(latency_slo_ms)
+        pol = self.policy_for(max_slowdown=max_slowdown, min_savings_share=min_savings_share,
+                              cost_tolerance=cost_tolerance, confidence=confidence)
+        dec = self.decision(function, pol)
+        slo = obs["duration_mean_ms"] * (1 + max_slowdown) if latency_slo_ms >= self.NO_SLO else float(latency_slo_ms)
         rec = self._memory.recommend(
-            model, strategy=strategy, arch=arch, region=obs["region"], latency_slo_ms=slo,
-            cost_tolerance=cost_tolerance or None, balanced_weight=balanced_weight, current_memory_mb=obs["memory_mb"],
-            invocations_per_month=obs["invocations_per_month"], init_ms=obs["init_mean_ms"],
-            cold_start_share=obs["cold_start_share"], provisioned_concurrency=obs["provisioned_concurrency"],
-            level=self.level, **self.policy)
-        rec.observed = model.observations if arch == model.arch else None
-        rec.decision = self.decision(function)
-        return rec
+            model, strategy="cost" if strategy == "decision" else strategy, arch=arch, region=obs["region"],
+            latency_slo_ms=slo, cost_tolerance=cost_tolerance or None, balanced_weight=balanced_weight,
+            current_memory_mb=obs["memory_mb"], invocations_per_month=obs["invocations_per_month"],
+            init_ms=obs["init_mean_ms"], cold_start_share=obs["cold_start_share"], slo_confidence=confidence,
+            provisioned_concurrency=obs["provisioned_concurrency"], level=self.level,
+            headroom=self.policy["headroom"])
+        if strategy == "decision":
+            p = self._memory.pick(dec, arch)
+            rule = p["rule"]
+            point = {"memory_mb": p["memory_mb"], "duration_ms": p["duration_ms"], "monthly_cost": p["monthly_cost"]}
+            saving, band, prob, text = p["saving_usd"], p["saving_band"], p["probability"], p["text"]
+        else:
+            rule = (f"the {strategy} strategy on the predicted curve (mean ≤ {slo:,.0f} ms with {confidence:.0%} "
+                    f"probability{f', within {cost_tolerance:.0%} of the cheapest' if cost_tolerance else ''}); "
+                    "a view, never a finding")
+            point = rec.points()["recommended"]
+            saving, band, prob = rec.monthly_savings, rec.savings_interval, float("nan")
+            text = f"the {strategy} strategy's {rec.memory_mb:,.0f} MB (the review's decision: {dec.title()})"
+        return self._memory.MemoryPick(function=function, mode=strategy, arch=arch, memory_mb=float(point["memory_mb"]),
+                          duration_ms=float(point["duration_ms"]), monthly_cost=float(point["monthly_cost"]),
+                          monthly_savings=saving, savings_band=band, probability=prob, rule=rule, text=text,
+                          decision=dec, recommendation=rec, current_memory_mb=float(obs["memory_mb"]),
+                          observed=model.observations if arch == model.arch else None)
 
-    def _figure(self, rec):
-        name = self.controls["function"].value if self.controls else ""
-        saving = rec.monthly_savings or 0.0
+    def _figure(self, r):
+        saving = r.monthly_savings or 0.0
         money = f"saves ${saving:,.2f}/month" if saving >= 0 else f"costs ${-saving:,.2f}/month more"
-        title = (f"{name}: the {rec.strategy} strategy's point {rec.memory_mb:,.0f} MB on {rec.arch} ({money} than today)"
-                 f"<br><sup>review decision: {rec.decision.title()}</sup>")
-        return self._plots.memory_tradeoff(rec.curve, getattr(rec, "observed", None), **rec.points(), title=title,
-                                           level=self.level, arch=rec.arch)
+        what = "the review's decision" if r.mode == "decision" else f"the {r.mode} strategy"
+        title = (f"{r.function}: {what} on {r.arch}: {r.memory_mb:,.0f} MB ({money} than today)"
+                 f"<br><sup>{r.text}</sup>")
+        rec = r.recommendation
+        return self._plots.memory_tradeoff(rec.curve, r.observed, current=rec.points()["current"],
+                                           recommended={"memory_mb": r.memory_mb, "duration_ms": r.duration_ms,
+                                                        "monthly_cost": r.monthly_cost},
+                                           title=title, level=self.level, arch=r.arch)
 
-    def draw(self, rec) -> None:
-        self.controls["balanced_weight"].disabled = rec.strategy != "balanced"
-        self.redraw(self._figure(rec), "x", "y", "name")
-        summary = rec.summary()
-        rows = {k: summary[k] for k in ("memory_mb", "duration_ms", "monthly_cost", "current_memory_mb",
-                                        "current_monthly_cost", "monthly_savings", "meets_slo", "floor_mb")}
-        rows["savings band (90%)"] = summary["savings_interval"]
-        rows["notes"] = "; ".join(summary["notes"]) or "-"
-        d = rec.decision
-        rows = {"review decision": d.title(), "how sure": d.note(), "what to do": d.recommendation(),
-                **{f"{rec.strategy} strategy: {k}": v for k, v in rows.items()}}
+    def draw(self, r) -> None:
+        self.controls["balanced_weight"].disabled = r.mode != "balanced"
+        self.redraw(self._figure(r), "x", "y", "name")
+        d = r.decision
+        band = "" if r.savings_band is None else f"${r.savings_band[0]:,.2f} to ${r.savings_band[1]:,.2f}"
+        rows = {"pick": f"{r.memory_mb:,.0f} MB on {r.arch}", "rule": r.rule,
+                "probability": "" if r.probability != r.probability else f"{r.probability:.0%}",
+                "duration_ms": r.duration_ms, "monthly_cost": r.monthly_cost, "current_memory_mb": r.current_memory_mb,
+                "monthly_savings": r.monthly_savings,
+                f"savings bounds ({d.policy.confidence:.0%} each)" if r.mode == "decision" else
+                f"savings band ({self.level:.0%})": band,
+                "review decision": d.title(), "how sure": d.note(), "what to do": d.recommendation()}
         self.show_table(pd.DataFrame({"value": pd.Series(rows, dtype=object)}))
+

@@ -26,7 +26,7 @@ from .model import (
 from .recommend import STRATEGIES, Recommendation, compare_architectures, recommend
 from .snapshot import (
                     FunctionRecommendation,
-    decide_function,
+                    decide_function,
                     fit_function,
                     function_observations,
                     policy_from,
@@ -35,9 +35,11 @@ from .snapshot import (
 )
 from .views import (
                     VIEW_COLUMNS,
+                    MemoryPick,
                     compare_power_tuning,
                     describe,
                     measure_view,
+                    pick,
                     pick_function,
                     policy,
                     results,
@@ -46,8 +48,8 @@ from .views import (
 
 __all__ = [
     "DEFAULT_CV", "DEFAULT_HEADROOM", "MAX_MB", "MAX_VCPU", "MIN_MB", "STRATEGIES", "VCPU_MB", "VIEW_COLUMNS",
-    "Decision", "DurationModel", "FunctionRecommendation", "ObservationError", "Policy", "Recommendation",
+    "Decision", "DurationModel", "FunctionRecommendation", "MemoryPick", "ObservationError", "Policy", "Recommendation",
     "candidate_sizes", "compare_architectures", "compare_power_tuning", "decide", "decide_function", "describe", "expected_billed_ms",
-    "fit", "fit_function", "function_observations", "measure_view", "monthly_cost", "observations", "pick_function", "policy",
+    "fit", "fit_function", "function_observations", "measure_view", "monthly_cost", "observations", "pick", "pick_function", "policy",
     "policy_from", "recommend", "recommend_all", "recommend_for_function", "results", "runtime_family", "view",
 ]

@@ -17,6 +17,12 @@ The same draws decide ``arm64-candidate`` for x86_64 functions: the switch *at t
 ``min_savings_share`` and is at most ``max_slowdown`` slower, with probability ``confidence``; the dollars quoted
 are that same switch. Title, evidence, note and recommendation are all rendered here, so the review's finding,
 the notebook and the explorer cannot disagree.
+
+Every band is stated at the decision's own probability, from the same draws that decide (:func:`bounds`): its low end
+is the figure the change beats with probability ``confidence``, its high end the figure it stays under with that
+probability (for ``confidence`` 0.9: "at least $X with 90% probability, at most $Y with 90%"). A decrease or an
+arm64 switch is only made when the policy's test holds in ``confidence`` of the draws, and the test includes a
+saving, so such a finding's band never starts below zero; an increase's band may, by at most ``cost_tolerance``.
 """
 
 from __future__ import annotations
@@ -58,6 +64,22 @@ class Policy:
             if not (isinstance(v, (int, float)) and lo <= v < hi) or (name == "confidence" and v == 0):
                 raise ValueError(f"{name} must be a number in [{lo}, {hi}), got {v!r}")
 
+    def test(self, action: str) -> str:
+        """What a change must do, in words: ``"decrease"`` (also the arm64 switch) or ``"increase"``."""
+        if action in ("decrease", "arm64"):
+            return (f"saves at least {self.min_savings_share:.0%} and is at most {self.max_slowdown:.0%} slower")
+        if action == "increase":
+            return f"is at least {self.min_speedup:.0%} faster for at most {self.cost_tolerance:.0%} more"
+        raise ValueError(f"action must be 'decrease', 'arm64' or 'increase', got {action!r}")
+
+    def rule(self, action: str = "") -> str:
+        """The rule behind a pick, with its probability (``action`` as in :meth:`test`; empty for all of them)."""
+        p = f"with probability ≥ {self.confidence:.0%}"
+        if action:
+            return f"{self.test(action)}, {p}"
+        return (f"a smaller size {self.test('decrease')}, or a larger size {self.test('increase')}, {p}; "
+                f"arm64 at today's size: the smaller-size test")
+
     def meets(self, cost_now, cost, ms_now, ms):
         """``(decrease, increase)``: whether going from today's cost and duration to ``cost`` and ``ms`` passes the
         decrease test and the increase test (arrays broadcast; which sizes are smaller or larger is the caller's)."""
@@ -93,6 +115,7 @@ class Measurement:
     saving_range: tuple[float, float]
     p_decrease: float
     p_increase: float
+    p_single: float = float("nan")   # the best single size's probability of meeting the policy
 
 
 @dataclass
@@ -127,6 +150,22 @@ class Decision:
         return (f"mean {f['duration_mean_ms']:,.0f} ms at {f['memory_mb']:,.0f} MB ({f['arch']}){used_text}{cpu}, "
                 f"{f['invocations_per_month']:,.0f} invocations/month, {_usd(self.current_monthly_usd)}/month today")
 
+    def _level(self) -> str:
+        return f"{self.policy.confidence:.0%}"
+
+    def _saving_text(self, o: Option) -> str:
+        """The saving and its band, saying what the band is (see the module doc)."""
+        c, (lo, hi) = self._level(), o.saving_band
+        if o.saving_usd >= 0:
+            return (f"it saves {_usd(o.saving_usd)}/month on average: at least {_usd(lo)} with {c} probability, at most "
+                    f"{_usd(hi)} with {c}")
+        best = f"at best it saves {_usd(hi)}" if hi > 0 else f"at least {_usd(-hi)} more with {c}"
+        return (f"it costs {_usd(-o.saving_usd)}/month more on average: at most {_usd(-lo)} more with {c} probability, "
+                f"{best}")
+
+    def _duration_text(self, o: Option) -> str:
+        return f"{o.duration_ms:,.0f} ms (at most {o.duration_band[1]:,.0f} ms with {self._level()} probability)"
+
     def title(self) -> str:
         f, o = self.function, self.option
         if self.action == "decrease":
@@ -137,34 +176,33 @@ class Decision:
         if self.action == "measure":
             m = self.measurement
             return (f"measure {f['memory_mb']:,.0f} MB against {_sizes(m.sizes, f['memory_mb'])}: a change could save "
-                    f"{_usd(m.saving_range[0])}–{_usd(m.saving_range[1])}/month")
+                    f"{_usd(m.expected_value_usd)}/month on average (at most {_usd(m.saving_range[1])})")
         return f"keep {f['memory_mb']:,.0f} MB"
 
     def evidence(self) -> str:
-        o = self.option
+        o, c = self.option, self._level()
         text = self._basis() + "."
         if self.action in ("decrease", "increase"):
-            text += (f" At {o.memory_mb:,.0f} MB the model expects {o.duration_ms:,.0f} ms (90%: {o.duration_band[0]:,.0f}–"
-                     f"{o.duration_band[1]:,.0f} ms) and {_usd(o.monthly_usd)}/month; the saving's 90% band is "
-                     f"{_usd(o.saving_band[0])} to {_usd(o.saving_band[1])}. Memory floor {self.floor_mb:,.0f} MB.")
+            text += (f" At {o.memory_mb:,.0f} MB the model expects {self._duration_text(o)} and "
+                     f"{_usd(o.monthly_usd)}/month; {self._saving_text(o)}. Memory floor {self.floor_mb:,.0f} MB.")
         elif self.action == "measure":
             m = self.measurement
+            lo, hi = m.saving_range
             text += (f" From what was measured the curve could go either way: in {m.p_decrease:.0%} of the model's "
-                     f"draws some smaller size meets the policy (a larger one in {m.p_increase:.0%}), but no single "
-                     f"size does in {self.policy.confidence:.0%} of them; the expected saving a measurement would "
-                     f"unlock is {_usd(m.expected_value_usd)}/month.")
+                     f"draws at least one smaller size meets the policy (a larger one in {m.p_increase:.0%}), but which "
+                     f"one differs from draw to draw: the likeliest single size meets it in {m.p_single:.0%} of them, "
+                     f"below the {c} a change needs. What a measurement would lead to saves "
+                     f"{_usd(m.expected_value_usd)}/month on average: at least {_usd(lo)} with {c} probability, at most "
+                     f"{_usd(hi)} with {c}.")
         return text
 
     def note(self) -> str:
         p = self.policy
-        if self.action == "decrease":
-            claim = (f"saves at least {p.min_savings_share:.0%} and is at most {p.max_slowdown:.0%} slower with "
-                     f"probability {self.option.probability:.0%} (threshold {p.confidence:.0%})")
-        elif self.action == "increase":
-            claim = (f"is at least {p.min_speedup:.0%} faster for at most {p.cost_tolerance:.0%} more with probability "
-                     f"{self.option.probability:.0%} (threshold {p.confidence:.0%})")
+        if self.action in ("decrease", "increase"):
+            claim = (f"{p.test(self.action)} with probability {self.option.probability:.0%} "
+                     f"(threshold {p.confidence:.0%})")
         elif self.action == "measure":
-            claim = (f"no change reaches {p.confidence:.0%} probability; measuring costs about "
+            claim = (f"no single change reaches {p.confidence:.0%} probability; measuring costs about "
                      f"{self.measurement.invocations} invocations (≈ {_usd(self.measurement.cost_usd, 4)})")
         else:
             claim = "no change is both material and likely, nor worth measuring"
@@ -186,18 +224,24 @@ class Decision:
         return f"Keep {self.function['memory_mb']:,.0f} MB."
 
     def arm64_title(self) -> str:
-        return f"x86_64 → arm64 at {self.arm64.memory_mb:,.0f} MB saves {_usd(self.arm64.saving_usd)}/month"
+        return f"x86_64 → arm64 at today's {self.arm64.memory_mb:,.0f} MB saves {_usd(self.arm64.saving_usd)}/month"
 
     def arm64_evidence(self) -> str:
-        a = self.arm64
-        return (f"{self._basis()}. On arm64 at the same size the model expects {a.duration_ms:,.0f} ms (90%: "
-                f"{a.duration_band[0]:,.0f}–{a.duration_band[1]:,.0f} ms) and {_usd(a.monthly_usd)}/month; the saving's "
-                f"90% band is {_usd(a.saving_band[0])} to {_usd(a.saving_band[1])} (probability {a.probability:.0%} that "
-                f"it saves at least {self.policy.min_savings_share:.0%} without being more than "
-                f"{self.policy.max_slowdown:.0%} slower).")
+        a, p = self.arm64, self.policy
+        return (f"{self._basis()}. On arm64 at the same {a.memory_mb:,.0f} MB the model expects {self._duration_text(a)} "
+                f"and {_usd(a.monthly_usd)}/month; {self._saving_text(a)}. Probability {a.probability:.0%} that it "
+                f"{p.test('arm64')} (threshold {p.confidence:.0%}).")
 
     def arm64_recommendation(self) -> str:
-        return (f"Switch Architectures to arm64 at {self.arm64.memory_mb:,.0f} MB; rebuild native dependencies and "
+        mem = f"{self.arm64.memory_mb:,.0f} MB"
+        if self.action in ("decrease", "increase"):
+            size = (f"; this saving is judged at today's {mem}: after the memory change to "
+                    f"{self.option.memory_mb:,.0f} MB, compare arm64 there again")
+        elif self.action == "measure":
+            size = f"; this saving is judged at today's {mem}: if the measurement moves the size, compare arm64 there again"
+        else:
+            size = ""
+        return (f"Switch Architectures to arm64 and keep MemorySize at {mem}{size}. Rebuild native dependencies and "
                 "container images for arm64 and compare a canary's duration before moving all traffic.")
 
 
@@ -210,12 +254,26 @@ def _sizes(sizes: list[int], current: float) -> str:
     return ", ".join(f"{s:,}" for s in others) + " MB"
 
 
-def _option(mem: float, arch: str, p: float, d: np.ndarray, c: np.ndarray, c0: np.ndarray, d0: np.ndarray) -> Option:
+def bounds(x, level: float) -> tuple:
+    """``(low, high)`` of draws ``x`` (along the first axis) at probability ``level``: at least ``level`` of the
+    draws are ``>= low`` and at least ``level`` are ``<= high``, counted exactly (no interpolation), so "at least
+    low with probability level" holds in the very draws a decision counted."""
+    s = np.sort(np.asarray(x, dtype=float), axis=0)
+    n = s.shape[0]
+    k = min(int(math.floor(n * (1.0 - level) + 1e-9)), n - 1)
+    j = max(int(math.ceil(n * level - 1e-9)) - 1, 0)
+    return s[k], s[j]
+
+
+def _option(mem: float, arch: str, p: float, d: np.ndarray, c: np.ndarray, c0: np.ndarray, d0: np.ndarray,
+            level: float) -> Option:
     save = c0 - c
+    dlo, dhi = bounds(d, level)
+    slo, shi = bounds(save, level)
     return Option(memory_mb=float(mem), arch=arch, probability=float(p), duration_ms=float(np.median(d)),
-                  duration_band=(float(np.quantile(d, 0.05)), float(np.quantile(d, 0.95))),
+                  duration_band=(float(dlo), float(dhi)),
                   monthly_usd=float(np.mean(c)), saving_usd=float(np.mean(save)),
-                  saving_band=(float(np.quantile(save, 0.05)), float(np.quantile(save, 0.95))),
+                  saving_band=(float(slo), float(shi)),
                   speedup=float(1.0 - np.median(d / d0)))
 
 
@@ -253,14 +311,15 @@ def decide(model: DurationModel, function: dict[str, Any], policy: Policy, cost_
     p_dec, p_inc = dec_ok.mean(0), inc_ok.mean(0)
     sure_dec = np.flatnonzero(p_dec >= policy.confidence)
     sure_inc = np.flatnonzero(p_inc >= policy.confidence)
-    if sure_dec.size:  # the size whose saving is largest even in the unlucky 5% of draws (robust to the model)
-        j = sure_dec[np.argmax(np.quantile(save[:, sure_dec], 0.05, axis=0))]
+    level = policy.confidence
+    if sure_dec.size:  # the size whose band starts highest: the largest saving at the stated probability
+        j = sure_dec[np.argmax(bounds(save[:, sure_dec], level)[0])]
         out.action = "decrease"
-        out.option = _option(grid[j], model.arch, p_dec[j], d[:, j], c[:, j], c0, d0)
+        out.option = _option(grid[j], model.arch, p_dec[j], d[:, j], c[:, j], c0, d0, level)
     elif sure_inc.size:
         j = sure_inc[np.argmax((1 - d[:, sure_inc] / d0[:, None]).mean(0))]
         out.action = "increase"
-        out.option = _option(grid[j], model.arch, p_inc[j], d[:, j], c[:, j], c0, d0)
+        out.option = _option(grid[j], model.arch, p_inc[j], d[:, j], c[:, j], c0, d0, level)
     else:
         # what measuring would lead to: in each draw, the size the policy would then pick among the sizes a
         # tuning run measures (the cheapest within the cost tolerance that is at most max_slowdown slower,
@@ -270,7 +329,8 @@ def decide(model: DurationModel, function: dict[str, Any], policy: Policy, cost_
         value = float(np.maximum(best, 0.0).mean())
         if value >= policy.min_measure_usd and max(any_dec, float((best > 0).mean())) >= policy.plausible:
             out.action = "measure"
-            out.measurement = _measurement(function, model, grid, d, dec_ok | inc_ok, kw, best, any_dec, any_inc)
+            out.measurement = _measurement(function, model, grid, d, dec_ok | inc_ok, kw, best, any_dec, any_inc,
+                                           level)
     _other_arch(out, model, function, policy, cost_kw, d0, c0, n)
     return out
 
@@ -285,7 +345,7 @@ def _policy_saving(grid, cur, save, c, d, d0, policy: Policy) -> np.ndarray:
     return save[:, on][np.arange(pick.size), pick]
 
 
-def _measurement(function, model, grid, d, ok, kw, best, any_dec, any_inc) -> Measurement:
+def _measurement(function, model, grid, d, ok, kw, best, any_dec, any_inc, level) -> Measurement:
     cur = float(function["memory_mb"])
     weight = ok.mean(0)
     plausible = grid[weight >= 0.05]
@@ -311,8 +371,8 @@ def _measurement(function, model, grid, d, ok, kw, best, any_dec, any_inc) -> Me
            + (f" --region {region}" if region else ""))
     return Measurement(sizes=sizes, command=cmd, invocations=per_size * len(sizes), cost_usd=cost,
                        expected_value_usd=float(np.maximum(best, 0.0).mean()),
-                       saving_range=(float(np.quantile(best, 0.05)), float(np.quantile(best, 0.95))),
-                       p_decrease=any_dec, p_increase=any_inc)
+                       saving_range=tuple(float(b) for b in bounds(best, level)),
+                       p_decrease=any_dec, p_increase=any_inc, p_single=float(weight.max()) if weight.size else 0.0)
 
 
 def _other_arch(out: Decision, model: DurationModel, function, policy: Policy, cost_kw, d0, c0, n: int) -> None:
@@ -323,12 +383,13 @@ def _other_arch(out: Decision, model: DurationModel, function, policy: Policy, c
     da = model.for_arch(target).samples(cur, n=n, noise=False)[:, 0]
     ca = monthly_cost(da, cur, **{**cost_kw, "arch": target, "cv": model.cv})
     ok = policy.meets(c0, ca, d0, da)[0]
-    out.other_arch = _option(cur[0], target, float(ok.mean()), da, ca, c0, d0)
+    out.other_arch = _option(cur[0], target, float(ok.mean()), da, ca, c0, d0, policy.confidence)
     if target != "arm64":
         return
     if out.other_arch.probability >= policy.confidence:
         out.arm64 = out.other_arch
-        out.notes.append("arm64: check that native dependencies and container images are built for arm64")
+        out.notes.append(f"arm64 at today's {cur[0]:,.0f} MB meets the policy with probability "
+                         f"{out.other_arch.probability:.0%}: a separate arm64-candidate finding")
     elif out.other_arch.probability >= policy.plausible:
         out.notes.append(f"arm64 at the same size meets the policy with probability {out.other_arch.probability:.0%}: "
                          "a canary on arm64 would tell")

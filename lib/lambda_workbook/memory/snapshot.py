@@ -245,8 +245,11 @@ def decide_function(obs: dict[str, Any], model: DurationModel, policy: Policy, *
                    book=book or _prices.load(obs["region"]))
     dec = decide(model, obs, policy, cost_kw)
     if obs["provisioned_concurrency"]:
+        # the environments' allocation grows with memory, so a provisioned-concurrency change changes this decision
+        alone = decide(model, obs, policy, {**cost_kw, "provisioned_concurrency": 0.0})
         dec.notes.append(f"{obs['provisioned_concurrency']:g} provisioned environments priced all month at each size "
-                         "(see the cold-starts notebook for how many are needed)")
+                         "(their allocation grows with memory and is part of these figures, so they overlap a "
+                         f"provisioned-concurrency change): without them the memory decision would be '{alone.title()}'")
     return dec
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,8 @@ VIEW_COLUMNS = {
     "function_name": "function", "account_id": "account", "arch": "arch", "memory_mb": "memory (MB)",
     "invocations_per_month": "invocations/month", "duration_mean_ms": "mean duration (ms)",
     "max_memory_used_p99_mb": "max memory used p99 (MB)", "current_monthly_usd": "today ($/month)",
-    "finding": "finding", "probability": "probability", "monthly_savings_usd": "saves ($/month, 90% band)",
+    "finding": "finding", "probability": "probability",
+    "monthly_savings_usd": "saves ($/month: mean, at least, at most)",
     "other_arch_savings_usd": "other arch at today's size", "title": "decision",
 }
 
@@ -27,7 +29,9 @@ def _usd(x: float) -> str:
 
 def view(table: pd.DataFrame) -> pd.DataFrame:
     """:func:`recommend_all`'s table for reading: decided changes first, then measure-first, then the rest;
-    numbers formatted as text (no exponents, blanks where nothing applies)."""
+    numbers formatted as text (no exponents, blanks where nothing applies). A saving's "at least" and "at most"
+    each hold with the decision's probability (the policy's confidence, 90% by default): the same bounds as
+    the finding's evidence. *probability* is the chance the change meets the policy."""
     if table.empty:
         return pd.DataFrame(columns=list(VIEW_COLUMNS.values()))
     t = table.copy()
@@ -44,10 +48,10 @@ def view(table: pd.DataFrame) -> pd.DataFrame:
         "today ($/month)": t["current_monthly_usd"].map(_usd),
         "finding": t["finding"].fillna("") + np.where(t["arm64_candidate"], " arm64-candidate", ""),
         "probability": t["probability"].map(lambda v: "" if v != v else f"{v:.0%}"),
-        "saves ($/month, 90% band)": [
-            f"{_usd(v)} ({_usd(lo)} to {_usd(hi)})" if ch else "" for v, lo, hi, ch in
+        "saves ($/month: mean, at least, at most)": [
+            f"{_usd(v)} (≥ {_usd(lo)}, ≤ {_usd(hi)})" if ch else "" for v, lo, hi, ch in
             zip(t["monthly_savings_usd"], t["monthly_savings_low_usd"], t["monthly_savings_high_usd"], changes, strict=True)],
-        "other arch at today's size": [f"{a}: {_usd(v)} ({p:.0%} likely)" for a, v, p in
+        "other arch at today's size": [f"{a}: saves {_usd(v)} (meets the policy: {p:.0%})" for a, v, p in
                                        zip(t["other_arch"], t["other_arch_savings_usd"], t["other_arch_probability"],
                                            strict=True)],
         "decision": t["title"],
@@ -56,13 +60,14 @@ def view(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-MEASURE_COLUMNS = ("function", "account", "memory (MB)", "today ($/month)", "a change could save ($/month, 90%)",
+MEASURE_COLUMNS = ("function", "account", "memory (MB)", "today ($/month)", "a change could save ($/month: at least, at most)",
                    "expected ($/month)", "measuring costs", "command")
 
 
 def measure_view(table: pd.DataFrame) -> pd.DataFrame:
-    """The functions to measure before changing, most valuable first: the saving's plausible range (90%), what
-    it is worth in expectation, the tuning command and what that measurement costs."""
+    """The functions to measure before changing, most valuable first: what a measurement would lead to saves at
+    least / at most (each with the decision's probability), what it is worth in expectation, the tuning command and
+    what that measurement costs."""
     t = table[table["action"] == "measure"] if len(table) else table
     if t.empty:
         return pd.DataFrame(columns=list(MEASURE_COLUMNS))
@@ -70,7 +75,7 @@ def measure_view(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "function": t["function_name"], "account": t["account_id"], "memory (MB)": t["memory_mb"].map("{:,.0f}".format),
         "today ($/month)": t["current_monthly_usd"].map(_usd),
-        "a change could save ($/month, 90%)": [f"{_usd(lo)} to {_usd(hi)}" for lo, hi in
+        "a change could save ($/month: at least, at most)": [f"{_usd(lo)} to {_usd(hi)}" for lo, hi in
                                                zip(t["measure_saving_low_usd"], t["measure_saving_high_usd"], strict=True)],
         "expected ($/month)": t["measure_value_usd"].map(_usd),
         "measuring costs": t["measure_cost_usd"].map(lambda v: f"${v:,.4f}" if v >= 0.0001 else "< $0.0001"),
@@ -158,8 +163,8 @@ def describe(fr: FunctionRecommendation) -> pd.DataFrame:
         (f"the {r.strategy} strategy's size on {r.arch} (the chart)", f"{r.memory_mb:,.0f} MB, {r.duration_ms:,.1f} ms, "
          f"${r.monthly_cost:,.2f}/month — a finding only if the decision above says so"),
         (f"{a.arch} at {a.memory_mb:,.0f} MB", f"{a.duration_ms:,.1f} ms, ${a.monthly_usd:,.2f}/month, saves "
-         f"${a.saving_usd:,.2f} (90%: {a.saving_band[0]:,.2f} to {a.saving_band[1]:,.2f}); meets the policy with "
-         f"probability {a.probability:.0%}"),
+         f"${a.saving_usd:,.2f} (at least {a.saving_band[0]:,.2f}, at most {a.saving_band[1]:,.2f}, each with "
+         f"{d.policy.confidence:.0%} probability); meets the policy with probability {a.probability:.0%}"),
     ]
     return pd.DataFrame(rows, columns=["", "value"]).set_index("")
 
@@ -178,3 +183,58 @@ def compare_power_tuning(model: DurationModel, doc) -> pd.DataFrame:
         error_pct=(pred - pt["duration_ms"].to_numpy()) / pt["duration_ms"].to_numpy() * 100)
     out.attrs.update(pt.attrs)
     return out
+
+
+def pick(decision, arch: str | None = None) -> dict[str, Any]:
+    """The point a :class:`Decision` picks on ``arch`` (default: the function's own), for a chart or a table:
+    ``memory_mb``, ``duration_ms``, ``monthly_cost``, ``saving_usd`` and its band (the decision's bounds),
+    ``probability`` of meeting the policy, ``rule`` (the test and its probability, in words), ``outcome`` and
+    ``text`` (the finding's title, or why there is none). The explorer and the review read the same object."""
+    d, f = decision, decision.function
+    own = str(f["arch"])
+    arch = arch or own
+    p = d.policy
+    if arch != own:
+        o = d.other_arch
+        chosen = d.arm64 is not None and arch == "arm64"
+        text = d.arm64_title() if chosen else (
+            f"{arch} at today's {o.memory_mb:,.0f} MB: probability {o.probability:.0%} (below {p.confidence:.0%}), "
+            "no finding" if own == "x86_64" else f"{arch} at today's {o.memory_mb:,.0f} MB: never a finding "
+            "(only x86_64 functions are arm64 candidates)")
+        return {"memory_mb": o.memory_mb, "duration_ms": o.duration_ms, "monthly_cost": o.monthly_usd,
+                "saving_usd": o.saving_usd, "saving_band": o.saving_band, "probability": o.probability,
+                "rule": f"{arch} at today's size {p.rule('arm64')}", "outcome": "switch" if chosen else "keep",
+                "text": text}
+    if d.action in ("decrease", "increase"):
+        o = d.option
+        return {"memory_mb": o.memory_mb, "duration_ms": o.duration_ms, "monthly_cost": o.monthly_usd,
+                "saving_usd": o.saving_usd, "saving_band": o.saving_band, "probability": o.probability,
+                "rule": p.rule(d.action), "outcome": d.action, "text": d.title()}
+    return {"memory_mb": float(f["memory_mb"]), "duration_ms": d.current_duration_ms,
+            "monthly_cost": d.current_monthly_usd, "saving_usd": 0.0, "saving_band": (0.0, 0.0),
+            "probability": float("nan"), "rule": p.rule(), "outcome": d.action, "text": d.title()}
+
+
+@dataclass
+class MemoryPick:
+    """What ``explorers.MemoryExplorer`` shows: the picked point, the rule behind it and the objects it came from."""
+
+    function: str
+    mode: str
+    arch: str
+    memory_mb: float
+    duration_ms: float
+    monthly_cost: float
+    monthly_savings: float | None
+    savings_band: tuple[float, float] | None
+    probability: float
+    rule: str
+    text: str
+    decision: Any
+    recommendation: Any
+    current_memory_mb: float
+    observed: pd.DataFrame | None = None
+
+    @property
+    def curve(self) -> pd.DataFrame:
+        return self.recommendation.curve
