@@ -420,6 +420,50 @@ def test_required_findings_fire_and_controls_stay_quiet(analysed):
     assert heavy["heuristic"] and heavy["section"] == "function code"
 
 
+def _dollars(text: str) -> list[float]:
+    import re
+
+    return [float(x.replace(",", "")) for x in re.findall(r"\$([0-9][0-9,]*\.[0-9]+)", text)]
+
+
+def test_pc_finding_prices_snapstart_as_the_price_book_does(analysed, sample_snapshot):
+    """checkout-api (java21, 40 idle environments): the cheapest option is SnapStart without PC. Its evidence and
+    recommendation quote the same total, say what SnapStart itself charges (nothing for Java), and agree with
+    the options table and the saving."""
+    table, found = analysed
+    pc = found[(found["id"] == "provisioned-concurrency") & (found["function"] == "checkout-api")].iloc[0]
+    detail = cs.for_function(sample_snapshot, "checkout-api", table=table)
+    ss = detail.options.set_index("option").loc["SnapStart"]
+    assert ss["snapstart_usd"] == cs.snapstart_cost(2048, 1e6, runtime="java21", arch="arm64")["total_usd"] == 0.0
+    assert f"${ss['total_usd']:,.2f}/month" in pc["evidence"]
+    assert f"${ss['total_usd']:,.2f}/month in all" in pc["recommendation"]
+    assert "SnapStart would cost" not in pc["evidence"], "a total must not read as SnapStart's own charge"
+    assert "SnapStart itself $0.00" in pc["evidence"] and "free for Java" in pc["recommendation"]
+    current = detail.options.loc[detail.options["current"], "total_usd"].item()
+    assert pc["monthly_impact_usd"] == pytest.approx(current - ss["total_usd"])
+    assert _dollars(pc["evidence"])[0] == pytest.approx(round(current, 2))
+
+
+@pytest.mark.parametrize("runtime,arch,charged", [("java21", "x86_64", False), ("python3.12", "x86_64", True),
+                                                  ("dotnet8", "x86_64", True), ("python3.12", "arm64", None)])
+def test_snapstart_words_follow_the_price_book(runtime, arch, charged):
+    """The words about SnapStart's own charge are the price book's: free for Java, cache and restore for Python
+    and .NET (the x86_64 prices), unknown where the book has no price (arm64)."""
+    s = pd.Series(np.arange(600, dtype=float) % 7, index=pd.date_range("2026-10-01", periods=600, freq="min"))
+    opts = cs.pc_options(s, 120.0, 1024, arch=arch, init_ms=900.0, runtime=runtime)
+    row = opts[opts["option"] == "SnapStart"].iloc[0]
+    words = cs.snapstart_words(row, runtime)
+    own = cs.snapstart_cost(1024, row["cold_starts_month"], runtime=runtime, arch=arch)["total_usd"]
+    if charged is None:
+        assert math.isnan(own) and "unknown" in words and "free" not in words and "nan" not in words
+    elif charged:
+        assert own > 0 and f"cache and restore ${own:,.2f}" in words and "$0.00" not in words
+    else:
+        assert own == 0 and "SnapStart itself $0.00" in words and "for Java" in words
+    on_demand = opts[opts["option"] == "on-demand"].iloc[0]
+    assert cs.snapstart_words(on_demand, runtime) == f"on-demand would cost ${on_demand['total_usd']:,.2f}/month"
+
+
 def test_results_json_is_plain_data(analysed, sample_snapshot):
     table, found = analysed
     res = cs.results(sample_snapshot, table, found)

@@ -672,8 +672,10 @@ def _parse_days(text: str) -> tuple[int, ...]:
 
 
 SNAPSTART_MINIMUM = {"java": (11,), "python": (3, 12), "dotnet": (8,)}
-SNAPSTART_SOURCE = "[NOTE-MR] [INFOQ-SS] [SS-DOC]: Java 11+ free; Python 3.12+ and .NET 8+ pay cache + restore; " \
-                   "not with provisioned concurrency, /tmp > 512 MB, container images or custom runtimes"
+SNAPSTART_SOURCE = ("Java 11+ free; Python 3.12+ and .NET 8+ pay cache + restore (price book lambda.snapstart_*); not "
+                    "with provisioned concurrency, /tmp > 512 MB, container images or OS-only runtimes: 'Improving "
+                    "startup performance with Lambda SnapStart', https://docs.aws.amazon.com/lambda/latest/dg/"
+                    "snapstart.html; 'AWS Lambda pricing', https://aws.amazon.com/lambda/pricing/")
 
 
 def snapstart(runtime: str | None, *, package_type: str = "Zip", ephemeral_mb: float = 512,
@@ -694,6 +696,25 @@ def snapstart(runtime: str | None, *, package_type: str = "Zip", ephemeral_mb: f
         reason = "provisioned concurrency is configured (the two exclude each other; it can replace it)"
     return {"eligible": not reason or reason.startswith("provisioned"), "blocked_by_pc": reason.startswith("provisioned"),
             "charged": family in ("python", "dotnet"), "reason": reason, "source": SNAPSTART_SOURCE}
+
+
+def snapstart_words(option, runtime: str | None) -> str:
+    """A priced option (a :func:`pc_options` row) in words; for SnapStart, its total and what of it SnapStart itself
+    charges (:func:`snapstart_cost`: nothing for Java, cache and restore for Python and .NET, from the price book)."""
+    total = f"${float(option['total_usd']):,.2f}/month"
+    if option["option"] != "SnapStart":
+        return f"{option['option']} would cost {total}"
+    own = float(option.get("snapstart_usd", 0.0))
+    if own != own:
+        return (f"on demand with SnapStart and no PC the function would cost ${float(option['on_demand_usd']):,.2f}"
+                "/month plus SnapStart's cache and restore charges, unknown (not in the price book for this "
+                "architecture)")
+    if own == 0 and runtime_family(runtime) == "java":
+        charge = "SnapStart itself $0.00: no cache or restore charge for Java"
+    else:
+        charge = f"SnapStart's cache and restore ${own:,.2f}"
+    return (f"on demand with SnapStart and no PC the function would cost {total} in all (invocations "
+            f"${float(option['on_demand_usd']):,.2f}; {charge})")
 
 
 def _runtime_version(runtime: str) -> tuple[int, ...] | None:
@@ -1392,6 +1413,15 @@ def _cold_start_advice(r) -> str:
             "a scheduled provisioned environment (see the cold-starts notebook's options) keeps one warm.")
 
 
+def _snapstart_tail(r) -> str:
+    ss = snapstart(r.runtime, package_type=r.package_type, ephemeral_mb=r.ephemeral_storage_mb)
+    if not ss["eligible"]:
+        return "."
+    if ss["charged"]:
+        return "; SnapStart removes most INIT without PC (this runtime pays its cache and restore charges)."
+    return "; SnapStart removes most INIT without PC (free for Java: no cache or restore charge)."
+
+
 def _init_advice(r) -> str:
     text = (f"Minimise what runs before the handler: {r.code_size_mb:.0f} MiB zipped and {int(r.layer_count)} layer(s) "
             "suggest unused dependencies; import lazily what only some paths need; create SDK clients once, "
@@ -1426,16 +1456,15 @@ def _pc_findings(snapshot, index: _ByFunction, table: pd.DataFrame, r, th: dict[
             evidence = (f"{int(r.provisioned)} provisioned environments, observed peak concurrency {r.concurrency_peak:g} "
                         f"(hourly ConcurrentExecutions max), mean {r.concurrency_mean:.3f} busy: utilisation "
                         f"{util:.2%} against a break-even of {r.pc_breakeven:.0%}; PC costs ${cur:,.2f}/month; "
-                        f"{best['option']} would cost ${best['total_usd']:,.2f}")
+                        + snapstart_words(best, r.runtime))
             out.append(_finding(
                 r, "provisioned-concurrency", "high" if cur - float(best["total_usd"]) >= 100 else "medium",
                 f"Provisioned concurrency {int(r.provisioned)} for a peak of {r.concurrency_peak:g}", evidence,
                 "functions.provisioned_concurrency; metrics ConcurrentExecutions Maximum 3600 s; price book",
                 cur - float(best["total_usd"]), cur - safe_cost, cur - float(best["total_usd"]),
-                f"Cheapest option: {best['option']} (${best['total_usd']:,.2f}/month). To keep cold starts away, size PC "
-                f"to the observed peak ({r.concurrency_peak:g}) and schedule it for busy hours"
-                + ("; SnapStart is free for this Java runtime and removes most INIT without PC." if
-                   runtime_family(r.runtime) == "java" and r.snapstart_eligible else "."),
+                f"Cheapest option: {'remove PC and enable SnapStart' if best['option'] == 'SnapStart' else best['option']} "
+                f"(${best['total_usd']:,.2f}/month in all). To keep cold starts away, size PC to the observed peak "
+                f"({r.concurrency_peak:g}) and schedule it for busy hours" + _snapstart_tail(r),
                 "execution environment", False))
         if r.invocations and spill / r.invocations >= th["spillover_share"]:
             out.append(_finding(
