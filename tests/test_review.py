@@ -55,18 +55,32 @@ def test_issue_ids_are_all_in_the_checklist():
     assert set(review.checklist()["section"]) == set(review.SECTIONS)
 
 
-def test_one_schema_ranked_by_dollars(reviewed):
+def test_one_schema_in_review_order(reviewed):
     f = reviewed.findings
     assert list(f.columns) == review.COLUMNS
     assert set(f["severity"]) <= set(review.SEVERITIES)
     assert set(f["section"]) <= set(review.SECTIONS)
     assert (f["evidence"].str.len() > 20).all() and (f["evidence_path"].str.len() > 0).all()
     assert (f["recommendation"].str.len() > 20).all()
-    priced = f["monthly_impact_usd"].notna()
-    assert priced.any() and (~priced).any()
-    assert not (priced.to_numpy()[1:] & ~priced.to_numpy()[:-1]).any(), "a priced finding ranks after a risk"
-    usd = f.loc[priced, "monthly_impact_usd"].to_numpy()
-    assert (usd[:-1] >= usd[1:]).all()
+    usd = f["monthly_impact_usd"]
+    assert usd.notna().any() and usd.isna().any()
+    # findings worth at least $1 a month come first, by dollars; then severity decides
+    money = (usd >= 1.0).to_numpy()
+    assert money[: money.sum()].all(), "a finding worth >= $1 ranks after one that is not"
+    top = usd[money].to_numpy()
+    assert (top[:-1] >= top[1:]).all()
+    # no high-severity finding below one worth less than a dollar a month
+    high = (f["severity"] == "high").to_numpy()
+    cheap = ~money
+    for i in range(len(f)):
+        if high[i]:
+            assert not cheap[:i][~high[:i]].any(), f"high finding {f['id'][i]} ranks below a sub-$1 finding"
+    rest = f[~money]["severity"].map(review.SEVERITIES.index).to_numpy()
+    assert (rest[:-1] <= rest[1:]).all()
+    # the priced findings say which bill they save from and what their band means
+    priced = f[usd.notna()]
+    assert (priced["saves_from"] != "").all() and (priced["band_meaning"] != "").all()
+    assert (f.loc[usd.isna(), "saves_from"] == "").all()
     band = f.dropna(subset=["monthly_impact_low_usd", "monthly_impact_high_usd"])
     assert (band["monthly_impact_low_usd"] <= band["monthly_impact_usd"] + 1e-9).all()
     assert (band["monthly_impact_high_usd"] >= band["monthly_impact_usd"] - 1e-9).all()

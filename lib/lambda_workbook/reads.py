@@ -957,7 +957,10 @@ def network_measurements(snapshot, *, min_kb: float = 256.0) -> pd.DataFrame:
                          "mb": out["response_kb"] / 1024.0, "ms": out["mean_ms"], "evidence": out["evidence"]})
 
 
-FINDING_COLUMNS = ["id", "severity", "account_id", "region", "function", "title", "evidence", "source",
+#: The bills a read finding's saving comes out of: the service's reads and the function's waiting.
+_READ_BILLS = {"dynamodb": ("dynamodb", "lambda"), "s3": ("s3", "lambda")}
+FINDING_COLUMNS = ["id", "severity", "account_id", "region", "function", "title", "evidence", "source", "evidence_path",
+                   "saves_from",
                    "monthly_impact_usd", "monthly_impact_low_usd", "monthly_impact_high_usd", "current_monthly_usd",
                    "alternative", "alternative_monthly_usd", "recommendation", "section"]
 
@@ -1030,6 +1033,7 @@ def _dynamodb_finding(r, t: Thresholds, book: _prices.PriceBook, net: Network) -
                f"Query on {r.resource or 'a table'} filters away {1 - r.items_returned / r.items_evaluated:.2%} "
                "of the items it pays for"),
         evidence=evidence, source=f"calls ({r.evidence}); invocations: {r.path}",
+        evidence_path=f"calls:{r.evidence}; {r.path}", saves_from="+".join(_READ_BILLS[r.service]),
         monthly_impact_usd=central, monthly_impact_low_usd=min(low, central), monthly_impact_high_usd=max(high, central),
         current_monthly_usd=current["monthly_cost"], alternative="query-gsi",
         alternative_monthly_usd=alt["monthly_cost"],
@@ -1074,6 +1078,7 @@ def _s3_finding(r, t: Thresholds, book: _prices.PriceBook, net: Network) -> dict
         function=r.function_name,
         title=f"Downloads whole {obj:,.3g} MB objects from {r.resource or 'S3'} to use {r.used_fraction:.1%} of them",
         evidence=evidence, source=f"calls ({r.evidence}); invocations: {r.path}",
+        evidence_path=f"calls:{r.evidence}; {r.path}", saves_from="+".join(_READ_BILLS[r.service]),
         monthly_impact_usd=central, monthly_impact_low_usd=min(low, central), monthly_impact_high_usd=max(high, central),
         current_monthly_usd=get["monthly_cost"], alternative="range-get", alternative_monthly_usd=rng["monthly_cost"],
         recommendation=(

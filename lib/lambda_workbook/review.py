@@ -44,14 +44,11 @@ import numpy as np
 import pandas as pd
 
 from . import billing, costs, datafiles
+from . import findings as contract
 from . import prices as _prices
+from .findings import COLUMNS, MONEY, NOT_SAVINGS, SECTIONS, SEVERITIES  # noqa: F401  (public: review.COLUMNS, ...)
 from .schema import KEY, Snapshot
 
-COLUMNS = ["id", "severity", "account_id", "region", "function", "title", "evidence", "evidence_path",
-           "monthly_impact_usd", "monthly_impact_low_usd", "monthly_impact_high_usd", "recommendation", "section"]
-MONEY = ["monthly_impact_usd", "monthly_impact_low_usd", "monthly_impact_high_usd"]
-SECTIONS = ("function code", "execution environment", "invocation source", "external services")
-SEVERITIES = ("high", "medium", "low")
 MODULES = ("rules", "memory", "triggers", "reads", "coldstarts")
 
 
@@ -182,7 +179,11 @@ class Thresholds:
 
     def severity(self, usd: float) -> str:
         """The severity of a finding worth ``usd`` a month (``medium_usd``, ``high_usd``)."""
-        return "high" if usd >= self.high_usd else "medium" if usd >= self.medium_usd else "low"
+        return self.policy()(usd)
+
+    def policy(self) -> contract.Severity:
+        """The dollars-to-severity policy every module receives (:class:`findings.Severity`)."""
+        return contract.Severity(self.medium_usd, self.high_usd)
 
 
 def describe_thresholds() -> pd.DataFrame:
@@ -292,11 +293,10 @@ class _Context:
 
 
 def _row(fid: str, key: tuple, severity: str, title: str, evidence: str, path: str, recommendation: str,
-         impact: float = math.nan, low: float = math.nan, high: float = math.nan) -> dict[str, Any]:
-    return {"id": fid, "severity": severity, "account_id": key[0], "region": key[1], "function": key[2],
-            "title": title, "evidence": evidence, "evidence_path": path, "monthly_impact_usd": impact,
-            "monthly_impact_low_usd": low, "monthly_impact_high_usd": high, "recommendation": recommendation,
-            "section": CHECKS[fid].section}
+         impact: float = math.nan, low: float = math.nan, high: float = math.nan, meaning: str = "") -> dict[str, Any]:
+    band = contract.Band(impact, low, high, meaning) if impact == impact else None
+    return contract.Finding(fid, key, severity, title, evidence, recommendation, CHECKS[fid].section,
+                            tuple(path.split("; ")), band=band).row()
 
 
 def _usd(x: float) -> str:
@@ -348,6 +348,7 @@ def _daily_rate(ctx: _Context, t: Thresholds, fid: str, limit: float) -> list[di
         per_ms = float(f["timeout_s"]) * 1000.0 if fid == "timeout-rate" else float(c["duration_mean_ms"] or 0.0)
         lost = ctx.invocation_usd(key, per_ms, total_bad * ctx.factor)
         worst_day = ctx.invocation_usd(key, per_ms, float(bad[worst]))
+        spikes = ctx.invocation_usd(key, per_ms, float(bad[over.index].sum()) * ctx.factor)
         calls = ctx.calls(key)
         evidence = (f"{len(over)} of {int(judged.sum())} days above {limit:.0%}: worst {worst:%Y-%m-%d} {rate[worst]:.1%} "
                     f"({bad[worst]:,.0f} of {inv[worst]:,.0f} invocations {what}); over the window {total_bad:,.0f} "
@@ -361,8 +362,9 @@ def _daily_rate(ctx: _Context, t: Thresholds, fid: str, limit: float) -> list[di
         if len(calls):
             evidence += f". Slowest downstream calls: {_calls_text(calls, 2)}"
             path += "; " + _calls_path(calls)
-        evidence += (f". Lost compute (the failed invocations' bill): {_usd(lost)}/month at the window's rate, "
-                     f"{_usd(worst_day)} on the worst day")
+        evidence += (f". Lost compute (the failed invocations' bill): {_usd(lost)}/month at the window's rate; "
+                     f"{_usd(spikes)}/month from the {len(over)} day(s) above {limit:.0%} alone; {_usd(worst_day)} "
+                     "on the worst day")
         sync = ctx.sync(key)
         if fid == "timeout-rate":
             title = f"{rate[worst]:.0%} of invocations timed out on {worst:%Y-%m-%d}"
@@ -376,7 +378,7 @@ def _daily_rate(ctx: _Context, t: Thresholds, fid: str, limit: float) -> list[di
                    "lines by day); handle the dependency's failures explicitly (retry with backoff, return partial "
                    "batch failures for queues and streams) and alarm on the Errors/Invocations ratio per day.")
         out.append(_row(fid, key, "high" if sync else "medium", title, evidence, path, rec,
-                        lost, min(worst_day, lost), lost))
+                        lost, min(spikes, lost), lost))
     return out
 
 
@@ -858,29 +860,33 @@ def _memory_findings(snapshot: Snapshot, t: Thresholds, options: dict[str, Any])
         return pd.DataFrame(columns=COLUMNS)
     fc = costs.function_costs(snapshot).set_index(KEY)
     have_cpu = set(map(tuple, snapshot.insights.dropna(subset=["cpu_fraction"])[KEY].to_numpy()))
-    rows = []
+    out = []
     for r in recs.to_dict("records"):
         key = (r["account_id"], r["region"], r["function_name"])
-        path = "; ".join(p for p in (fc.loc[key, "path"] if key in fc.index else "",
-                                     "insights" if key in have_cpu else "", "memory model") if p)
-        note = f" Note: {r['note']}."
+        path = (fc.loc[key, "path"] if key in fc.index else "", "insights" if key in have_cpu else "", "memory model")
+
+        def finding(fid: str, sev: str, title: str, evidence: str, rec: str, band: contract.Band,
+                    note: str = r["note"], key=key, path=path) -> contract.Finding:
+            return contract.Finding(fid, key, sev, title, evidence, rec, CHECKS[fid].section, path, note, band)
+
+        prob = float(r["probability"]) if r.get("probability") == r.get("probability") else math.nan
         if r["action"] in ("decrease", "increase"):
             s = float(r["monthly_savings_usd"])
             faster = 1.0 - r["recommended_duration_ms"] / r["duration_mean_ms"] if r["duration_mean_ms"] else 0.0
             sev = t.severity(s) if r["action"] == "decrease" else ("medium" if faster >= 0.5 else "low")
-            rows.append(_row(r["finding"], key, sev, r["title"], r["evidence_text"] + note, path, r["recommendation"],
-                             s, float(r["monthly_savings_low_usd"]), float(r["monthly_savings_high_usd"])))
+            out.append(finding(r["finding"], sev, r["title"], r["evidence_text"], r["recommendation"], contract.Band(
+                s, float(r["monthly_savings_low_usd"]), float(r["monthly_savings_high_usd"]), probability=prob)))
         elif r["action"] == "measure":
-            v = float(r["measure_value_usd"])
-            rows.append(_row("memory-measure", key, "low", r["title"], r["evidence_text"] + note, path,
-                             r["recommendation"], v, float(r["measure_saving_low_usd"]),
-                             float(r["measure_saving_high_usd"])))
+            out.append(finding("memory-measure", "low", r["title"], r["evidence_text"], r["recommendation"],
+                               contract.Band(float(r["measure_value_usd"]), float(r["measure_saving_low_usd"]),
+                                             float(r["measure_saving_high_usd"]), probability=prob)))
         if bool(r["arm64_candidate"]):
             s = float(r["other_arch_savings_usd"])
-            rows.append(_row("arm64-candidate", key, t.severity(s), r["arm64_title"], r["arm64_evidence"], path,
-                             r["arm64_recommendation"], s, float(r["other_arch_savings_low_usd"]),
-                             float(r["other_arch_savings_high_usd"])))
-    return pd.DataFrame(rows, columns=COLUMNS)
+            out.append(finding("arm64-candidate", t.severity(s), r["arm64_title"], r["arm64_evidence"],
+                               r["arm64_recommendation"], contract.Band(
+                                   s, float(r["other_arch_savings_low_usd"]), float(r["other_arch_savings_high_usd"]),
+                                   probability=float(r["other_arch_probability"])), note=""))
+    return contract.frame(out)
 
 
 def _trigger_paths(snapshot: Snapshot) -> dict[tuple, str]:
@@ -888,10 +894,15 @@ def _trigger_paths(snapshot: Snapshot) -> dict[tuple, str]:
     return {k: "triggers:" + "+".join(sorted(set(g["evidence"].astype(str)))) for k, g in t.groupby(KEY)}
 
 
+def _with_severity(t: Thresholds, options: dict[str, Any]) -> dict[str, Any]:
+    """A module's options with the review's dollars-to-severity thresholds, unless the module sets its own."""
+    return {**t.policy().as_options(), **options}
+
+
 def _triggers_findings(snapshot: Snapshot, t: Thresholds, options: dict[str, Any]) -> pd.DataFrame:
     from . import triggers
 
-    df = triggers.findings(snapshot, **options)
+    df = triggers.findings(snapshot, **_with_severity(t, options))
     paths = _trigger_paths(snapshot)
     fc = costs.function_costs(snapshot).set_index(KEY)
     calls = {k: _calls_path(g) for k, g in snapshot.calls.groupby(KEY)}
@@ -901,28 +912,20 @@ def _triggers_findings(snapshot: Snapshot, t: Thresholds, options: dict[str, Any
         p = [paths.get(key, "triggers"), fc.loc[key, "path"] if key in fc.index else "metrics"]
         if r["id"] == "sync-for-async" and calls.get(key):
             p.append(calls[key])
-        out.append({**r, "evidence_path": "; ".join(p)})
-    return pd.DataFrame(out, columns=list(df.columns) + ["evidence_path"])
+        out.append({**r, "evidence_path": contract.join_path(p)})
+    return contract.frame(out)
 
 
 def _reads_findings(snapshot: Snapshot, t: Thresholds, options: dict[str, Any]) -> pd.DataFrame:
     from . import reads
 
-    df = reads.findings(snapshot, **options)
-
-    def path(source: str) -> str:
-        text = str(source)
-        text = re.sub(r"calls \(([^)]*)\)", lambda m: "calls:" + m.group(1).replace(", ", "+"), text)
-        return re.sub(r"invocations: (\w+(?::\w+)?)", lambda m: m.group(1) if ":" in m.group(1) or m.group(1) == "metrics"
-                      else f"reports:{m.group(1)}", text)
-
-    return df.assign(evidence_path=df["source"].map(path) if "source" in df else "")
+    return contract.frame(reads.findings(snapshot, **_with_severity(t, options)).to_dict("records"))
 
 
 def _coldstarts_findings(snapshot: Snapshot, t: Thresholds, options: dict[str, Any]) -> pd.DataFrame:
     from . import coldstarts
 
-    return coldstarts.findings(snapshot, **options)
+    return contract.frame(coldstarts.findings(snapshot, **_with_severity(t, options)).to_dict("records"))
 
 
 ADAPTERS = {"memory": _memory_findings, "triggers": _triggers_findings, "reads": _reads_findings,
@@ -930,42 +933,20 @@ ADAPTERS = {"memory": _memory_findings, "triggers": _triggers_findings, "reads":
 
 
 def normalise(df: pd.DataFrame, module: str = "") -> pd.DataFrame:
-    """A module's findings in :data:`COLUMNS`: missing columns added, severities and sections checked,
-    money as floats, anything else dropped."""
-    out = df.copy()
-    if "function" not in out and "function_name" in out:
-        out["function"] = out["function_name"]
-    for col in COLUMNS:
-        if col not in out:
-            out[col] = math.nan if col in MONEY else ""
-    for col in MONEY:
-        out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
-    out["severity"] = out["severity"].astype(str).str.lower().map(
+    """A module's findings in :data:`COLUMNS` (:func:`findings.complete`), severities and sections checked."""
+    out = contract.complete(df)
+    out["severity"] = out["severity"].str.lower().map(
         lambda s: s if s in SEVERITIES else "high" if s in ("critical", "error") else "low")
     default = {k: c.section for k, c in CHECKS.items()}
     out["section"] = [s if s in SECTIONS else default.get(i, "function code")
-                      for s, i in zip(out["section"].astype(str), out["id"], strict=True)]
-    for col in COLUMNS:
-        if col not in MONEY:
-            out[col] = out[col].astype(object).where(out[col].notna(), "").astype(str)
-    out["evidence_path"] = out["evidence_path"].map(tidy_path)
-    return out[COLUMNS].reset_index(drop=True)
+                      for s, i in zip(out["section"], out["id"], strict=True)]
+    return out
 
 
-def tidy_path(path: str) -> str:
-    """Evidence paths in one notation: ``reports (sample)`` → ``reports:sample``, ``metrics X`` → ``metrics:X``."""
-    text = re.sub(r"\breports(?:\.\w+)? \((\w+)\)", r"reports:\1", str(path))
-    return re.sub(r"\bmetrics:? (?=[A-Z])", "metrics:", text)
-
-
-def rank(found: pd.DataFrame) -> pd.DataFrame:
-    """Findings ranked by dollars (priced ones first, biggest first), then by severity; index reset."""
-    if found.empty:
-        return found.reset_index(drop=True)
-    order = found["severity"].map({s: i for i, s in enumerate(SEVERITIES)}).fillna(len(SEVERITIES))
-    key = pd.DataFrame({"priced": found["monthly_impact_usd"].isna(), "usd": -found["monthly_impact_usd"].fillna(0.0),
-                        "sev": order, "id": found["id"], "fn": found["function"]})
-    return found.loc[key.sort_values(["priced", "usd", "sev", "id", "fn"]).index].reset_index(drop=True)
+def rank(found: pd.DataFrame, by: str = "review") -> pd.DataFrame:
+    """Findings in review order (:func:`findings.rank`): findings worth at least $1 a month by dollars, then
+    the rest by severity and kind of risk; ``by="money"`` or ``"risk"`` for the other two orders."""
+    return contract.rank(found, by)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -985,6 +966,12 @@ class Review:
     seconds: dict[str, float]
     #: the snapshot's flagged problems (:attr:`Snapshot.flags` as dicts): what this review could not judge
     flags: list[dict[str, Any]] = field(default_factory=list)
+    #: what each function spends a month per service (:func:`spend`): the ceiling of every saving
+    spend: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=contract.SPEND_COLUMNS))
+
+    def summary(self) -> dict[str, Any]:
+        """Spend per service and savings counted once (:func:`findings.summary`)."""
+        return contract.summary(self.findings, self.spend)
 
     def meta(self) -> dict[str, Any]:
         return {"as_of": self.as_of, "as_of_basis": self.as_of_basis, "thresholds": asdict(self.thresholds),
@@ -1041,13 +1028,40 @@ def run(snapshot: Snapshot, *, thresholds: Thresholds | dict | None = None,
                 attempt(f"rules:{fid}", lambda rule=rule, shared=shared: rule(shared[0], t))
         else:
             attempt(name, lambda name=name: ADAPTERS[name](snapshot, t, module_thresholds.get(name, {})))
+    spent: list[pd.DataFrame] = []
+    attempt("spend", lambda: spent.append(spend(snapshot)) or [])
     frames = [f for f in frames if len(f)]
     found = rank(pd.concat(frames, ignore_index=True)) if frames else normalise(pd.DataFrame(columns=COLUMNS))
     errs = pd.DataFrame(errors, columns=ERROR_COLUMNS)
     found.attrs["errors"] = errs.to_dict("records")
     found.attrs["as_of"] = str(when[0])
     flags = [f.as_dict() for f in snapshot.flags or []]
-    return Review(found, errs, str(when[0]), when[1], t, module_thresholds, seconds, flags)
+    return Review(found, errs, str(when[0]), when[1], t, module_thresholds, seconds, flags,
+                  spent[0] if spent else pd.DataFrame(columns=contract.SPEND_COLUMNS))
+
+
+def spend(snapshot: Snapshot) -> pd.DataFrame:
+    """What each function spends a month, per service (:data:`findings.SPEND_COLUMNS`): Lambda (requests,
+    compute with billed INIT, storage, provisioned concurrency), its trigger's own charges and its DynamoDB and
+    S3 reads, at list prices without the free tier. A service nobody priced has no row (its spend is unknown)."""
+    from . import reads, triggers
+
+    fc = costs.function_costs(snapshot)
+    rows = [fc[KEY].assign(service="lambda", monthly_usd=fc["monthly_usd"].astype(float),
+                           basis="list prices: requests, compute incl. billed INIT, storage, provisioned")]
+    src = triggers.source_spend(snapshot)
+    if len(src):
+        rows.append(src[KEY].assign(service=src["service"], monthly_usd=src["monthly_usd"],
+                                    basis="trigger " + src["source"] + np.where(src["lower_bound"], " (lower bound)", "")))
+    rc = reads.read_calls(snapshot)
+    if len(rc):
+        rc = rc[np.isfinite(rc["monthly_read_usd"])]
+        rows.append(rc[KEY].assign(service=rc["service"], monthly_usd=rc["monthly_read_usd"],
+                                   basis="reads " + rc["operation"]))
+    out = pd.concat(rows, ignore_index=True).rename(columns={"function_name": "function"})
+    out = out.groupby(["account_id", "region", "function", "service"], as_index=False).agg(
+        monthly_usd=("monthly_usd", "sum"), basis=("basis", lambda b: "; ".join(sorted(set(b)))))
+    return out[contract.SPEND_COLUMNS]
 
 
 def findings(snapshot: Snapshot, **kwargs) -> pd.DataFrame:
@@ -1067,35 +1081,36 @@ def errors(found: pd.DataFrame) -> pd.DataFrame | str:
 # views and files
 
 
-#: Findings whose dollars are the expected value of a measurement, not a saving: never added to savings totals.
-NOT_SAVINGS = ("memory-measure",)
-
-
-def totals(found: pd.DataFrame) -> pd.DataFrame:
-    """Findings and quantified monthly impact per section (and overall); measure-first findings are counted but
-    their expected value is not a saving and stays out of the sums."""
+def totals(found: pd.DataFrame, spend: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Findings and monthly savings per section (and overall), savings counted once: overlapping findings of
+    one function count as their largest and never above what the function spends on those bills
+    (:func:`findings.savings`; ``spend`` from :func:`spend`). ``sum_usd`` is the plain sum of the findings.
+    Measure-first findings are counted but their expected value is not a saving."""
     rows = []
     for section in (*SECTIONS, "all"):
         all_f = found if section == "all" else found[found["section"] == section]
         f = all_f[~all_f["id"].isin(NOT_SAVINGS)]
+        counted = contract.savings(all_f, spend)
         rows.append({"section": section, "findings": len(all_f),
                      **{s: int((all_f["severity"] == s).sum()) for s in SEVERITIES},
                      "priced": int(f["monthly_impact_usd"].notna().sum()),
-                     "monthly_usd": float(f["monthly_impact_usd"].clip(lower=0).sum()),
-                     "monthly_low_usd": float(f["monthly_impact_low_usd"].fillna(f["monthly_impact_usd"]).clip(lower=0).sum()),
-                     "monthly_high_usd": float(f["monthly_impact_high_usd"].fillna(f["monthly_impact_usd"]).clip(lower=0).sum())})
+                     "monthly_usd": float(counted["monthly_usd"].sum()),
+                     "monthly_low_usd": float(counted["low_usd"].sum()),
+                     "monthly_high_usd": float(counted["high_usd"].sum()),
+                     "sum_usd": float(f["monthly_impact_usd"].clip(lower=0).sum())})
     return pd.DataFrame(rows).set_index("section")
 
 
-def by_function(found: pd.DataFrame) -> pd.DataFrame:
-    """Per function: findings, high-severity count and quantified monthly impact (savings only)."""
+def by_function(found: pd.DataFrame, spend: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per function: findings, high-severity count and monthly savings counted once (:func:`findings.savings`)."""
     cols = ["account_id", "region", "function"]
     if found.empty:
         return pd.DataFrame(columns=cols + ["findings", "high", "monthly_usd", "ids"])
-    saving = found["monthly_impact_usd"].where(~found["id"].isin(NOT_SAVINGS))
-    g = found.assign(pos=saving.clip(lower=0).fillna(0.0), hi=found["severity"] == "high")
-    out = g.groupby(cols).agg(findings=("id", "size"), high=("hi", "sum"), monthly_usd=("pos", "sum"),
+    g = found.assign(hi=found["severity"] == "high")
+    out = g.groupby(cols).agg(findings=("id", "size"), high=("hi", "sum"),
                               ids=("id", lambda s: ", ".join(sorted(set(s)))))
+    counted = contract.savings(found, spend).groupby(cols)["monthly_usd"].sum()
+    out["monthly_usd"] = counted.reindex(out.index).fillna(0.0)
     return out.reset_index().sort_values(["monthly_usd", "high", "findings"], ascending=False, ignore_index=True)
 
 
@@ -1146,17 +1161,42 @@ def _md(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def spend_line(summary: dict[str, Any]) -> str:
+    """``Spend $X/month (Lambda $a, API Gateway $b, ...)`` from :func:`findings.summary`."""
+    parts = [f"{SERVICE_NAMES.get(k, k)} {_money(v['spend_usd'])}" for k, v in summary["by_service"].items()
+             if v["spend_usd"] == v["spend_usd"]]
+    return f"spend {_money(summary['spend_usd'])}/month" + (f" ({', '.join(parts)})" if parts else "")
+
+
+#: How a bill is named on a page.
+SERVICE_NAMES = {"lambda": "Lambda", "api-gateway": "API Gateway", "sqs": "SQS", "sns": "SNS", "kinesis": "Kinesis",
+                 "dynamodb": "DynamoDB", "s3": "S3", "eventbridge": "EventBridge", "nat-gateway": "NAT gateway",
+                 "step-functions": "Step Functions", "load-balancer": "Load balancer"}
+
+
+def savings_line(summary: dict[str, Any]) -> str:
+    """The de-duplicated savings in one sentence, saying what was counted once."""
+    text = (f"savings up to {_money(summary['savings_usd'])}/month ({_money(summary['savings_low_usd'])}–"
+            f"{_money(summary['savings_high_usd'])}), overlapping findings of a function counted once")
+    if summary["sum_of_findings_usd"] > summary["savings_usd"] + 0.005:
+        text += f" (the findings add up to {_money(summary['sum_of_findings_usd'])} before that)"
+    if summary["uncapped_services"]:
+        text += "; spend not measured for " + ", ".join(SERVICE_NAMES.get(s, s) for s in summary["uncapped_services"])
+    return text
+
+
 def to_markdown(found: pd.DataFrame, *, title: str = "Lambda architecture review: findings",
-                context: str = "", links: dict[tuple, str] | None = None) -> str:
+                context: str = "", links: dict[tuple, str] | None = None, spend: pd.DataFrame | None = None) -> str:
     """The ranked findings as Markdown for tickets: a summary table, then one section per finding."""
     f = rank(found)
-    t = totals(f).loc["all"]
+    t = totals(f, spend).loc["all"]
+    summ = contract.summary(f, spend)
     lines = [f"# {title}", ""]
     if context:
         lines += [context, ""]
     lines += [f"{len(f)} findings ({int(t['high'])} high, {int(t['medium'])} medium, {int(t['low'])} low); "
-              f"quantified savings {_money(t['monthly_usd'])}/month ({_money(t['monthly_low_usd'])}–"
-              f"{_money(t['monthly_high_usd'])}).", "",
+              + (spend_line(summ) + "; " if spend is not None and len(spend) else "") + savings_line(summ) + ".",
+              "", "Order: findings worth at least $1/month by dollars, then the rest by severity (risks first).", "",
               "| # | $/month | severity | id | function | finding |", "|---|---|---|---|---|---|"]
     for i, r in enumerate(f.to_dict("records"), 1):
         lines.append(f"| {i} | {_md(band(r))} | {r['severity']} | `{r['id']}` | {_md(r['function'])} "
@@ -1164,7 +1204,9 @@ def to_markdown(found: pd.DataFrame, *, title: str = "Lambda architecture review
     for i, r in enumerate(f.to_dict("records"), 1):
         lines += ["", f"## {i}. [{r['severity']}] {r['id']}: {r['function']} — {r['title']}", "",
                   f"- **Where:** {r['function']} in account {r['account_id']}, {r['region']}",
-                  f"- **Section:** {r['section']}", f"- **Monthly impact:** {band(r)}",
+                  f"- **Section:** {r['section']}", f"- **Monthly impact:** {band(r)}"
+                  + (f" — band: {r['band_meaning']}" if r.get("band_meaning") else "")
+                  + (f"; probability {r['probability']:.0%}" if r.get("probability") == r.get("probability") else ""),
                   f"- **Evidence** ({r['evidence_path']}): {r['evidence']}",
                   f"- **Recommendation:** {r['recommendation']}"]
         link = (links or {}).get((r["account_id"], r["region"], r["function"]))
@@ -1176,7 +1218,8 @@ def to_markdown(found: pd.DataFrame, *, title: str = "Lambda architecture review
 def results(review: Review | pd.DataFrame, top: int = 20) -> dict[str, Any]:
     """The findings as plain JSON-able data (for a notebook's results JSON and the review pack)."""
     found = review.findings if isinstance(review, Review) else review
-    t = totals(found)
+    spent = review.spend if isinstance(review, Review) else None
+    t = totals(found, spent)
     rows = [{k: (None if isinstance(v, float) and math.isnan(v) else round(v, 4) if isinstance(v, float) else v)
              for k, v in r.items()} for r in rank(found).head(top).to_dict("records")]
     out = {"count": int(len(found)), "by_id": {k: int(v) for k, v in found["id"].value_counts().sort_index().items()},
@@ -1185,6 +1228,11 @@ def results(review: Review | pd.DataFrame, top: int = 20) -> dict[str, Any]:
            "by_section": {s: {"findings": int(t.loc[s, "findings"]), "monthly_usd": round(float(t.loc[s, "monthly_usd"]), 4)}
                           for s in SECTIONS},
            "top": rows}
+    summ = contract.summary(found, spent)
+    out["summary"] = {k: (None if isinstance(v, float) and math.isnan(v) else round(v, 4) if isinstance(v, float)
+                          else v) for k, v in summ.items() if k != "by_service"}
+    out["summary"]["by_service"] = {k: {n: (None if x != x else round(x, 4)) for n, x in v.items()}
+                                    for k, v in summ["by_service"].items()}
     if isinstance(review, Review):
         out.update({k: v for k, v in review.meta().items() if k in ("as_of", "as_of_basis", "errors", "flags")})
     else:
@@ -1202,11 +1250,14 @@ def save(found: pd.DataFrame, path: str | Path) -> Path:
 def load(path: str | Path) -> pd.DataFrame:
     """Findings written by :func:`save` (or a review pack's ``findings.csv``)."""
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in COLUMNS if c not in df.columns]
+    missing = [c for c in COLUMNS if c not in df.columns and c not in contract.OPTIONAL]
     if missing:
         raise ValueError(f"{path}: not a findings file (missing column(s) {missing})")
-    for col in MONEY:
-        df[col] = pd.to_numeric(df[col].replace("", np.nan), errors="coerce")
+    for col in contract.NUMBERS:
+        df[col] = pd.to_numeric(df[col].replace("", np.nan), errors="coerce") if col in df else np.nan
+    for col in contract.OPTIONAL:
+        if col not in df:
+            df[col] = ""
     return df[COLUMNS]
 
 

@@ -65,6 +65,7 @@ from scipy import optimize as _optimize
 from scipy import stats as _stats
 
 from . import billing, costs, datafiles
+from . import findings as _findings
 from . import prices as _prices
 from . import unpriced as _unpriced
 from .schema import KEY, Snapshot
@@ -888,6 +889,32 @@ def workload_for(snapshot: Snapshot, function: str, *, account_id: str | None = 
     return _workload(row, invocation_overhead_ms=invocation_overhead_ms)
 
 
+#: The bill each invocation source's charges appear on (sources without a charge of their own are left out).
+SOURCE_SERVICE = {"apigw-rest": "api-gateway", "apigw-http": "api-gateway", "apigw-websocket": "api-gateway",
+                  "alb": "load-balancer", "sqs": "sqs", "sqs-fifo": "sqs", "sns": "sns", "eventbridge": "eventbridge",
+                  "kinesis": "kinesis", "kinesis-on-demand": "kinesis", "dynamodb-streams": "dynamodb",
+                  "sfn-standard": "step-functions", "sfn-express": "step-functions", "s3": "s3"}
+
+
+def source_spend(snapshot: Snapshot, *, observations: pd.DataFrame | None = None,
+                 catalog: Catalog | None = None) -> pd.DataFrame:
+    """What each function's trigger costs a month on its own bill (the source's charges, Lambda's not):
+    one row per function and source with ``service`` (:data:`SOURCE_SERVICE`), ``monthly_usd`` and
+    ``lower_bound`` (a part of the source is not priced). Regions without a price snapshot are skipped."""
+    cat = catalog or load_catalog()
+    obs = observations if observations is not None else observed(snapshot, catalog=cat)
+    priced = set(_prices.available())
+    rows = []
+    for _, row in obs[obs["in_catalog"] & (obs["events_per_month"] > 0)].iterrows():
+        service = SOURCE_SERVICE.get(row["source"])
+        if service is None or row["region"] not in priced:
+            continue
+        t = compare(_workload(row), sources=[row["source"]], book=_prices.load(row["region"]), catalog=cat).iloc[0]
+        rows.append({**{k: row[k] for k in KEY}, "source": row["source"], "service": service,
+                     "monthly_usd": float(t["source_cost"]), "lower_bound": bool(t["lower_bound"])})
+    return pd.DataFrame(rows, columns=[*KEY, "source", "service", "monthly_usd", "lower_bound"])
+
+
 def from_parameters(p: Any, snapshot: Snapshot | None = None) -> Workload:
     """The workload of the ``invocation_sources`` notebook's checked parameters: the observed traffic of
     ``p.function`` in ``snapshot`` when a function is named, else the workload fields given."""
@@ -921,12 +948,13 @@ def alternatives(snapshot: Snapshot, function: str, *, account_id: str | None = 
 # findings
 
 FINDING_COLUMNS = ["id", "severity", "section", "account_id", "region", "function", "title", "evidence",
-                   "monthly_impact_usd", "monthly_impact_low_usd", "monthly_impact_high_usd", "recommendation"]
+                   "monthly_impact_usd", "monthly_impact_low_usd", "monthly_impact_high_usd", "recommendation", "saves_from"]
 
 
-def severity(monthly_usd: float) -> str:
-    """high ≥ $100/month, medium ≥ $10, low otherwise."""
-    return "high" if monthly_usd >= 100 else "medium" if monthly_usd >= 10 else "low"
+def severity(monthly_usd: float, thresholds: dict[str, Any] | None = None) -> str:
+    """high from ``high_usd`` a month (default $100), medium from ``medium_usd`` ($10), low otherwise."""
+    p = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+    return _findings.Severity(p["medium_usd"], p["high_usd"])(monthly_usd)
 
 
 def rest_only_features(detail: str, catalog: Catalog | None = None) -> list[str]:
@@ -953,8 +981,8 @@ def _band(saving_at, factors: tuple[float, float] | None) -> tuple[float, float]
 
 
 def _finding(fid: str, row: pd.Series, title: str, evidence: str, impact: float, band: tuple[float, float],
-             recommendation: str, sev: str | None = None) -> dict:
-    return {"id": fid, "severity": sev or severity(impact), "section": SECTION, "account_id": row["account_id"],
+             recommendation: str, p: dict[str, Any], sev: str | None = None, saves_from: str = "") -> dict:
+    return {"id": fid, "severity": sev or severity(impact, p), "section": SECTION, "saves_from": saves_from, "account_id": row["account_id"],
             "region": row["region"], "function": row["function_name"], "title": title, "evidence": evidence,
             "monthly_impact_usd": impact, "monthly_impact_low_usd": band[0], "monthly_impact_high_usd": band[1],
             "recommendation": recommendation}
@@ -993,7 +1021,7 @@ def _rest_to_http(row, cat, book, factors, p) -> dict | None:
            + f". A function URL would cost {_money(t.loc['function-url', 'source_cost'])} for the same traffic if "
            "one function serves the whole API.")
     return _finding("apigw-rest-to-http", row, f"REST API → HTTP API saves {_money(s)}/month", evidence, s,
-                    _band(saving, factors), rec)
+                    _band(saving, factors), rec, p, saves_from="api-gateway")
 
 
 def _batch_size(row, cat, book, factors, p) -> dict | None:
@@ -1033,7 +1061,9 @@ def _batch_size(row, cat, book, factors, p) -> dict | None:
     rec = (f"Set BatchSize {n} and MaximumBatchingWindowInSeconds {win:g} on the event source mapping; return "
            "partial batch failures (ReportBatchItemFailures) so one bad record does not retry the whole batch; a "
            f"full batch runs ≈{best['batch_ms'] / 1000:.2g} s against a {row['timeout_s']:g} s timeout.")
-    return _finding("batch-size", row, title, evidence, saving, _band(saving_at, factors), rec)
+    service = SOURCE_SERVICE.get(row["source"])
+    return _finding("batch-size", row, title, evidence, saving, _band(saving_at, factors), rec, p,
+                    saves_from="+".join(["lambda", service] if service else ["lambda"]))
 
 
 def _sync_for_async(row, calls, cat, book, factors, p) -> dict | None:
@@ -1078,7 +1108,8 @@ def _sync_for_async(row, calls, cat, book, factors, p) -> dict | None:
            f"Callers get their answer ≈{ff_ms / 1000:.2g} s sooner and the API's timeout no longer covers third-party "
            "latency; the worker waits on I/O, so it can run at low memory.")
     sev = "medium" if ff_ms >= 1000 else "low"
-    return _finding("sync-for-async", row, title, evidence, saving, _band(lambda f: impact(f)[0], factors), rec, sev)
+    return _finding("sync-for-async", row, title, evidence, saving, _band(lambda f: impact(f)[0], factors), rec, p,
+                    sev, saves_from="lambda")
 
 
 DEFAULT_THRESHOLDS = {
@@ -1091,6 +1122,8 @@ DEFAULT_THRESHOLDS = {
     "min_fire_and_forget_ms": 100.0,    # sync-for-async: unused-result call time per invocation
     "min_fire_and_forget_share": 0.5,   # sync-for-async: ... as a share of the mean duration
     "worker_memory_mb": 128,            # sync-for-async: memory of the asynchronous worker
+    "medium_usd": 10.0,                 # severity: medium from this saving (USD/month; the review passes its own)
+    "high_usd": 100.0,                  # severity: high from this saving
 }
 
 
