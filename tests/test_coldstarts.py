@@ -415,7 +415,7 @@ def test_required_findings_fire_and_controls_stay_quiet(analysed):
     assert pc["monthly_impact_low_usd"] > 600
     assert "peak concurrency 1" in pc["evidence"] and "break-even of 60%" in pc["evidence"]
     cold = found[(found["id"] == "cold-starts") & (found["function"] == "billing-java")].iloc[0]
-    assert "reports.cold_starts" in cold["evidence_path"] and "SnapStart" in cold["recommendation"]
+    assert "reports:sample (cold starts)" in cold["evidence_path"] and "SnapStart" in cold["recommendation"]
     heavy = found[found["id"] == "init-heavy"].iloc[0]
     assert heavy["heuristic"] and heavy["section"] == "function code"
 

@@ -49,6 +49,7 @@ import pandas as pd
 from scipy import stats
 
 from . import billing, costs
+from . import findings as _findings
 from . import prices as _prices
 from .initpriors import init_prior, priors  # noqa: F401  (public: coldstarts.init_prior)
 from .keepalive import (  # noqa: F401  (public: coldstarts.KeepAlive, SCENARIOS, keep_alive, ...)
@@ -794,14 +795,14 @@ def invocation_series(snapshot, name: str, *, account_id: str | None = None, reg
                         freq="min", inclusive="left")
     if inv.empty:
         out = pd.Series(0.0, index=idx, name="invocations")
-        out.attrs["path"] = "metrics: no Invocations datapoints (no traffic in the window)"
+        out.attrs["path"] = "metrics:Invocations (no datapoints: no traffic in the window)"
         return out
     period = int(inv["period_s"].min())
     sel = inv[inv["period_s"] == period]
     ts = sel["timestamp"].dt.floor("min")
     if period <= 60:
         out = sel.groupby(ts)["value"].sum().reindex(idx, fill_value=0.0)
-        out.attrs["path"] = "metrics: Invocations Sum, 60 s"
+        out.attrs["path"] = "metrics:Invocations (Sum, 60 s)"
     else:   # each period's count spread evenly over its minutes, as whole invocations
         width = period // 60
         totals = sel.assign(timestamp=ts).groupby("timestamp")["value"].sum()
@@ -810,7 +811,7 @@ def invocation_series(snapshot, name: str, *, account_id: str | None = None, reg
         per = np.floor(n * (k + 1) / width) - np.floor(n * k / width)
         stamps = totals.index.repeat(width) + pd.to_timedelta(np.tile(k, len(totals)), unit="min")
         out = pd.Series(per.ravel(), index=stamps).groupby(level=0).sum().reindex(idx, fill_value=0.0)
-        out.attrs["path"] = f"metrics: Invocations Sum, {period} s, each period's count spread evenly over its minutes"
+        out.attrs["path"] = f"metrics:Invocations (Sum, {period} s, each period's count spread evenly over its minutes)"
     out.name = "invocations"
     return out
 
@@ -837,7 +838,7 @@ def init_estimate(snapshot, name: str, *, account_id: str | None = None, region:
         mean = r["init_mean_ms"] if pd.notna(r["init_mean_ms"]) else r["init_p50_ms"]
         p99 = r["init_p99_ms"] if pd.notna(r["init_p99_ms"]) else r["init_p50_ms"]
         return {"p50_ms": float(r["init_p50_ms"]), "p99_ms": float(p99), "mean_ms": float(mean),
-                "n": int(r["cold_starts"]), "source": f"reports ({r['path']})"}
+                "n": int(r["cold_starts"]), "source": f"reports:{r['path']}"}
     samples = index.rows("report_samples", fn)
     if len(samples):
         from . import logs  # the REPORT parser (only needed for raw lines)
@@ -872,7 +873,7 @@ def _observed(rep: pd.DataFrame) -> tuple[float, float, str]:
         return float("nan"), float("nan"), "no REPORT statistics"
     r = rep.iloc[0]
     frac = float(r["sampled_fraction"]) if pd.notna(r["sampled_fraction"]) and r["sampled_fraction"] > 0 else 1.0
-    path = f"reports.cold_starts ({r['path']}" + (f", {frac:.0%} sampled)" if frac < 0.999 else ")")
+    path = f"reports:{r['path']} (cold starts" + (f", {frac:.0%} sampled)" if frac < 0.999 else ")")
     return float(r["cold_starts"]) / frac, float(r["invocations"]) / frac, path
 
 
@@ -1298,6 +1299,8 @@ THRESHOLDS: dict[str, float | None] = {
     "min_savings_usd": 5.0,        # provisioned-concurrency changes worth proposing
     "spillover_share": 0.01,       # provisioned concurrency too small
     "setup_calls_per_invocation": 0.5,
+    "medium_usd": 10.0,            # severity of a priced saving: medium from this USD a month (the review's)
+    "high_usd": 100.0,             # ... high from this
 }
 FINDING_COLUMNS = ["id", "severity", "function", "account_id", "region", "title", "evidence", "evidence_path",
                    "monthly_impact_usd", "monthly_impact_low_usd", "monthly_impact_high_usd", "recommendation",
@@ -1357,7 +1360,7 @@ def _cold_start_findings(r, th: dict[str, Any], days: float) -> list[dict[str, A
     share = r.cold_share if r.cold_share == r.cold_share else 0.0
     observed_init = not str(r.init_source).startswith("prior")
     n_cold = r.cold_starts
-    path = f"{r.cold_source}; INIT from {r.init_source.split(';')[0]}; {r.series_path}"
+    path = _findings.join_path([r.cold_source, "INIT: " + r.init_source.split(';')[0], r.series_path])
     latency_hit = bool(r.sync) and r.p99_inflation == r.p99_inflation and r.p99_inflation >= th["min_p99_inflation"]
     money_hit = r.init_usd_month >= th["min_init_usd"]
     if share >= th["min_cold_share"] and n_cold >= th["min_cold_starts"] and (latency_hit or money_hit):
@@ -1458,9 +1461,10 @@ def _pc_findings(snapshot, index: _ByFunction, table: pd.DataFrame, r, th: dict[
                         f"{util:.2%} against a break-even of {r.pc_breakeven:.0%}; PC costs ${cur:,.2f}/month; "
                         + snapstart_words(best, r.runtime))
             out.append(_finding(
-                r, "provisioned-concurrency", "high" if cur - float(best["total_usd"]) >= 100 else "medium",
+                r, "provisioned-concurrency", min(_findings.Severity(th["medium_usd"], th["high_usd"])(
+                    cur - float(best["total_usd"])), "medium", key=_findings.SEVERITIES.index),
                 f"Provisioned concurrency {int(r.provisioned)} for a peak of {r.concurrency_peak:g}", evidence,
-                "functions.provisioned_concurrency; metrics ConcurrentExecutions Maximum 3600 s; price book",
+                "functions.provisioned_concurrency; metrics:ConcurrentExecutions (Maximum, 3600 s); price book",
                 cur - float(best["total_usd"]), cur - safe_cost, cur - float(best["total_usd"]),
                 f"Cheapest option: {'remove PC and enable SnapStart' if best['option'] == 'SnapStart' else best['option']} "
                 f"(${best['total_usd']:,.2f}/month in all). To keep cold starts away, size PC to the observed peak "
@@ -1470,7 +1474,7 @@ def _pc_findings(snapshot, index: _ByFunction, table: pd.DataFrame, r, th: dict[
             out.append(_finding(
                 r, "provisioned-concurrency", "medium", "Provisioned concurrency too small: requests spill over",
                 f"{spill:,.0f} of {r.invocations:,.0f} invocations ({spill / r.invocations:.1%}) spilled to on-demand "
-                f"environments despite {int(r.provisioned)} provisioned", "metrics ProvisionedConcurrencySpilloverInvocations",
+                f"environments despite {int(r.provisioned)} provisioned", "metrics:ProvisionedConcurrencySpilloverInvocations",
                 float("nan"), float("nan"), float("nan"),
                 f"Raise provisioned concurrency towards the observed peak ({r.concurrency_peak:g}) for the busy hours.",
                 "execution environment", False))
@@ -1490,7 +1494,8 @@ def _pc_findings(snapshot, index: _ByFunction, table: pd.DataFrame, r, th: dict[
     saving = base - float(best["total_usd"])
     if best["provisioned"] > 0 and saving >= th["min_savings_usd"]:
         return [_finding(
-            r, "provisioned-concurrency", "low", f"{int(best['provisioned'])} provisioned environment(s) would cost "
+            r, "provisioned-concurrency", _findings.Severity(th["medium_usd"], th["high_usd"])(saving),
+            f"{int(best['provisioned'])} provisioned environment(s) would cost "
             "less than on-demand for the steady load",
             f"mean concurrency {r.concurrency_mean:.2f}; PC {int(best['provisioned'])} would be {best['pc_utilisation']:.0%} "
             f"utilised (break-even {r.pc_breakeven:.0%}): ${best['total_usd']:,.2f} vs ${base:,.2f}/month on demand",
