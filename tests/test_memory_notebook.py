@@ -54,7 +54,7 @@ def test_notebook_ran_clean_and_the_report_is_offline(run):
                   "x86_64 and arm64 at their recommended memory", "USD per month", "memory (MB, log scale)"):
         assert title in text, title
     assert "lambda-power-tuning.show/#" in text
-    assert "error_pct" in text, "the Power Tuning run is compared with the model"
+    assert "error (%)" in text, "the Power Tuning run is compared with the model"
     assert "params.check(" not in text
 
 

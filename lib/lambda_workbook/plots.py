@@ -22,6 +22,9 @@ def setup() -> None:
     pd.set_option("display.max_rows", 500)
     pd.set_option("display.max_columns", 50)
     pd.set_option("display.precision", 2)
+    from . import tables
+
+    tables.setup()   # every DataFrame a notebook shows goes through the one table formatting layer
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, **extra) -> go.Figure:

@@ -32,8 +32,8 @@ import pandas as pd
 KINDS = ("usd", "int", "num", "mb", "ms", "pct", "prob", "text", "bool", "date")
 MISSING = "–"
 UNBOUNDED = "unbounded"
-MAX_COLUMNS = 14      # more columns than this (or wider than PAGE_PX): the table is split in parts
-PAGE_PX = 1240        # the width a table may take on a 1,400 px report page
+MAX_COLUMNS = 16      # more columns than this (or wider than PAGE_PX): the table is split in parts
+PAGE_PX = 1300        # the width a table may take on a 1,400 px report page
 LONG_ROWS = 60        # more rows than this: an interactive (sortable, searchable) table
 NUMERIC_KINDS = ("usd", "int", "num", "mb", "ms", "pct", "prob")
 
@@ -282,14 +282,17 @@ def _number_like(values: pd.Series) -> bool:
 
 
 def _min_px(df: pd.DataFrame, col: str, kind: str, name: str) -> float:
-    """About the narrowest a column gets when its text wraps (numbers never wrap)."""
-    head = max((len(w) for w in str(name).split()), default=1) * 8 + 12
-    cells = [str(v) for v in df[col] if v is not None]
-    if kind in NUMERIC_KINDS or _number_like(df[col]):
-        longest = max((len(v) for v in cells), default=1) if kind not in NUMERIC_KINDS else 12
-        return max(head, longest * 7.5 + 12)
-    word = max((len(w) for v in cells for w in v.split()), default=4)
-    return max(head, min(max(word, 8), 22) * 7.5 + 12)
+    """About the narrowest a column gets when its text wraps (numbers never wrap), at 13 px type."""
+    head = max((len(w) for w in str(name).split()), default=1) * 7.5 + 10
+    values = [v for v in df[col] if v is not None]
+    if kind in NUMERIC_KINDS:
+        finite = [abs(float(v)) for v in values if math.isfinite(float(v))]
+        longest = len(number_text(max(finite))) + 2 if finite else 4
+    elif _number_like(df[col]):
+        longest = max(len(str(v)) for v in values)
+    else:
+        longest = min(max((len(w) for v in values for w in str(v).split()), default=4), 14)
+    return max(head, longest * 7 + 10)
 
 
 def _parts(df: pd.DataFrame, kind: Mapping[str, str], names: Mapping[str, str], key: list[str],
