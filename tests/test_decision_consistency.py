@@ -135,6 +135,16 @@ def test_sample_bands_agree_with_the_claims(sample_findings):
             assert int(p[0]) >= int(p[1]) or r["id"] == "memory-measure"
 
 
+def test_band_meaning_is_the_decisions(sample_table):
+    """The table carries what its bands mean (for the review's band_meaning column), in the decision's own words."""
+    for name, r in sample_table.iterrows():
+        if r["action"] == "keep":
+            assert r["band_meaning"] == "", name
+        else:
+            assert "at least the low end with 90% probability and at most the high end with 90%" in r["band_meaning"]
+        assert bool(r["arm64_band_meaning"]) == bool(r["arm64_candidate"])
+
+
 def test_sample_sizes_agree_within_each_finding(sample_findings, sample_snapshot):
     today = sample_snapshot.functions.set_index("function_name")["memory_mb"]
     for r in sample_findings.to_dict("records"):

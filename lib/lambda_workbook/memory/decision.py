@@ -163,6 +163,13 @@ class Decision:
         return (f"it costs {_usd(-o.saving_usd)}/month more on average: at most {_usd(-lo)} more with {c} probability, "
                 f"{best}")
 
+    def band_meaning(self, kind: str = "") -> str:
+        """What the saving's low and high are (``kind`` ``"arm64"`` for the arm64 switch's band)."""
+        c = self._level()
+        what = "what a measurement would lead to" if self.action == "measure" and kind != "arm64" else "the change"
+        return (f"{what} saves at least the low end with {c} probability and at most the high end with {c} "
+                "(bounds counted in the duration model's draws)")
+
     def _duration_text(self, o: Option) -> str:
         return f"{o.duration_ms:,.0f} ms (at most {o.duration_band[1]:,.0f} ms with {self._level()} probability)"
 

@@ -186,6 +186,8 @@ class FunctionRecommendation:
             "title": d.title(), "evidence_text": d.evidence(), "note": d.note(), "recommendation": d.recommendation(),
             "arm64_title": d.arm64_title() if d.arm64 else "", "arm64_evidence": d.arm64_evidence() if d.arm64 else "",
             "arm64_recommendation": d.arm64_recommendation() if d.arm64 else "",
+            "band_meaning": d.band_meaning() if d.action != "keep" else "",
+            "arm64_band_meaning": d.band_meaning("arm64") if d.arm64 else "",
         }
 
 
