@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from lambda_workbook import memory, prices, review
-from lambda_workbook.memory.decision import bounds
+from lambda_workbook.memory.decision import bounds, percent
 
 MEMORY_IDS = ("memory-overprovisioned", "memory-underprovisioned", "memory-measure", "arm64-candidate")
 
@@ -52,6 +52,14 @@ def test_bounds_hold_in_the_draws_they_come_from(level, n):
     # exactly at the threshold: 2000 draws of which 200 are below zero still beat zero with probability 90%
     y = np.r_[-np.ones(200), np.ones(1800)]
     assert bounds(y, 0.9)[0] == 1.0 and bounds(y, 0.95)[0] == -1.0
+
+
+def test_a_probability_below_the_threshold_never_reads_as_reaching_it():
+    assert percent(0.8996, 0.9) == "89.9%" and percent(0.9, 0.9) == "90%" and percent(0.83, 0.9) == "83%"
+    assert percent(0.7996, 0.8) == "79.9%" and percent(0.9004, 0.9) == "90%"
+    for p in np.linspace(0.85, 0.95, 201):
+        shown = float(percent(p, 0.9).rstrip("%")) / 100
+        assert (shown < 0.9) == (p < 0.9), p
 
 
 def _function(name: str, memory_mb: float, arch: str, mean_ms: float, per_month: float) -> dict:
@@ -101,7 +109,7 @@ def test_constructed_decisions_state_their_band_at_their_probability(case, confi
             assert f"{d.option.memory_mb:,.0f} MB" in d.arm64_recommendation(), "the memory change's size is named"
     if d.action == "measure":
         m = d.measurement
-        assert m.p_single < confidence and f"{m.p_single:.0%}" in d.evidence()
+        assert m.p_single < confidence and f"{percent(m.p_single, confidence)} of them" in d.evidence()
         assert usd(m.expected_value_usd) in d.title() and usd(m.saving_range[1]) in d.title()
 
 
@@ -133,6 +141,8 @@ def test_sample_bands_agree_with_the_claims(sample_findings):
             assert f"at least {usd(lo)} with 90% probability, at most {usd(hi)} with 90%" in r["evidence"]
         for p in re.findall(r"probability (\d+)% \(threshold (\d+)%\)", r["evidence"] + r["title"]):
             assert int(p[0]) >= int(p[1]) or r["id"] == "memory-measure"
+        for shown, needed in re.findall(r"in ([\d.]+)% of them, below the (\d+)%", r["evidence"]):
+            assert float(shown) < float(needed), r["evidence"]
 
 
 def test_band_meaning_is_the_decisions(sample_table):
@@ -234,8 +244,14 @@ def test_validation_account_bands_agree_with_the_claims():
 
     acc = account.build(["arm-vs-x86-node-2023", "faasdom-2020", "cebert-2025"], small=True, max_functions=12)
     t = memory.recommend_all(acc.snapshot)
-    assert len(t)
+    assert (t["action"] != "keep").any(), "the small account should reach at least one claim to check"
     for r in t.to_dict("records"):
+        if r["action"] == "measure":
+            lo, hi = r["measure_saving_low_usd"], r["measure_saving_high_usd"]
+            assert 0 <= lo <= r["measure_value_usd"] <= hi, r["function_name"]
+            assert f"at least {usd(lo)} with 90% probability, at most {usd(hi)} with 90%" in r["evidence_text"]
+            for shown, needed in re.findall(r"in ([\d.]+)% of them, below the (\d+)%", r["evidence_text"]):
+                assert float(shown) < float(needed), r["evidence_text"]
         if r["action"] == "decrease":
             assert r["probability"] >= 0.9 and r["monthly_savings_low_usd"] > 0, r["function_name"]
         if r["action"] in ("decrease", "increase"):

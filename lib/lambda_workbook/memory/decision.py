@@ -197,10 +197,11 @@ class Decision:
             lo, hi = m.saving_range
             text += (f" From what was measured the curve could go either way: in {m.p_decrease:.0%} of the model's "
                      f"draws at least one smaller size meets the policy (a larger one in {m.p_increase:.0%}), but which "
-                     f"one differs from draw to draw: the likeliest single size meets it in {m.p_single:.0%} of them, "
-                     f"below the {c} a change needs. What a measurement would lead to saves "
-                     f"{_usd(m.expected_value_usd)}/month on average: at least {_usd(lo)} with {c} probability, at most "
-                     f"{_usd(hi)} with {c}.")
+                     f"one differs from draw to draw: the likeliest single size meets it in "
+                     f"{percent(m.p_single, self.policy.confidence)} of them, below the {c} a change needs. A "
+                     f"measurement is worth {_usd(m.expected_value_usd)}/month on average (the saving of the size the "
+                     f"policy would then pick, nothing where that costs more): at least {_usd(lo)} with {c} "
+                     f"probability, at most {_usd(hi)} with {c}.")
         return text
 
     def note(self) -> str:
@@ -250,6 +251,15 @@ class Decision:
             size = ""
         return (f"Switch Architectures to arm64 and keep MemorySize at {mem}{size}. Rebuild native dependencies and "
                 "container images for arm64 and compare a canary's duration before moving all traffic.")
+
+
+def percent(p: float, threshold: float) -> str:
+    """``p`` as a whole percentage, with a decimal where rounding would hide which side of ``threshold`` it is on
+    (0.8996 against 0.9 reads 89.9%, not 90%)."""
+    text = f"{p:.0%}"
+    if (p < threshold) != (round(p * 100) < round(threshold * 100)):
+        text = f"{math.floor(p * 1000) / 10:.1f}%" if p < threshold else f"{math.ceil(p * 1000) / 10:.1f}%"
+    return text
 
 
 def _usd(x: float, digits: int = 2) -> str:
@@ -378,7 +388,7 @@ def _measurement(function, model, grid, d, ok, kw, best, any_dec, any_inc, level
            + (f" --region {region}" if region else ""))
     return Measurement(sizes=sizes, command=cmd, invocations=per_size * len(sizes), cost_usd=cost,
                        expected_value_usd=float(np.maximum(best, 0.0).mean()),
-                       saving_range=tuple(float(b) for b in bounds(best, level)),
+                       saving_range=tuple(float(b) for b in bounds(np.maximum(best, 0.0), level)),
                        p_decrease=any_dec, p_increase=any_inc, p_single=float(weight.max()) if weight.size else 0.0)
 
 
@@ -398,5 +408,6 @@ def _other_arch(out: Decision, model: DurationModel, function, policy: Policy, c
         out.notes.append(f"arm64 at today's {cur[0]:,.0f} MB meets the policy with probability "
                          f"{out.other_arch.probability:.0%}: a separate arm64-candidate finding")
     elif out.other_arch.probability >= policy.plausible:
-        out.notes.append(f"arm64 at the same size meets the policy with probability {out.other_arch.probability:.0%}: "
+        out.notes.append(f"arm64 at the same size meets the policy with probability "
+                         f"{percent(out.other_arch.probability, policy.confidence)}: "
                          "a canary on arm64 would tell")
