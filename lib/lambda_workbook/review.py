@@ -77,17 +77,19 @@ def _memory_findings(snapshot: Snapshot, t: Thresholds, options: dict[str, Any])
             faster = 1.0 - r["recommended_duration_ms"] / r["duration_mean_ms"] if r["duration_mean_ms"] else 0.0
             sev = t.severity(s) if r["action"] == "decrease" else ("medium" if faster >= 0.5 else "low")
             out.append(finding(r["finding"], sev, r["title"], r["evidence_text"], r["recommendation"], contract.Band(
-                s, float(r["monthly_savings_low_usd"]), float(r["monthly_savings_high_usd"]), probability=prob)))
+                s, float(r["monthly_savings_low_usd"]), float(r["monthly_savings_high_usd"]),
+                r.get("band_meaning") or "", prob)))
         elif r["action"] == "measure":
             out.append(finding("memory-measure", "low", r["title"], r["evidence_text"], r["recommendation"],
                                contract.Band(float(r["measure_value_usd"]), float(r["measure_saving_low_usd"]),
-                                             float(r["measure_saving_high_usd"]), probability=prob)))
+                                             float(r["measure_saving_high_usd"]), r.get("band_meaning") or "",
+                                             prob)))
         if bool(r["arm64_candidate"]):
             s = float(r["other_arch_savings_usd"])
             out.append(finding("arm64-candidate", t.severity(s), r["arm64_title"], r["arm64_evidence"],
                                r["arm64_recommendation"], contract.Band(
                                    s, float(r["other_arch_savings_low_usd"]), float(r["other_arch_savings_high_usd"]),
-                                   probability=float(r["other_arch_probability"])), note=""))
+                                   r.get("arm64_band_meaning") or "", float(r["other_arch_probability"])), note=""))
     return contract.frame(out)
 
 
