@@ -41,3 +41,27 @@ def test_describe_lists_every_parameter():
     text = params.describe("account_review")
     for name in params.SPECS["account_review"]:
         assert f"`{name}`" in text
+
+
+def test_analysis_path_is_accepted_by_every_notebook_but_not_required():
+    assert params.check("account_review", **GOOD).analysis_path == ""
+    p = params.check("account_review", **GOOD, analysis_path="/tmp/bundle.pickle")
+    assert p.analysis_path == "/tmp/bundle.pickle"
+    with pytest.raises(params.ParameterError, match="'analysis_path' must be str"):
+        params.check("account_review", **GOOD, analysis_path=3)
+    assert "`analysis_path`" in params.describe("memory")
+
+
+def test_importing_params_loads_no_model_and_no_dataframe_library():
+    import subprocess
+    import sys
+
+    code = ("import sys, lambda_workbook, lambda_workbook.params as p; "
+            "heavy = [m for m in ('pandas', 'numpy', 'scipy', 'lambda_workbook.triggers', 'lambda_workbook.billing') "
+            "if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"
+    # the specs are still there when asked for
+    assert list(params.SPECS) == ["account_review", "invocation_sources", "read_what_you_need", "cold_starts",
+                                  "memory"]
+    assert params.SPECS["invocation_sources"]["arch"].choices == ("x86_64", "arm64")

@@ -51,6 +51,7 @@ from scipy import stats
 from . import billing, costs
 from . import findings as _findings
 from . import prices as _prices
+from .analysis import per_snapshot
 from .initpriors import init_prior, priors  # noqa: F401  (public: coldstarts.init_prior)
 from .keepalive import (  # noqa: F401  (public: coldstarts.KeepAlive, SCENARIOS, keep_alive, ...)
     _UNSET,
@@ -893,6 +894,7 @@ def _calibrate(modelled: pd.DataFrame) -> tuple[str, dict[str, Any]]:
                   "note": f"{best} fits the observed REPORT cold starts best"}
 
 
+@per_snapshot
 def analyse(snapshot, *, keep_alive_min=None, model: str = "auto", billing_date=None,
             book: _prices.PriceBook | None = None) -> pd.DataFrame:
     """One row per function: modelled vs observed cold starts, INIT, latency, and what cold starts cost.

@@ -13,6 +13,7 @@ import pandas as pd
 
 from . import billing
 from . import prices as _prices
+from .analysis import per_snapshot
 from .schema import KEY, Snapshot
 
 
@@ -32,6 +33,7 @@ def metric_totals(snapshot: Snapshot, metric: str, stat: str = "Sum") -> pd.Seri
     return sel.groupby(KEY)["value"].sum()
 
 
+@per_snapshot
 def function_costs(snapshot: Snapshot, *, book: _prices.PriceBook | None = None) -> pd.DataFrame:
     """One row per function: traffic, durations and monthly USD (requests, compute incl. INIT, storage, PC)."""
     f = snapshot.functions.set_index(KEY)

@@ -2,17 +2,17 @@
 
 A notebook's ``parameters`` cell holds plain values (papermill overrides them); its first call passes them
 to :func:`check`, which fails fast with an error naming the parameter, the bad value and what is allowed.
+
+Importing this module is cheap: a notebook's spec is built the first time it is asked for (:data:`SPECS`), which
+imports the model that owns its choices.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
-
-from .billing import ARCHITECTURES, MEMORY_RANGE_MB
-from .prices import _REGION
-from .sources import SOURCES
 
 
 class ParameterError(ValueError):
@@ -28,27 +28,63 @@ class Param:
     maximum: float | None = None
 
 
-COMMON = {
-    "source": Param(str, "where account data comes from", choices=SOURCES),
-    "snapshot_path": Param(str, "snapshot directory when source is 'snapshot'"),
-    "profile": Param(str, "AWS profile(s), comma-separated, when source is 'aws' ('' = default credentials)"),
-    "region": Param(str, "a region code, a comma-separated list, or 'all'"),
-    "lookback_days": Param(int, "days of metrics and logs to read", minimum=1, maximum=455),
-    "results_path": Param(str, "where to write this notebook's results JSON ('' = nowhere)"),
+def _common() -> dict[str, Param]:
+    """The parameters every notebook declares (``COMMON``)."""
+    from .sources import SOURCES
+
+    return {
+        "source": Param(str, "where account data comes from", choices=SOURCES),
+        "snapshot_path": Param(str, "snapshot directory when source is 'snapshot'"),
+        "profile": Param(str, "AWS profile(s), comma-separated, when source is 'aws' ('' = default credentials)"),
+        "region": Param(str, "a region code, a comma-separated list, or 'all'"),
+        "lookback_days": Param(int, "days of metrics and logs to read", minimum=1, maximum=455),
+        "results_path": Param(str, "where to write this notebook's results JSON ('' = nowhere)"),
+    }
+
+
+#: Parameters a notebook may be given without declaring them (the review pack sets them), with their defaults.
+OPTIONAL: dict[str, tuple[Param, Any]] = {
+    "analysis_path": (Param(str, "analysis bundle written by lambda-workbook review ('' = compute in the notebook)"),
+                      ""),
 }
 
-SPECS: dict[str, dict[str, Param]] = {
-    "account_review": {**COMMON, "top_n": Param(int, "functions shown in the cost chart", minimum=1, maximum=500),
-                       "account": Param(str, "'all', or account ids (comma-separated) to review"),
-                       "findings_path": Param(str, "findings CSV from lambda-workbook review ('' = compute them here)")},
-}
+
+class _Specs(Mapping):
+    """Notebook name -> its parameters; each spec is built on first use and kept."""
+
+    def __init__(self, builders: dict[str, Callable[[], dict[str, Param]]]):
+        self._builders, self._built = builders, {}
+
+    def __getitem__(self, name: str) -> dict[str, Param]:
+        if name not in self._built:
+            self._built[name] = self._builders[name]()
+        return self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._builders)
+
+    def __len__(self) -> int:
+        return len(self._builders)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "COMMON":
+        return _common()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _account_review_spec() -> dict[str, Param]:
+    return {**_common(), "top_n": Param(int, "functions shown in the cost chart", minimum=1, maximum=500),
+            "account": Param(str, "'all', or account ids (comma-separated) to review"),
+            "findings_path": Param(str, "findings CSV from lambda-workbook review ('' = compute them here)")}
 
 
 def _invocation_sources_spec() -> dict[str, Param]:
+    from .billing import ARCHITECTURES, MEMORY_RANGE_MB
     from .triggers import load_catalog
 
     return {
-        **COMMON,
+        **_common(),
         "function": Param(str, "a function of the snapshot to price at its observed traffic ('' = the workload below)"),
         "events_per_month": Param(float, "events a month (workload mode)", minimum=0),
         "payload_kb": Param(float, "payload per event in KB (workload mode)", minimum=0, maximum=1_048_576),
@@ -67,8 +103,6 @@ def _invocation_sources_spec() -> dict[str, Param]:
                                   maximum=300),
     }
 
-
-SPECS["invocation_sources"] = _invocation_sources_spec()
 
 
 def _check_one(notebook: str, name: str, spec: Param, value: Any) -> Any:
@@ -90,6 +124,8 @@ def _check_one(notebook: str, name: str, spec: Param, value: Any) -> Any:
 
 
 def _regions(notebook: str, value: str) -> list[str] | None:
+    from .prices import _REGION
+
     if value.strip().lower() in ("", "all"):
         return None
     regions = [r.strip() for r in value.split(",") if r.strip()]
@@ -105,6 +141,7 @@ def check(notebook: str, **values: Any) -> SimpleNamespace:
     if notebook not in SPECS:
         raise ParameterError(f"unknown notebook {notebook!r}; known: {', '.join(SPECS)}")
     spec = SPECS[notebook]
+    extra = {k: values.pop(k) for k in list(values) if k in OPTIONAL and k not in spec}
     unknown = set(values) - set(spec)
     if unknown:
         raise ParameterError(f"{notebook} has no parameter(s) {sorted(unknown)}; it takes {', '.join(spec)}")
@@ -112,6 +149,8 @@ def check(notebook: str, **values: Any) -> SimpleNamespace:
     if missing:
         raise ParameterError(f"{notebook} is missing parameter(s) {sorted(missing)}")
     out = {name: _check_one(notebook, name, spec[name], values[name]) for name in spec}
+    out.update({name: _check_one(notebook, name, p, extra.get(name, default)) for name, (p, default) in OPTIONAL.items()
+                if name not in spec})
     if "region" in out:
         out["regions"] = _regions(notebook, out["region"])
     if "profile" in out:
@@ -127,7 +166,8 @@ def check(notebook: str, **values: Any) -> SimpleNamespace:
 def describe(notebook: str) -> str:
     """The parameters of a notebook as Markdown (for the README and ``--help``)."""
     lines = ["| parameter | type | allowed | meaning |", "|---|---|---|---|"]
-    for name, p in SPECS[notebook].items():
+    optional = {k: p for k, (p, _) in OPTIONAL.items() if k not in SPECS[notebook]}
+    for name, p in {**SPECS[notebook], **optional}.items():
         allowed = ", ".join(map(repr, p.choices)) if p.choices else (
             f"{p.minimum:g}–{p.maximum:g}" if p.minimum is not None and p.maximum is not None else "")
         lines.append(f"| `{name}` | {p.kind.__name__} | {allowed} | {p.doc} |")
@@ -135,10 +175,11 @@ def describe(notebook: str) -> str:
 
 
 def _read_what_you_need_spec() -> dict[str, Param]:
+    from .billing import ARCHITECTURES, MEMORY_RANGE_MB
     from .reads import FORMATS, NEEDS, TRANSFERS
 
     return {
-        **COMMON,
+        **_common(),
         "function": Param(str, "a function of the snapshot whose read calls fill the patterns ('' = as entered below)"),
         "need": Param(str, "what the alternatives are ranked for", choices=tuple(NEEDS)),
         "memory_mb": Param(int, "function memory in MB", minimum=MEMORY_RANGE_MB[0], maximum=MEMORY_RANGE_MB[1]),
@@ -167,14 +208,12 @@ def _read_what_you_need_spec() -> dict[str, Param]:
     }
 
 
-SPECS["read_what_you_need"] = _read_what_you_need_spec()
-
 
 def _cold_starts_spec() -> dict[str, Param]:
     from .coldstarts import MODELS, SCENARIOS
 
     return {
-        **COMMON,
+        **_common(),
         "function": Param(str, "the function to look at in depth ('' = the one the top finding names)"),
         "keep_alive": Param(str, "idle keep-alive scenario of the model", choices=tuple(SCENARIOS)),
         "routing": Param(str, "pool routing model ('auto' = the one closest to the observed REPORT cold starts)",
@@ -186,14 +225,12 @@ def _cold_starts_spec() -> dict[str, Param]:
     }
 
 
-SPECS["cold_starts"] = _cold_starts_spec()
-
 
 def _memory_spec() -> dict[str, Param]:
     from .memory import STRATEGIES
 
     return {
-        **COMMON,
+        **_common(),
         "function": Param(str, "the function to look at in depth ('' = the one with the largest finding)"),
         "strategy": Param(str, "what the recommendation optimises", choices=STRATEGIES),
         "latency_slo_ms": Param(float, "SLO on the mean warm duration in ms (0 = today's mean plus max_slowdown)",
@@ -211,4 +248,6 @@ def _memory_spec() -> dict[str, Param]:
     }
 
 
-SPECS["memory"] = _memory_spec()
+SPECS: Mapping[str, dict[str, Param]] = _Specs({
+    "account_review": _account_review_spec, "invocation_sources": _invocation_sources_spec,
+    "read_what_you_need": _read_what_you_need_spec, "cold_starts": _cold_starts_spec, "memory": _memory_spec})

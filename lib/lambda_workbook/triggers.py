@@ -68,6 +68,7 @@ from . import billing, costs, datafiles
 from . import findings as _findings
 from . import prices as _prices
 from . import unpriced as _unpriced
+from .analysis import per_snapshot
 from .schema import KEY, Snapshot
 
 CATALOG_SCHEMA = "lambda-workbook/triggers/1"
@@ -1127,6 +1128,7 @@ DEFAULT_THRESHOLDS = {
 }
 
 
+@per_snapshot
 def findings(snapshot: Snapshot, **thresholds: Any) -> pd.DataFrame:
     """Invocation-source findings over every function of a snapshot (thresholds: :data:`DEFAULT_THRESHOLDS`).
 

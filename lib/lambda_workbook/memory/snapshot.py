@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import prices as _prices
+from ..analysis import per_snapshot
 from .decision import Decision, Policy, decide
 from .model import DEFAULT_CV, DEFAULT_HEADROOM, DurationModel, ObservationError, fit
 from .recommend import Recommendation, recommend
@@ -255,6 +256,7 @@ def decide_function(obs: dict[str, Any], model: DurationModel, policy: Policy, *
     return dec
 
 
+@per_snapshot
 def recommend_all(snapshot, *, progress: bool = False, **kwargs) -> pd.DataFrame:
     """:func:`recommend_for_function` for every function with invocations: one row each (see ``row``)."""
     from tqdm.auto import tqdm
