@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from lambda_workbook import atomicfile, datafiles, pricelist, prices
+from lambda_workbook.sources import errors
 
 DAY = "2026-12-01"
 LOCATION = {"us-east-1": "US East (N. Virginia)", "us-east-2": "US East (Ohio)", "us-west-2": "US West (Oregon)"}
@@ -280,8 +281,9 @@ def test_failure_midway_leaves_no_file(bundle, tmp_path, client):
         stub.add_response("get_products", page(), params("AWSLambda", "us-east-1", "AWS-Lambda-Requests"))
         stub.add_response("get_products", page(token="page-2"), params("AmazonS3", "us-east-1"))
         stub.add_client_error("get_products", service_error_code="InternalErrorException", http_status_code=500)
-        with pytest.raises(ClientError):
+        with pytest.raises(errors.Unreachable, match="GetProducts in us-east-1 failed") as caught:
             pricelist.refresh("us-east-1", out_dir=out, client=client, today=DAY, progress=False)
+    assert isinstance(caught.value.__cause__, ClientError)     # the AWS error, one line, the botocore one chained
     assert not out.exists() or not [p for p in out.rglob("*") if p.is_file()]
     assert [p.name for p in (bundle / "us-east-1").iterdir()] == ["2026-09-06.json"]
 

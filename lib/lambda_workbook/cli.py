@@ -13,10 +13,15 @@ from .argtypes import count, fraction, number
 def _review(args: argparse.Namespace) -> int:
     import json
 
+    import yaml
+
     from . import pack
 
     given = {k: getattr(args, k) for k in pack.DEFAULTS if hasattr(args, k)}
-    result = pack.build(args.config, progress=not args.quiet, **given)
+    try:
+        result = pack.build(args.config, progress=not args.quiet, **given)
+    except yaml.YAMLError as exc:
+        raise ValueError(_yaml_problem(args.config, exc)) from exc
     flags = [f["line"] for f in json.loads((result.run_dir / "review.json").read_text(encoding="utf-8"))["review"]
              .get("flags", [])]
     for line in flags:
@@ -33,6 +38,14 @@ def _review(args: argparse.Namespace) -> int:
         print(f"lambda-workbook review: partial review ({len(result.failed)} notebook(s) and {len(result.errors)} "
               "check(s) failed, listed above and on the index page)", file=sys.stderr)
     return result.exit_code
+
+
+def _yaml_problem(path, exc) -> str:
+    """One line for a configuration file YAML cannot parse: what, where, and what to do."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    what = getattr(exc, "problem", None) or type(exc).__name__
+    return f"--config {path} is not valid YAML: {what}{where}; fix the file (keys as in review --help)"
 
 
 def _sample_generate(args: argparse.Namespace) -> int:
@@ -90,13 +103,9 @@ def _scan(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not args.force:
         raise FileExistsError(f"{out} exists; pass --force to replace it with a new scan")
-    try:
-        snap = aws.scan(profiles=args.profile, regions=args.regions, lookback_days=args.days,
-                        progress=not args.quiet, roles=not args.no_roles, s3=not args.no_s3,
-                        insights=not args.no_insights, insights_budget_gb=args.max_insights_gb)
-    except aws.ScanError as exc:
-        print(f"lambda-workbook: error: {exc}", file=sys.stderr)
-        return 2
+    snap = aws.scan(profiles=args.profile, regions=args.regions, lookback_days=args.days,
+                    progress=not args.quiet, roles=not args.no_roles, s3=not args.no_s3,
+                    insights=not args.no_insights, insights_budget_gb=args.max_insights_gb)
     path = sources.save(snap, out)
     f, ev = snap.functions, snap.evidence
     print(f"snapshot written to {path}: {len(f)} functions in {len(snap.accounts)} account(s), "
@@ -145,28 +154,28 @@ def _triggers_catalog(args: argparse.Namespace) -> int:
 def _tune(args: argparse.Namespace) -> int:
     import json
 
-    from botocore.exceptions import BotoCoreError, ClientError
+    from . import atomicfile, prices, tuning
+    from .sources import aws_invoker, errors
 
-    from . import atomicfile, tuning
-    from .sources import aws_invoker
-
+    # AWS failures leave as one-line errors.AwsError (main prints them)
+    aws = {"profile": args.profile, "region": args.region, "service": "lambda", "policy": aws_invoker.TUNER_POLICY}
     if args.recover is not None:
         try:
-            problems = aws_invoker.recover(args.recover or None, profile=args.profile)
-        except (aws_invoker.InvokerError, ClientError, BotoCoreError) as exc:
+            with errors.translating(**aws):
+                problems = aws_invoker.recover(args.recover or None, profile=args.profile)
+        except aws_invoker.InvokerError as exc:
             print(f"lambda-workbook tune --recover: error: {exc}", file=sys.stderr)
             return 2
         return 1 if problems else 0
     if not args.function or not (args.memory or args.policy):
         raise ValueError("tune needs --function and --memory (or --function with --policy, or --recover [JOURNAL])")
+    if args.region:
+        prices.check_region(args.region)
     if args.policy:
-        import boto3
-
         from .sources import tune_policy
 
-        session = boto3.Session(profile_name=args.profile or None, region_name=args.region)
-        print(json.dumps(tune_policy.for_function(session.client("lambda"), args.function, in_place=args.in_place),
-                         indent=2))
+        print(json.dumps(tune_policy.for_function_in(args.function, profile=args.profile, region=args.region,
+                                                     in_place=args.in_place), indent=2))
         return 0
     try:
         sizes = [float(x) for x in args.memory.split(",") if x.strip()]
@@ -177,15 +186,16 @@ def _tune(args: argparse.Namespace) -> int:
         with open(args.payload, encoding="utf-8") as fh:
             payloads = aws_invoker.load_payloads(json.load(fh))
     try:
-        result = aws_invoker.tune_function(
-            args.function, sizes, strategy=args.strategy, max_invocations=args.max_invocations, payloads=payloads,
-            dry_run=args.dry_run, region=args.region, profile=args.profile, expected_duration_ms=args.expected_ms,
-            balanced_weight=args.balanced_weight, latency_slo_ms=args.slo_ms, progress=not args.quiet,
-            in_place=args.in_place, journal=args.journal)
+        with errors.translating(**aws):
+            result = aws_invoker.tune_function(
+                args.function, sizes, strategy=args.strategy, max_invocations=args.max_invocations,
+                payloads=payloads, dry_run=args.dry_run, region=args.region, profile=args.profile,
+                expected_duration_ms=args.expected_ms, balanced_weight=args.balanced_weight,
+                latency_slo_ms=args.slo_ms, progress=not args.quiet, in_place=args.in_place, journal=args.journal)
     except aws_invoker.Interrupted as exc:
         print(f"lambda-workbook tune: {exc}; everything the run created was deleted", file=sys.stderr)
         return exc.exit_code
-    except (aws_invoker.InvokerError, tuning.TuningError, ClientError, BotoCoreError) as exc:
+    except (aws_invoker.InvokerError, tuning.TuningError) as exc:
         print(f"lambda-workbook tune: error: {exc}", file=sys.stderr)
         return 2
     if args.dry_run:
@@ -233,6 +243,7 @@ class _Parser(argparse.ArgumentParser):
 def parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="lambda-workbook", description="AWS Lambda cost and performance workbook")
     ap.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    ap.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     sub = ap.add_subparsers(dest="command", required=True)
 
     rv = sub.add_parser("review", help="the review pack: findings ranked by dollars plus account reviews and "
@@ -402,7 +413,20 @@ def parser() -> argparse.ArgumentParser:
     be = cs.add_parser("breakeven", help="provisioned-concurrency break-even utilisation from the price book")
     be.add_argument("--region", default="us-east-1")
     be.set_defaults(func=_coldstarts_breakeven)
+    _debug_everywhere(ap)
     return ap
+
+
+DEBUG_HELP = "on an error, print the full traceback before its one-line message"
+
+
+def _debug_everywhere(p: argparse.ArgumentParser) -> None:
+    """``--debug`` after any subcommand too (SUPPRESS: a subcommand without it keeps the top level's value)."""
+    for action in p._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
+                _debug_everywhere(sub)
 
 
 def _reads_table(ranked) -> None:
@@ -500,9 +524,45 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 0
     try:
         return args.func(args)
-    except (ValueError, LookupError, FileNotFoundError, FileExistsError) as exc:
-        print(f"lambda-workbook: error: {exc}", file=sys.stderr)
-        return 2
+    except Exception as exc:      # every expected failure is one line; --debug adds the traceback
+        code, line = failure(exc)
+        if getattr(args, "debug", False):
+            import traceback
+
+            traceback.print_exc()
+        print(f"lambda-workbook: error: {line}", file=sys.stderr)
+        return code
+
+
+#: errno values of an OSError that name a path the user gave (exit 2: change the path).
+_PATH_ERRNOS = {"ENOENT", "EEXIST", "EISDIR", "ENOTDIR", "EACCES", "EPERM", "EROFS", "ENAMETOOLONG"}
+
+
+def failure(exc: Exception) -> tuple[int, str]:
+    """``(exit code, one line)`` for an exception that ends a command.
+
+    2: usage and configuration (a bad value, a missing or unreadable file, AWS credentials, profile, region or
+    permissions); 1: a failure at run time (AWS unreachable or failing, anything unexpected)."""
+    import errno
+
+    errors = sys.modules.get("lambda_workbook.sources.errors")   # loaded by whatever raised one of its errors
+    if errors is not None and isinstance(exc, errors.AwsError):
+        return exc.exit_code, _one_line(exc)
+    if isinstance(exc, KeyError) and len(exc.args) == 1 and isinstance(exc.args[0], str):
+        return 2, _one_line(exc.args[0])     # str(KeyError) would quote the message
+    if isinstance(exc, ValueError | LookupError):
+        return 2, _one_line(exc)
+    if isinstance(exc, OSError) and exc.filename is not None and errno.errorcode.get(exc.errno) in _PATH_ERRNOS:
+        return 2, _one_line(f"{exc.filename}: {exc.strerror or exc}")
+    if isinstance(exc, FileExistsError | FileNotFoundError):
+        return 2, _one_line(exc)
+    if isinstance(exc, RuntimeError | OSError):
+        return 1, _one_line(exc)
+    return 1, _one_line(f"unexpected {type(exc).__name__}: {exc} (run again with --debug for the traceback)")
+
+
+def _one_line(text) -> str:
+    return " ".join(str(text).split()) or "(no message)"
 
 
 if __name__ == "__main__":

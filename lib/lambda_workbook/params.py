@@ -18,6 +18,10 @@ from typing import Any
 class ParameterError(ValueError):
     """A notebook parameter has a value the notebook cannot use."""
 
+    def _render_traceback_(self) -> list[str]:
+        """IPython shows these lines instead of a traceback: the message is the whole story."""
+        return [f"{type(self).__name__}: {self}"]
+
 
 @dataclass(frozen=True)
 class Param:

@@ -296,14 +296,18 @@ def refresh(region: str, *, out_dir: str | Path | None = None, client=None, sess
     ``out_dir`` defaults to the bundled prices folder. The document is checked with :func:`prices.parse_book`
     before it is written, and nothing is written when no item could be refreshed or the fetch fails.
     """
+    from .sources import errors  # AWS failures leave as one-line errors.AwsError
+
     region = check_region(region)
     day = _day(today)
-    if session is None and client is None and profile:
-        import boto3
-
-        session = boto3.Session(profile_name=profile)
     out = Path(out_dir) if out_dir is not None else datafiles.prices_dir()
-    items, report = fetch_items(region, client=client, session=session, progress=progress, root=out, today=day)
+    with errors.translating(profile=profile, region=pricing_endpoint(region), service="pricing",
+                            offline="the bundled prices need none: lambda-workbook prices show"):
+        if session is None and client is None and profile:
+            import boto3
+
+            session = boto3.Session(profile_name=profile)
+        items, report = fetch_items(region, client=client, session=session, progress=progress, root=out, today=day)
     if not report["refreshed"]:
         detail = "; ".join(f"{k}: {v}" for k, v in list(report["reasons"].items())[:5])
         raise RuntimeError(f"the AWS Price List API gave no usable price for any {region} item, so nothing was "

@@ -41,6 +41,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from .. import __version__, schema
 from .. import prices as _prices
+from . import errors
 
 __all__ = ["ScanCancelled", "ScanError", "ScanOptions", "classify", "format_cost", "make_session", "scan"]
 
@@ -48,8 +49,10 @@ _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 GB = 2**30  # bytes per GB as CloudWatch Logs meters data
 
 
-class ScanError(RuntimeError):
+class ScanError(errors.AwsError):
     """The scan could not read anything useful (every account/region failed); the message says why."""
+
+    exit_code = 2
 
 
 class ScanCancelled(Exception):
@@ -505,14 +508,14 @@ def _split(value, what: str) -> list[str] | None:
 def _regions_for(session: boto3.Session, regions: list[str] | None, profile: str | None) -> list[str]:
     if regions is None:
         if not session.region_name:
-            raise ValueError(f"no region given and profile {profile or '(default)'} has none configured: pass "
-                             "regions, e.g. regions=['us-east-1'] or --regions us-east-1,eu-west-1")
+            raise errors.NoRegion(f"no AWS region given and profile {profile or '(default)'} has none configured: "
+                                  "name one (scan --regions us-east-1, review --region us-east-1, or AWS_REGION)")
         return [session.region_name]
     if regions == ["all"]:
         return sorted(session.get_available_regions("lambda"))
     for r in regions:
         if not _REGION.match(r):
-            raise ValueError(f"region {r!r} is not a region code like 'us-east-1' (or 'all')")
+            raise errors.NoRegion(f"region {r!r} is not a region code like 'us-east-1' (or 'all')")
     return regions
 
 
@@ -522,8 +525,8 @@ def _identify(account: Account, region: str, evidence: Evidence) -> None:
     except (ClientError, BotoCoreError) as exc:
         kind, reason = classify(exc)
         if kind in ("credentials", "unreachable"):
-            raise ScanError(f"profile {account.profile or '(default)'} cannot reach AWS in {region}: {reason}") \
-                from None
+            raise errors.translate(exc, profile=account.profile, region=region, offline=errors.OFFLINE_SAMPLE) \
+                from exc
         evidence.add("", region, "", "account_id", "partial", f"{reason}; taken from function ARNs instead")
 
 
@@ -590,9 +593,8 @@ def scan(profiles=None, regions=None, lookback_days: int = 14, progress: bool = 
             first = region_list[0] if region_list and region_list != ["all"] else None
             try:
                 session = make_session(profile, first)
-            except ProfileNotFound:
-                known = ", ".join(boto3.Session().available_profiles) or "none"
-                raise ValueError(f"AWS profile {profile!r} is not configured (profiles: {known})") from None
+            except ProfileNotFound as exc:
+                raise errors.translate(exc, profile=profile) from exc
             account = Account(profile, session, opts, calls)
             account_regions = _regions_for(session, region_list, profile)
             home = account_regions[0] if region_list != ["all"] else (session.region_name or "us-east-1")
@@ -609,7 +611,8 @@ def scan(profiles=None, regions=None, lookback_days: int = 14, progress: bool = 
         done = _run_all(_scan_region_safely, units, opts.workers, cancel)
         if units and all(u is None for u in done):
             reasons = sorted({r["reason"] for r in evidence.rows if r["item"] == "functions"})
-            raise ScanError("no account/region could be listed: " + "; ".join(reasons))
+            raise ScanError("no account/region could be listed: " + "; ".join(reasons)
+                            + " (iam/workbook-readonly-policy.json lists the permissions a scan needs)")
         done = [u for u in done if u is not None]
         role_rows: list[dict] = []
         if opts.roles:
@@ -622,6 +625,9 @@ def scan(profiles=None, regions=None, lookback_days: int = 14, progress: bool = 
                                list(by_account.values()), opts.workers, cancel)
             role_rows = [row for rows in results for row in rows]
         snapshot = _assemble(done, role_rows, evidence, calls, opts, start, end, profile_list, notes)
+    except (ClientError, BotoCoreError) as exc:     # one the scan did not expect: still one line
+        cancel.set()
+        raise errors.translate(exc, offline=errors.OFFLINE_SAMPLE) from exc
     except BaseException:
         cancel.set()
         raise

@@ -44,7 +44,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from .. import billing, logs, tuning
-from . import tune_copy, tune_journal, tune_signals, tune_undo
+from . import errors, tune_copy, tune_journal, tune_signals, tune_undo
 from .tune_journal import Journal, TuneError
 from .tune_plan import Plan
 from .tune_signals import Interrupted
@@ -54,6 +54,8 @@ ALIAS_PREFIX = tune_copy.PREFIX
 # timeout outlasts the longest invocation (900 s)
 _CONFIG = Config(retries={"total_max_attempts": 6, "mode": "adaptive"}, read_timeout=910)
 _LOGS_CONFIG = Config(retries={"total_max_attempts": 6, "mode": "adaptive"}, read_timeout=60)
+#: Where a denied call's permission is granted (named in the error line).
+TUNER_POLICY = "iam/workbook-tuner-policy.json"
 #: Raised for anything the invoker cannot do; the message says what is left behind, if anything.
 InvokerError = TuneError
 __all__ = ["ALIAS_PREFIX", "AwsInvoker", "Interrupted", "InvokerError", "Plan", "WeightedCycle", "load_payloads",
@@ -167,7 +169,11 @@ class AwsInvoker:
         try:
             cfg = self.client.get_function_configuration(FunctionName=self.function_name)
         except ClientError as exc:
-            raise InvokerError(f"cannot read {self.function_name!r}: {exc}") from None
+            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                raise InvokerError(f"function {self.function_name!r} not found in {self.region}: check the name, "
+                                   "--region and --profile") from None
+            why = errors.translate(exc, region=self.region, service="lambda", policy=TUNER_POLICY)
+            raise InvokerError(f"cannot read {self.function_name!r}: {why}") from exc
         env = cfg.pop("Environment", None) or {}
         self.env_names = sorted(env.get("Variables") or {})
         env.clear()

@@ -109,6 +109,18 @@ def _fill(value: Any, tokens: dict[str, str], lists: dict[str, list[str]], parti
     return value
 
 
+def for_function_in(function_name: str, *, profile: str | None = None, region: str | None = None,
+                    in_place: bool = False) -> dict[str, Any]:
+    """:func:`for_function` with a client of ``profile`` in ``region``; an AWS failure is an :class:`.errors.AwsError`."""
+    import boto3
+
+    from . import errors
+
+    with errors.translating(profile=profile, region=region, service="lambda", policy="iam/workbook-tuner-policy.json"):
+        client = boto3.Session(profile_name=profile or None, region_name=region).client("lambda")
+        return for_function(client, function_name, in_place=in_place)
+
+
 def for_function(client, function_name: str, *, in_place: bool = False) -> dict[str, Any]:
     """Read the function (``GetFunctionConfiguration``; ``GetFunction`` for an image's URI) and render its policy."""
     cfg = client.get_function_configuration(FunctionName=function_name)
