@@ -224,15 +224,25 @@ def test_explorer_picks_what_the_review_decides(sample_snapshot, sample_findings
 
 
 def test_explorer_and_notebook_agree_at_other_settings(sample_snapshot):
+    """At the memory notebook's settings (here not the defaults) the explorer shows the notebook's decision and,
+    asked for the strategy, the notebook chart's point."""
+    from types import SimpleNamespace
+
     from lambda_workbook import explorers
 
-    ex = explorers.MemoryExplorer(sample_snapshot, "orders-api")
-    ex.set(confidence=0.8, max_slowdown=0.2)
-    d = memory.recommend_for_function(sample_snapshot, "orders-api", confidence=0.8, max_slowdown=0.2).decision
-    assert ex.result.decision.title() == d.title() and ex.result.decision.note() == d.note()
-    assert "80%" in ex.table.loc["rule", "value"] and "at most 20% slower" in ex.table.loc["rule", "value"]
+    p = SimpleNamespace(strategy="cost", latency_slo_ms=0.0, max_slowdown=0.2, cost_tolerance=0.1,
+                        balanced_weight=0.5, headroom=0.2, confidence=0.8)
+    fr = memory.recommend_for_function(sample_snapshot, "orders-api", **memory.policy(p))
+    ex = explorers.MemoryExplorer(sample_snapshot, "orders-api", **memory.policy(p))
+    assert ex.result.decision.title() == fr.decision.title() and ex.result.decision.note() == fr.decision.note()
+    assert "80%" in ex.table.loc["rule", "value"] and ex.result.memory_mb == fr.row()["recommended_memory_mb"]
     ex.set(arch="arm64")
-    assert ex.result.memory_mb == 512 and ex.result.probability == pytest.approx(d.other_arch.probability)
+    assert ex.result.memory_mb == 512 and ex.result.probability == pytest.approx(fr.decision.other_arch.probability)
+    ex = explorers.MemoryExplorer(sample_snapshot, "media-thumbnail-io", pick="strategy", **memory.policy(p))
+    fr = memory.recommend_for_function(sample_snapshot, "media-thumbnail-io", **memory.policy(p))
+    assert ex.result.mode == "cost" and ex.result.memory_mb == fr.recommendation.memory_mb
+    with pytest.raises(KeyError, match="no setting"):
+        explorers.MemoryExplorer(sample_snapshot, "orders-api", confidance=0.8)
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -353,6 +353,9 @@ class MemoryExplorer(Explorer):
     notebook's table and in the review; the table states the rule behind the pick. The strategies (cost, speed,
     balanced) are ``memory.recommend`` on the same fitted model, priced like the notebook's curve, and are never a
     finding. ``MemoryExplorer(snapshot, "orders-api")``; each function's model is fitted once and cached.
+
+    ``MemoryExplorer(snapshot, name, **memory.policy(p))`` starts from the memory notebook's settings (its policy
+    sets the sliders; ``pick="strategy"`` opens on the notebook's strategy instead of the decision).
     """
 
     primary = "function"
@@ -361,16 +364,23 @@ class MemoryExplorer(Explorer):
              ("strategy: balanced", "balanced"))
     NO_SLO = 1e5   # the SLO slider's top: today's mean plus max slowdown (as in the notebook)
 
-    def __init__(self, snapshot, function: str | None = None, *, level: float = 0.9, **policy: Any) -> None:
+    SETTINGS = ("max_slowdown", "min_savings_share", "cost_tolerance", "confidence", "latency_slo_ms",
+                "balanced_weight", "strategy")
+    POLICY = ("headroom", "plausible", "min_measure_usd", "min_speedup")
+
+    def __init__(self, snapshot, function: str | None = None, *, level: float = 0.9, pick: str = "decision",
+                 **settings: Any) -> None:
         from . import memory, plots
 
         super().__init__()
         self._memory, self._plots, self.snapshot, self.level = memory, plots, snapshot, level
-        self.policy = {"headroom": memory.DEFAULT_HEADROOM, **policy}
-        unknown = set(self.policy) - {"headroom", "plausible", "min_measure_usd", "min_speedup"}
+        unknown = set(settings) - set(self.SETTINGS) - set(self.POLICY)
         if unknown:
-            raise KeyError(f"MemoryExplorer policy has no {sorted(unknown)}; it takes headroom, plausible, "
-                           "min_measure_usd and min_speedup (the rest are controls)")
+            raise KeyError(f"MemoryExplorer has no setting(s) {sorted(unknown)}; it takes "
+                           f"{', '.join(self.SETTINGS + self.POLICY)}")
+        if pick not in ("decision", "strategy"):
+            raise ValueError(f"pick must be 'decision' or 'strategy', got {pick!r}")
+        self.policy = {"headroom": memory.DEFAULT_HEADROOM, **{k: v for k, v in settings.items() if k in self.POLICY}}
         self._fits: dict[Any, Any] = {}
         names = sorted(snapshot.reports.loc[snapshot.reports["invocations"] > 0, "function_name"].unique())
         if not names:
@@ -380,6 +390,12 @@ class MemoryExplorer(Explorer):
             raise KeyError(f"function {function!r} has no REPORT data in the snapshot (have {', '.join(names[:8])}, ...)")
         obs, _ = self._fit(function)
         default = memory.Policy()
+        start = {"max_slowdown": default.max_slowdown, "min_savings_share": default.min_savings_share,
+                 "cost_tolerance": default.cost_tolerance, "confidence": default.confidence,
+                 "latency_slo_ms": self.NO_SLO, "balanced_weight": 0.5, "strategy": "cost",
+                 **{k: v for k, v in settings.items() if k in self.SETTINGS and v is not None}}
+        if start["strategy"] not in memory.STRATEGIES:
+            raise ValueError(f"strategy must be one of {memory.STRATEGIES}, got {start['strategy']!r}")
         style = STYLE
 
         def share(value: float, description: str, high: float) -> widgets.FloatSlider:
@@ -388,18 +404,19 @@ class MemoryExplorer(Explorer):
 
         self.controls = {
             "function": widgets.Dropdown(options=names, value=function, description="function", style=style),
-            "strategy": widgets.Dropdown(options=self.PICKS, value="decision", description="pick", style=style),
+            "strategy": widgets.Dropdown(options=self.PICKS, value="decision" if pick == "decision" else start["strategy"],
+                                         description="pick", style=style),
             "arch": widgets.ToggleButtons(options=billing.ARCHITECTURES, value=obs["arch"], description="architecture",
                                           style=style),
-            "max_slowdown": share(default.max_slowdown, "max slowdown", 1.0),
-            "min_savings_share": share(default.min_savings_share, "min saving", 0.9),
-            "cost_tolerance": share(default.cost_tolerance, "cost tolerance", 0.5),
-            "confidence": widgets.FloatSlider(value=default.confidence, min=0.5, max=0.99, step=0.01,
+            "max_slowdown": share(start["max_slowdown"], "max slowdown", 1.0),
+            "min_savings_share": share(start["min_savings_share"], "min saving", 0.9),
+            "cost_tolerance": share(start["cost_tolerance"], "cost tolerance", 0.5),
+            "confidence": widgets.FloatSlider(value=start["confidence"], min=0.5, max=0.99, step=0.01,
                                               description="probability", readout_format=".0%", style=style),
-            "latency_slo_ms": _log_slider(self.NO_SLO, 1.0, self.NO_SLO, "SLO (ms, max = today + max slowdown)", ".4g",
-                                          step=0.02),
-            "balanced_weight": widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, disabled=True,
-                                                   description="balanced: cost weight", style=style),
+            "latency_slo_ms": _log_slider(start["latency_slo_ms"], 1.0, self.NO_SLO,
+                                          "SLO (ms, max = today + max slowdown)", ".4g", step=0.02),
+            "balanced_weight": widgets.FloatSlider(value=start["balanced_weight"], min=0.0, max=1.0, step=0.05,
+                                                   disabled=True, description="balanced: cost weight", style=style),
         }
         self.figure = go.FigureWidget(self._figure(self.compute(**self.values)))
         self._start()
