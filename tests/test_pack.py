@@ -3,6 +3,7 @@ shared plotly.js, files for tickets, and the planning, options and CLI around it
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from lambda_workbook import costs, pack, review, sources
+from lambda_workbook import costs, index_page, pack, params, report, review, sources
 
 PROD, STAGING = "111122223333", "444455556666"
 FUNCTIONS = ["inventory-report", "payment-webhook", "staging-users-api"]
@@ -44,7 +45,9 @@ def built(small, tmp_path_factory):
     broken = _broken_notebook(out.parent / "broken.ipynb")
 
     def with_broken(planned):
-        return planned + [pack.Job(str(broken), "A broken notebook", "broken/broken", {})]
+        return planned + [pack.Job(str(broken), "A broken notebook", "broken/broken", {}),
+                          pack.Job("read_what_you_need", "A refused parameter", "bad/param",
+                                   {**planned[-1].parameters, "need": "cheapest"})]
 
     result = pack.build(loaded=small, jobs=with_broken, out=str(out), run="r1", top=1, functions="inventory-*",
                         deep_dives="read_what_you_need", workers=2, redact=True, progress=False)
@@ -57,10 +60,10 @@ def _files(root: Path):
 
 def test_a_broken_notebook_does_not_sink_the_batch(built):
     out, result = built
-    by_name = {j.name: j for j in result.jobs}
+    by_name = {j.name: j for j in result.jobs if j.out != "bad/param"}
     assert sorted(by_name) == ["account_review", "broken", "read_what_you_need"]
     assert len([j for j in result.jobs if j.name == "account_review"]) == 2
-    assert [j.name for j in result.failed] == ["broken"]
+    assert [j.title for j in result.failed] == ["A broken notebook", "A refused parameter"]
     bad = by_name["broken"]
     assert "RuntimeError" in bad.error and "deliberately broken" in bad.error
     for job in result.jobs:
@@ -72,9 +75,34 @@ def test_a_broken_notebook_does_not_sink_the_batch(built):
     index = result.index.read_text()
     assert "broken/broken.html#papermill-error-cell" in index
     assert "deliberately broken for the batch test" in index
-    assert "2 of 3 rendered" not in index and "3 of 4 rendered" in index
+    assert "3 of 5 rendered" in index
     record = json.loads((result.run_dir / "review.json").read_text())
     assert {n["status"] for n in record["notebooks"]} == {"ok", "failed"}
+
+
+def test_a_refused_parameter_is_its_one_line_in_the_pack(built):
+    """A notebook stopped by params.check shows the check's message, whole, in the failed list and the Reports
+    table: no exception name, no traceback."""
+    _, result = built
+    bad = next(j for j in result.jobs if j.out == "bad/param")
+    import ast
+
+    import papermill as pm
+
+    declared = pm.inspect_notebook(str(report.notebook_path("read_what_you_need")))
+    values = {k: ast.literal_eval(v["default"]) for k, v in declared.items()}
+    with pytest.raises(params.ParameterError) as refused:
+        params.check("read_what_you_need", **{**values, **bad.parameters})
+    line = str(refused.value)
+    assert "'need'" in line and "'cheapest'" in line
+    assert bad.status == "failed" and bad.error == line and "\n" not in bad.error
+    index = result.index.read_text()
+    failed_list = index[index.index("Failed notebooks:"):]
+    failed_list = failed_list[:failed_list.index("</p>")]
+    reports = index[index.index("<h2>Reports</h2>"):]
+    for part in (failed_list, reports):
+        assert html.escape(line) in part
+    assert "Traceback" not in index and "ParameterError" not in index
 
 
 def test_every_notebook_wrote_its_results_json(built):
@@ -157,24 +185,72 @@ def test_index_ranks_findings_by_dollars_with_evidence_and_links(built):
     assert 'src="r1/plotly.min.js"' in latest and "Review runs" in latest
 
 
-def test_plan_picks_functions_and_relevant_deep_dives(sample_snapshot, tmp_path):
-    found = review.run(sample_snapshot, modules=("rules", "triggers", "reads")).findings
-    opts = pack.load_options(top=3)
-    jobs, chosen = pack.plan(sample_snapshot, found, tmp_path, opts, None, tmp_path / "findings.csv")
+@pytest.fixture(scope="module")
+def sample_found(sample_snapshot):
+    return review.run(sample_snapshot).findings
+
+
+def test_every_check_maps_to_the_deep_dive_that_explains_it():
+    assert set(pack.DEEP_DIVE_FOR) == set(review.CHECKS)
+    assert set(pack.DEEP_DIVE_FOR.values()) <= set(pack.DEEP_DIVES) | {None}
+    for fid, nb in {"memory-overprovisioned": "memory", "arm64-candidate": "memory", "cold-starts": "cold_starts",
+                    "init-heavy": "cold_starts", "provisioned-concurrency": "cold_starts",
+                    "apigw-rest-to-http": "invocation_sources", "batch-size": "invocation_sources",
+                    "dynamodb-scan": "read_what_you_need", "s3-whole-object": "read_what_you_need",
+                    "timeout-rate": None, "iam-wildcard": None}.items():
+        assert pack.DEEP_DIVE_FOR[fid] == nb, fid
+    assert pack.deep_dives_for({"iam-wildcard", "init-heavy", "memory-measure"}) == ["memory", "cold_starts"]
+    assert pack.deep_dives_for({"timeout-rate"}) == []
+
+
+def test_plan_gives_each_top_function_exactly_the_deep_dives_its_findings_need(sample_snapshot, sample_found,
+                                                                               tmp_path):
+    opts = pack.load_options()
+    jobs, chosen = pack.plan(sample_snapshot, sample_found, tmp_path, opts, None, tmp_path / "findings.csv")
     accounts = [j for j in jobs if j.kind == "account"]
     assert [(j.account_id, j.parameters["account"]) for j in accounts] == [(PROD, PROD), (STAGING, STAGING)]
-    assert list(chosen["function"]) == ["catalog-rest-api", "sqs-worker-batch1", "inventory-report"]
-    dives = {(j.function, j.name) for j in jobs if j.kind == "deep-dive"}
-    assert ("inventory-report", "read_what_you_need") in dives
-    assert ("sqs-worker-batch1", "read_what_you_need") not in dives   # no reads: nothing to show
+    ids = {k: set(g["id"]) for k, g in sample_found.groupby(["account_id", "region", "function"])}
+    # --top counts functions, and every chosen function has a finding a deep dive explains
+    assert len(chosen) == opts["top"] == len(set(chosen["function"]))
+    planned: dict[str, list[str]] = {}
+    for j in jobs:
+        if j.kind == "deep-dive":
+            planned.setdefault(j.function, []).append(j.name)
+    for r in chosen.itertuples():
+        wanted = pack.deep_dives_for(ids[(r.account_id, r.region, r.function)])
+        assert wanted and planned.get(r.function) == wanted, r.function
+    assert set(planned) == set(chosen["function"])
+    # the cold-start archetypes get the cold-starts deep dive with the default options
+    for name in ("billing-java", "admin-audit-export"):
+        assert "cold_starts" in planned[name], name
+    # a function whose findings no notebook explains takes no place in the top N
+    unexplained = [k[2] for k, v in ids.items() if not pack.deep_dives_for(v)]
+    assert unexplained and not set(unexplained) & set(chosen["function"])
     assert all(j.parameters["function"] == j.function and j.parameters["source"] == "sample"
-               for j in jobs if j.kind == "deep-dive")
-    by_cost = pack.select_functions(sample_snapshot, found, top=2, rank_by="cost")
+               and j.parameters["analysis_path"] == "" for j in jobs if j.kind == "deep-dive")
+    few, _ = pack.plan(sample_snapshot, sample_found, tmp_path, pack.load_options(top=2), None, tmp_path / "f.csv",
+                       analysis_path=tmp_path / "a.pickle")
+    assert len({j.function for j in few if j.kind == "deep-dive"}) == 2
+    assert {j.parameters["analysis_path"] for j in few} == {str((tmp_path / "a.pickle").resolve())}
+
+
+def test_named_deep_dives_go_to_every_chosen_function(sample_snapshot, sample_found, tmp_path):
+    opts = pack.load_options(top=3, deep_dives="memory")
+    jobs, chosen = pack.plan(sample_snapshot, sample_found, tmp_path, opts, None, tmp_path / "findings.csv")
+    assert [(j.function, j.name) for j in jobs if j.kind == "deep-dive"] == [(f, "memory") for f in chosen["function"]]
+    by_cost = pack.select_functions(sample_snapshot, sample_found, top=2, rank_by="cost")
     assert list(by_cost["function"]) == list(costs.function_costs(sample_snapshot)["function_name"].head(2))
-    staging = pack.select_functions(sample_snapshot, found, top=0, pattern="staging-*,*-nomatch")
+    staging = pack.select_functions(sample_snapshot, sample_found, top=0, pattern="staging-*,*-nomatch")
     assert set(staging["function"]) == {"staging-orders-worker", "staging-users-api"}
     with pytest.raises(ValueError, match="no function matches 'nope-\\*'"):
-        pack.select_functions(sample_snapshot, found, pattern="nope-*")
+        pack.select_functions(sample_snapshot, sample_found, pattern="nope-*")
+
+
+def test_the_index_escapes_like_html_escape():
+    env = index_page._environment()
+    assert env.autoescape
+    assert env.from_string("{{ x }}").render(x="<b>'a' & \"b\"") == html.escape("<b>'a' & \"b\"")
+    assert (Path(pack.__file__).parent / "templates" / index_page.TEMPLATE).is_file()
 
 
 def test_redactor_masks_accounts_in_arns_and_urls(sample_snapshot):

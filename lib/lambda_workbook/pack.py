@@ -6,8 +6,14 @@ headless in a pool of processes sized to the machine:
 * ``account_review`` for every account and region of the snapshot (fed the engine's findings, so the numbers
   are the index's);
 * the per-function deep dives — ``memory``, ``invocation_sources``, ``read_what_you_need``, ``cold_starts``,
-  whichever exist — for the functions that matter: the top N by finding impact or by cost, or those matching a
-  name pattern; by default each only where it has something to show (``deep_dives="relevant"``).
+  whichever exist — for the functions that matter: the top N functions by finding impact or by cost, or those
+  matching a name pattern. By default (``deep_dives="relevant"``) a function gets exactly the deep dives that
+  explain its findings (:data:`DEEP_DIVE_FOR`), and only functions with such a finding count towards N.
+
+The snapshot's analysis is computed once: the engine, the planning and the index share one memo
+(:mod:`lambda_workbook.analysis`), and the notebooks load a bundle of it (``analysis_path``) instead of
+loading the snapshot and computing it again. The bundle lives in a temporary folder for the run only; the saved
+notebooks have ``analysis_path = ""`` and run again as they are.
 
 Every notebook writes its results JSON beside it and is converted to HTML with inputs hidden. A notebook that
 fails is kept with papermill's error cell (linked from the index at ``#papermill-error-cell``) and does not
@@ -26,12 +32,11 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import html
-import json
 import multiprocessing
 import os
 import re
 import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -41,134 +46,50 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__, argtypes, atomicfile, costs, params, report, review, sources
+from . import __version__, analysis, argtypes, atomicfile, costs, params, report, review, sources
+from .index_page import deep_links, render_index, write_latest  # noqa: F401  (public: pack.render_index, ...)
+from .notebook_pages import (  # noqa: F401  (public: pack.finish_notebook, pack.execute_job, ...)
+    PLOTLY_FILE,
+    _kernel_never_ran,
+    _quiet_worker,
+    _redactor,
+    execute_job,
+    finish_notebook,
+    plotly_source,
+    plotly_tag,
+)
 from .redact import Redactor, local_paths
 from .schema import KEY, Snapshot
 
 DEEP_DIVES = ("memory", "invocation_sources", "read_what_you_need", "cold_starts")
-PLOTLY_FILE = "plotly.min.js"
 ERROR_ANCHOR = "papermill-error-cell"
 RANK_BY = ("impact", "cost")
-_PLOTLY_BANNER = re.compile(r"\*\s*plotly\.js v\d")
-_WIDGET = "application/vnd.jupyter.widget-view+json"
-_EXPLORER_NOTE = ("<p><em>Interactive explorer: it needs a live kernel, so it is not part of this offline report. "
-                  "Open the notebook (<code>.ipynb</code> beside this page) in JupyterLab to use it.</em></p>")
+
+#: The deep dive that explains each finding id of the checklist (:data:`lambda_workbook.review.CHECKS`); None:
+#: no notebook explains it (the finding's evidence on the index is the whole story).
+DEEP_DIVE_FOR: dict[str, str | None] = {fid: {
+    "memory-overprovisioned": "memory", "memory-underprovisioned": "memory", "memory-measure": "memory",
+    "arm64-candidate": "memory",
+    "cold-starts": "cold_starts", "init-heavy": "cold_starts", "provisioned-concurrency": "cold_starts",
+    "vpc-init": "cold_starts", "per-invocation-setup": "cold_starts",
+    "apigw-rest-to-http": "invocation_sources", "batch-size": "invocation_sources",
+    "sync-for-async": "invocation_sources", "stream-iterator-age": "invocation_sources",
+    "dynamodb-scan": "read_what_you_need", "dynamodb-query-filter": "read_what_you_need",
+    "s3-whole-object": "read_what_you_need",
+}.get(fid) for fid in review.CHECKS}
+#: Rough relative run time of each notebook: the pool starts the longest first.
+_WEIGHT = {"cold_starts": 3, "memory": 2, "account_review": 2}
 
 #: Defaults of every option (the CLI and a YAML file override them).
 DEFAULTS: dict[str, Any] = {
-    "source": "sample", "snapshot": "", "profile": "", "region": "all", "days": 14, "top": 5, "rank_by": "impact",
+    "source": "sample", "snapshot": "", "profile": "", "region": "all", "days": 14, "top": 10, "rank_by": "impact",
     "functions": "", "deep_dives": "relevant", "workers": 0, "redact": False, "run": "", "out": "reports",
     "chart_top": 15, "timeout": 1200, "inline_plotly": False, "as_of": "auto", "thresholds": {},
-    "module_thresholds": {},
+    "module_thresholds": {}, "cache": True,
 }
 #: Allowed ranges of the whole-number options (None: no upper bound); the CLI checks the same at parse time.
 _COUNTS: dict[str, tuple[int, int | None]] = {"top": (0, None), "workers": (0, None), "timeout": (1, None),
                                               "chart_top": (1, argtypes.MAX_CHART_BARS), "days": (1, 455)}
-
-
-# --------------------------------------------------------------------------------------------------------
-# notebook post-processing (runs in the worker processes)
-
-
-def plotly_tag(src: str) -> str:
-    """What replaces plotly's inlined bundle: its config line and a script loading the shared copy."""
-    return ("<script type=\"text/javascript\">window.PlotlyConfig = {MathJaxConfig: 'local'};</script>\n"
-            f"<script type=\"text/javascript\" src=\"{src}\"></script>\n")
-
-
-def plotly_source() -> Path:
-    """plotly.py's bundled ``plotly.min.js`` (the same file its notebook renderer inlines)."""
-    import plotly
-
-    return Path(plotly.__file__).parent / "package_data" / PLOTLY_FILE
-
-
-def _redactor(redact: Redactor | dict[str, str] | None) -> Redactor | None:
-    return redact if isinstance(redact, Redactor) or redact is None else Redactor(dict(redact))
-
-
-def finish_notebook(ipynb: Path, html_path: Path, *, plotly_src: str | None,
-                    redact: Redactor | dict[str, str] | None, title: str) -> Path:
-    """Make an executed notebook fit for the pack, then write its HTML (inputs hidden).
-
-    Widget state (which embeds the explorers' JavaScript) is dropped and widget outputs become a note; with
-    ``plotly_src`` the inlined plotly.js bundle is replaced by a ``<script src>`` to the shared copy (without,
-    it stays inlined); ``redact`` (a :class:`Redactor`, or its aliases) masks account ids and local paths.
-    """
-    import nbformat
-
-    redactor = _redactor(redact)
-
-    nb = nbformat.read(str(ipynb), as_version=4)
-    nb.metadata.pop("widgets", None)
-    for cell in nb.cells:
-        for i, out in enumerate(cell.get("outputs", [])):
-            data = out.get("data", {})
-            if _WIDGET in data:
-                cell.outputs[i] = nbformat.v4.new_output("display_data", data={
-                    "text/html": _EXPLORER_NOTE, "text/plain": "(interactive explorer: open the notebook in JupyterLab)"})
-            elif plotly_src and _PLOTLY_BANNER.search(str(data.get("text/html", ""))[:2000]):
-                data["text/html"] = plotly_tag(plotly_src)
-    text = nbformat.writes(nb)
-    if redactor:
-        text = redactor(text)
-    atomicfile.write_text(ipynb, text)
-    out = report.to_html(ipynb, html_path, title=title)
-    if redactor:
-        redactor.file(out)
-    return out
-
-
-def _kernel_never_ran(ipynb: Path) -> bool:
-    """True when papermill failed before any cell ran (a kernel that did not start)."""
-    import nbformat
-
-    if not ipynb.exists():
-        return True
-    try:
-        nb = nbformat.read(str(ipynb), as_version=4)
-    except Exception:
-        return True
-    return not any(c.get("execution_count") for c in nb.cells if c.cell_type == "code")
-
-
-def execute_job(spec: dict[str, Any]) -> dict[str, Any]:
-    """Run one notebook of the pack (in a worker process): execute, retry a failed kernel start once, finish
-    the notebook and its HTML, redact its results JSON. Never raises: failures are reported in the result."""
-    start = time.perf_counter()
-    ipynb, html_path = Path(spec["ipynb"]), Path(spec["html"])
-    result = {"status": "ok", "error": "", "attempts": 0, "html": None}
-    for attempt in (1, 2):
-        result["attempts"] = attempt
-        try:
-            report.execute(spec["notebook"], ipynb, spec["parameters"], timeout_s=spec["timeout_s"])
-            break
-        except report.NotebookFailed as exc:
-            err = exc.error
-            name = getattr(err, "ename", type(err).__name__)
-            value = getattr(err, "evalue", str(err))
-            result.update(status="failed", error=f"{name}: {value}".strip())
-            if attempt == 1 and not hasattr(err, "ename") and _kernel_never_ran(ipynb):
-                result.update(status="ok", error="")
-                continue
-            break
-        except Exception as exc:  # papermill itself broke: keep going with the batch
-            result.update(status="failed", error=f"{type(exc).__name__}: {exc}")
-            break
-    if ipynb.exists():
-        try:
-            finish_notebook(ipynb, html_path, plotly_src=spec["plotly_src"], redact=spec["redact"], title=spec["title"])
-            result["html"] = str(html_path)
-        except Exception as exc:
-            result.update(status="failed", error=result["error"] or f"HTML conversion failed: {type(exc).__name__}: {exc}")
-    results = Path(spec["parameters"].get("results_path") or "/nonexistent")
-    redactor = _redactor(spec["redact"])
-    if redactor and results.exists():
-        redactor.file(results)
-    if redactor and result["error"]:
-        result["error"] = redactor(result["error"])
-    result["seconds"] = round(time.perf_counter() - start, 2)
-    return result
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -231,32 +152,23 @@ def notebook_parameters(path: str) -> set[str]:
     return _PARAMS_CACHE[path]
 
 
-_READ_IDS = {k for k, c in review.CHECKS.items() if c.module == "reads"}
-_COLD_IDS = {k for k, c in review.CHECKS.items() if c.module == "coldstarts"}
+def deep_dives_for(ids) -> list[str]:
+    """The deep dives that explain finding ids, in :data:`DEEP_DIVES` order (ids without one add nothing)."""
+    wanted = {DEEP_DIVE_FOR.get(i) for i in ids}
+    return [nb for nb in DEEP_DIVES if nb in wanted]
 
 
-def relevant(notebook: str, key: tuple, snapshot: Snapshot, ids: set[str]) -> bool:
-    """Whether a deep dive has something to show for a function (``deep_dives="relevant"``)."""
-    def rows(table: str) -> pd.DataFrame:
-        return snapshot.for_function(table, key[2], account_id=key[0], region=key[1])
-
-    if notebook == "read_what_you_need":
-        calls = rows("calls")
-        reads = calls["service"].isin(["s3", "dynamodb"]) & calls["operation"].str.contains(
-            "Get|Query|Scan|Select", regex=True)
-        return bool(ids & _READ_IDS) or bool(reads.any())
-    if notebook == "cold_starts":
-        return bool(ids & _COLD_IDS) or bool(rows("triggers")["sync"].any())
-    if notebook == "invocation_sources":
-        return bool(len(rows("triggers")))
-    return True
+def relevant(notebook: str, key: tuple, snapshot: Snapshot | None, ids: set[str]) -> bool:
+    """Whether a deep dive explains one of a function's findings ``ids`` (``deep_dives="relevant"``)."""
+    return notebook in deep_dives_for(ids)
 
 
 def select_functions(snapshot: Snapshot, found: pd.DataFrame, *, top: int = 5, rank_by: str = "impact",
-                     pattern: str = "") -> pd.DataFrame:
+                     pattern: str = "", explained_by: list[str] | None = None) -> pd.DataFrame:
     """The functions worth a deep dive: matching ``pattern`` (globs, comma-separated; empty = all), ranked by
     finding impact (USD a month saved, then high-severity findings, then cost) or by cost; the first ``top``
-    (0 = all matches)."""
+    functions (0 = all matches). With ``explained_by`` (deep-dive names), only functions with a finding that one of
+    them explains are candidates, so each of the ``top`` gets a deep dive."""
     if rank_by not in RANK_BY:
         raise ValueError(f"rank_by must be one of {', '.join(RANK_BY)}, got {rank_by!r}")
     c = costs.function_costs(snapshot)[KEY + ["monthly_usd"]].rename(columns={"function_name": "function"})
@@ -270,9 +182,17 @@ def select_functions(snapshot: Snapshot, found: pd.DataFrame, *, top: int = 5, r
         if t.empty:
             raise ValueError(f"no function matches {pattern!r} (functions include: "
                              f"{', '.join(sorted(snapshot.functions['function_name'])[:8])}, ...)")
+    if explained_by is not None:
+        ids = _ids_by_function(found)
+        t = t[[bool(set(deep_dives_for(ids.get(k, ()))) & set(explained_by))
+               for k in zip(t["account_id"], t["region"], t["function"], strict=True)]]
     order = ["impact_usd", "high", "findings", "cost_usd"] if rank_by == "impact" else ["cost_usd", "impact_usd"]
     t = t.sort_values(order, ascending=False, ignore_index=True)
     return t.head(top) if top else t
+
+
+def _ids_by_function(found: pd.DataFrame) -> dict[tuple, set[str]]:
+    return {k: set(g["id"]) for k, g in found.groupby(["account_id", "region", "function"])} if len(found) else {}
 
 
 def _source_parameters(options: dict[str, Any], snapshot_dir: Path | None) -> dict[str, Any]:
@@ -285,9 +205,13 @@ def _source_parameters(options: dict[str, Any], snapshot_dir: Path | None) -> di
 
 
 def plan(snapshot: Snapshot, found: pd.DataFrame, run_dir: Path, options: dict[str, Any],
-         snapshot_dir: Path | None, findings_csv: Path) -> tuple[list[Job], pd.DataFrame]:
-    """The pack's notebook runs: an account review per account and region, then the deep dives."""
-    base = _source_parameters(options, snapshot_dir)
+         snapshot_dir: Path | None, findings_csv: Path, *,
+         analysis_path: Path | None = None) -> tuple[list[Job], pd.DataFrame]:
+    """The pack's notebook runs: an account review per account and region, then the deep dives (with
+    ``deep_dives="relevant"``: the top functions with a finding a deep dive explains, each with exactly those).
+    ``analysis_path``: the bundle of ``snapshot``'s analysis the notebooks load instead of computing it."""
+    base = {**_source_parameters(options, snapshot_dir),
+            "analysis_path": str(Path(analysis_path).resolve()) if analysis_path else ""}
     jobs = []
     pairs = snapshot.functions[["account_id", "region"]].drop_duplicates().sort_values(["account_id", "region"])
     for acct, region in pairs.itertuples(index=False):
@@ -295,10 +219,11 @@ def plan(snapshot: Snapshot, found: pd.DataFrame, run_dir: Path, options: dict[s
         jobs.append(Job("account_review", f"Account review — {acct}, {region}", out, {
             **base, "region": region, "account": acct, "top_n": int(options["chart_top"]),
             "findings_path": str(findings_csv.resolve())}, acct, region))
-    chosen = select_functions(snapshot, found, top=int(options["top"]), rank_by=options["rank_by"],
-                              pattern=options["functions"])
     dives = _deep_dive_names(options["deep_dives"])
-    ids = {k: set(g["id"]) for k, g in found.groupby(["account_id", "region", "function"])} if len(found) else {}
+    by_findings = options["deep_dives"] == "relevant"
+    chosen = select_functions(snapshot, found, top=int(options["top"]), rank_by=options["rank_by"],
+                              pattern=options["functions"], explained_by=dives if by_findings else None)
+    ids = _ids_by_function(found)
     names = snapshot.functions.groupby(["region", "function_name"])["account_id"].nunique()
     for r in chosen.itertuples():
         key = (r.account_id, r.region, r.function)
@@ -307,9 +232,9 @@ def plan(snapshot: Snapshot, found: pd.DataFrame, run_dir: Path, options: dict[s
             sub = run_dir / "snapshots" / _safe(r.account_id)
             if not sub.exists():
                 sources.save(snapshot.in_accounts([r.account_id]), sub)
-            src = {**base, "source": "snapshot", "snapshot_path": str(sub.resolve())}
+            src = {**base, "source": "snapshot", "snapshot_path": str(sub.resolve()), "analysis_path": ""}
         for nb in dives:
-            if options["deep_dives"] == "relevant" and not relevant(nb, key, snapshot, ids.get(key, set())):
+            if by_findings and not relevant(nb, key, snapshot, ids.get(key, set())):
                 continue
             out = f"{_safe(r.account_id)}/{_safe(r.region)}/{_safe(r.function)}/{nb}"
             jobs.append(Job(nb, f"{nb.replace('_', ' ').capitalize()} — {r.function} ({r.account_id}, {r.region})", out,
@@ -340,19 +265,6 @@ def _spec(job: Job, run_dir: Path, options: dict[str, Any], redact: Redactor | N
     return {"notebook": str(path), "ipynb": str(out.with_suffix(".ipynb")), "html": str(out.with_suffix(".html")),
             "parameters": parameters, "timeout_s": int(options["timeout"]), "title": job.title, "redact": redact,
             "plotly_src": None if options["inline_plotly"] else "../" * depth + PLOTLY_FILE}
-
-
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def _quiet_worker(log: str) -> None:
-    """Pool initializer: one math thread per kernel (the pool already keeps every core busy), and the worker's
-    (and its kernels') stderr to the run's log, so kernel start-up warnings do not drown the progress bar."""
-    for name in _THREAD_VARS:
-        os.environ.setdefault(name, "1")
-    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    os.dup2(fd, 2)
-    os.close(fd)
 
 
 def default_workers() -> int:
@@ -387,7 +299,8 @@ def run_jobs(jobs: list[Job], run_dir: Path, options: dict[str, Any], *, redact:
             log = run_dir / "notebooks.log"
             with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_quiet_worker,
                                      initargs=(str(log.resolve()),)) as pool:
-                futures = {pool.submit(execute_job, s): j for j, s in zip(jobs, specs, strict=True)}
+                longest_first = sorted(zip(jobs, specs, strict=True), key=lambda js: -_WEIGHT.get(js[0].name, 1))
+                futures = {pool.submit(execute_job, s): j for j, s in longest_first}
                 for fut in as_completed(futures):
                     try:
                         res = fut.result()
@@ -474,8 +387,24 @@ def build(config: str | os.PathLike | None = None, *, progress: bool = True, loa
           jobs: list[Job] | Callable[[list[Job]], list[Job]] | None = None, **given: Any) -> Pack:
     """Run the review pack (options: :data:`DEFAULTS`, a YAML ``config``, then keywords). ``loaded`` (a
     :class:`Snapshot`) skips loading; ``jobs`` replaces the planned notebook runs, or edits them when it is a function of the plan
-    (tests, benchmarks)."""
+    (tests, benchmarks). ``cache=False`` (or ``LAMBDA_WORKBOOK_CACHE=0``) computes the analysis as before the
+    memo: again in every part of the engine and in every notebook (benchmarks)."""
     opts = load_options(config, **given)
+    if opts["cache"]:
+        return _build(config, opts, progress=progress, loaded=loaded, jobs=jobs)
+    before = os.environ.get("LAMBDA_WORKBOOK_CACHE")
+    os.environ["LAMBDA_WORKBOOK_CACHE"] = "0"   # this process and the notebooks' kernels
+    try:
+        return _build(config, opts, progress=progress, loaded=loaded, jobs=jobs)
+    finally:
+        if before is None:
+            os.environ.pop("LAMBDA_WORKBOOK_CACHE", None)
+        else:
+            os.environ["LAMBDA_WORKBOOK_CACHE"] = before
+
+
+def _build(config, opts: dict[str, Any], *, progress: bool, loaded: Snapshot | None,
+           jobs: list[Job] | Callable[[list[Job]], list[Job]] | None) -> Pack:
     t0 = time.perf_counter()
     seconds: dict[str, float] = {}
     out = Path(opts["out"])
@@ -502,22 +431,31 @@ def build(config: str | os.PathLike | None = None, *, progress: bool = True, loa
     seconds["findings"] = time.perf_counter() - t
     found = result.findings
     run_dir.mkdir(parents=True, exist_ok=True)
-    try:   # a run folder is whole or absent: nothing half-written is left if planning fails
-        snapshot_dir = None
-        if redactor or opts["source"] == "aws":  # one scan (or one redacted copy) that every notebook reads
-            snapshot_dir = sources.save(reviewed, run_dir / "snapshot")
-        findings_csv = review.save(found, run_dir / "findings.csv")
-        if jobs is None or callable(jobs):
-            planned, _ = plan(reviewed, found, run_dir, opts, snapshot_dir, findings_csv)
-            jobs = jobs(planned) if callable(jobs) else planned
-        if not opts["inline_plotly"]:
-            shutil.copyfile(plotly_source(), run_dir / PLOTLY_FILE)
-    except BaseException:
-        shutil.rmtree(run_dir, ignore_errors=True)
-        raise
-    t = time.perf_counter()
-    run_jobs(jobs, run_dir, opts, redact=redactor, progress=progress)
-    seconds["notebooks"] = time.perf_counter() - t
+    scratch = Path(tempfile.mkdtemp(prefix="lambda-workbook-analysis-"))   # the bundle: for this run only
+    try:
+        try:   # a run folder is whole or absent: nothing half-written is left if planning fails
+            snapshot_dir = None
+            if redactor or opts["source"] == "aws":  # one scan (or one redacted copy) that every notebook reads
+                snapshot_dir = sources.save(reviewed, run_dir / "snapshot")
+            findings_csv = review.save(found, run_dir / "findings.csv")
+            bundle = None
+            if analysis.enabled():
+                t = time.perf_counter()
+                bundle = analysis.save(scratch / analysis.BUNDLE_FILE, reviewed, findings=found)
+                seconds["bundle"] = time.perf_counter() - t
+            if jobs is None or callable(jobs):
+                planned, _ = plan(reviewed, found, run_dir, opts, snapshot_dir, findings_csv, analysis_path=bundle)
+                jobs = jobs(planned) if callable(jobs) else planned
+            if not opts["inline_plotly"]:
+                shutil.copyfile(plotly_source(), run_dir / PLOTLY_FILE)
+        except BaseException:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            raise
+        t = time.perf_counter()
+        run_jobs(jobs, run_dir, opts, redact=redactor, progress=progress)
+        seconds["notebooks"] = time.perf_counter() - t
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     seconds["total"] = time.perf_counter() - t0
     pack = Pack(run_dir, run_dir / "index.html", None, found, jobs, result.errors, seconds)
     write_files(pack, reviewed, result, opts)
@@ -533,21 +471,13 @@ def build(config: str | os.PathLike | None = None, *, progress: bool = True, loa
 # files: findings for tickets, the run record, the index
 
 
-def _deep_links(jobs: list[Job]) -> dict[tuple, list[Job]]:
-    out: dict[tuple, list[Job]] = {}
-    for j in jobs:
-        if j.kind == "deep-dive" and j.has_html:
-            out.setdefault((j.account_id, j.region, j.function), []).append(j)
-    return out
-
-
 def write_files(pack: Pack, snapshot: Snapshot, result: review.Review, opts: dict[str, Any]) -> None:
     run = pack.run_dir
     m = snapshot.manifest
     context = (f"Source {m.get('source')}, window {str(m['start'])[:10]} to {str(m['end'])[:10]}; accounts "
                f"{', '.join(snapshot.accounts)}; regions {', '.join(snapshot.regions)}. Runtime support judged as of "
                f"{result.as_of} ({result.as_of_basis}).")
-    links = {k: ", ".join(f"{j.name}: {j.out}.html" for j in js) for k, js in _deep_links(pack.jobs).items()}
+    links = {k: ", ".join(f"{j.name}: {j.out}.html" for j in js) for k, js in deep_links(pack.jobs).items()}
     atomicfile.write_text(run / "findings.md", review.to_markdown(pack.findings, context=context, links=links))
     atomicfile.write_json(run / "findings.json", {**review.results(result, top=len(pack.findings)),
                                                   "columns": review.COLUMNS})
@@ -566,140 +496,3 @@ def write_files(pack: Pack, snapshot: Snapshot, result: review.Review, opts: dic
     }
     atomicfile.write_json(run / "review.json", record)
     atomicfile.write_text(pack.index, render_index(pack, snapshot, result, opts))
-
-
-def write_latest(out: Path, run_dir: Path) -> Path:
-    """``<out>/index.html``: the latest run's index with links into ``<run>/``, plus the list of runs."""
-    text = (run_dir / "index.html").read_text(encoding="utf-8")
-    prefix = f"{run_dir.name}/"
-    text = re.sub(r"""\b(href|src)=(["'])(?!https?:|#|/|data:)([^"']+)\2""",
-                  lambda mm: f"{mm.group(1)}={mm.group(2)}{prefix}{mm.group(3)}{mm.group(2)}", text)
-    runs = sorted((p for p in out.iterdir() if (p / "review.json").exists()), key=lambda p: p.name, reverse=True)
-    items = "".join(f'<li><a href="{html.escape(p.name)}/index.html">{html.escape(p.name)}</a></li>' for p in runs)
-    text = text.replace("<!--RUNS-->", f"<h2>Review runs</h2><ul>{items}</ul>")
-    return atomicfile.write_text(out / "index.html", text)
-
-
-_CSS = """
-body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1400px;color:#222;
-padding:0 16px}h1{margin-bottom:4px}.meta{color:#555;margin-top:0}table{border-collapse:collapse;width:100%;margin:8px 0 20px}
-th,td{border-bottom:1px solid #ddd;padding:6px 8px;text-align:left;vertical-align:top;font-size:14px}
-th{background:#f5f5f5}.num{text-align:right;white-space:nowrap}.cards{display:flex;gap:12px;flex-wrap:wrap}
-.card{border:1px solid #ddd;border-radius:6px;padding:10px 14px;min-width:180px}.card b{font-size:20px;display:block}
-.sev{border-radius:4px;padding:1px 6px;color:#fff;font-size:12px}.high{background:#E45756}.medium{background:#F58518}
-.low{background:#72B7B2}.failed{color:#b00020;font-weight:bold}.ok{color:#2e7d32}details summary{cursor:pointer;color:#345}
-code{font-size:12px;color:#555}.small{font-size:12px;color:#555}
-"""
-
-
-def _e(x: Any) -> str:
-    return html.escape(str(x))
-
-
-def _flags_section(flags: list[dict[str, Any]]) -> list[str]:
-    """The snapshot's flagged problems (:mod:`lambda_workbook.snapshot_checks`): what the review could not judge."""
-    if not flags:
-        return []
-    rows = [f"<tr><td><code>{_e(f['file'])}</code></td><td class='num'>{_e(f['row'] or '')}</td><td>{_e(f['column'])}"
-            f"</td><td>{_e(f['function'])}" + (f"<br><span class='small'>{_e(f['account_id'])} · {_e(f['region'])}</span>"
-                                               if f["function"] else "")
-            + f"</td><td>{_e(f['message'])}" + (f" <span class='small'>(and {f['more']} more rows like it)</span>"
-                                                if f["more"] else "") + "</td></tr>" for f in flags]
-    return [f"<h2 id='snapshot-flags'>Flagged in the snapshot ({len(flags)})</h2><p class='small'>The review ran "
-            "without these parts and is right for the rest; rows are the file's (the header is row 1). The rules: "
-            "<code>lambda-workbook schema</code>.</p><table><tr><th>file</th><th class='num'>row</th><th>column</th>"
-            "<th>function</th><th>problem</th></tr>", *rows, "</table>"]
-
-
-def render_index(pack: Pack, snapshot: Snapshot, result: review.Review, opts: dict[str, Any]) -> str:
-    """The pack's front page: totals, the findings ranked by dollars with evidence and links, the reports."""
-    import plotly.io as pio
-
-    from . import plots
-
-    found = review.rank(pack.findings)
-    tot = review.totals(found)
-    spend = costs.function_costs(snapshot)["monthly_usd"].sum() if len(snapshot.functions) else 0.0
-    m = snapshot.manifest
-    links = _deep_links(pack.jobs)
-    all_ = tot.loc["all"]
-    failed = pack.failed
-    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Lambda architecture review — {_e(pack.run_dir.name)}"
-             f"</title><style>{_CSS}</style>"]
-    if not opts["inline_plotly"]:
-        parts.append(plotly_tag(PLOTLY_FILE))
-    parts.append("</head><body>")
-    parts.append(f"<h1>Lambda architecture review</h1><p class='meta'>Run {_e(pack.run_dir.name)} · source "
-                 f"{_e(m.get('source'))} · window {_e(str(m['start'])[:10])} to {_e(str(m['end'])[:10])} · accounts "
-                 f"{_e(', '.join(snapshot.accounts))} · regions {_e(', '.join(snapshot.regions))} · "
-                 f"{len(snapshot.functions)} functions · runtimes judged as of {_e(result.as_of)} "
-                 f"({_e(result.as_of_basis)}){' · <b>redacted</b>' if m.get('redacted') else ''}</p>")
-    cards = [("Lambda spend", f"${spend:,.2f}/month", "list prices, no free tier"),
-             ("Quantified savings", f"${all_['monthly_usd']:,.2f}/month",
-              f"band ${all_['monthly_low_usd']:,.2f}–${all_['monthly_high_usd']:,.2f}; measure-first findings not "
-              "included"),
-             ("Findings", f"{int(all_['findings'])}", f"{int(all_['high'])} high · {int(all_['medium'])} medium · "
-              f"{int(all_['low'])} low"),
-             ("Notebooks", f"{len(pack.jobs) - len(failed)} of {len(pack.jobs)} rendered",
-              f"{len(failed)} failed" if failed else "all ran")]
-    if result.flags:
-        cards.append(("Snapshot", f"{len(result.flags)} flagged", "parts the review could not judge (below)"))
-    parts.append("<div class='cards'>" + "".join(
-        f"<div class='card'>{_e(a)}<b>{_e(b)}</b><span class='small'>{_e(c)}</span></div>" for a, b, c in cards) + "</div>")
-    if failed:
-        parts.append("<p class='failed'>Failed notebooks: " + ", ".join(
-            f"<a href='{_e(j.link())}'>{_e(j.title)}</a> ({_e(j.error[:160])})" if j.has_html else
-            f"{_e(j.title)} ({_e(j.error[:160])})" for j in failed) + "</p>")
-    if len(result.errors):
-        parts.append("<p class='failed'>Checks that failed (the rest of the review ran): " + "; ".join(
-            f"{_e(r.module)}: {_e(r.error)}" for r in result.errors.itertuples()) + "</p>")
-    parts += _flags_section(result.flags)
-    parts.append("<h2>By section</h2><table><tr><th>section</th><th class='num'>findings</th><th class='num'>high</th>"
-                 "<th class='num'>medium</th><th class='num'>low</th><th class='num'>savings $/month (band)</th></tr>")
-    for section, r in tot.iterrows():
-        parts.append(f"<tr><td>{_e(section)}</td><td class='num'>{int(r['findings'])}</td><td class='num'>{int(r['high'])}"
-                     f"</td><td class='num'>{int(r['medium'])}</td><td class='num'>{int(r['low'])}</td><td class='num'>"
-                     f"${r['monthly_usd']:,.2f} (${r['monthly_low_usd']:,.2f}–${r['monthly_high_usd']:,.2f})</td></tr>")
-    parts.append("</table>")
-    if found["monthly_impact_usd"].notna().any():
-        fig = plots.findings_impact(found, top=int(opts["chart_top"]))
-        parts.append(pio.to_html(fig, include_plotlyjs=bool(opts["inline_plotly"]), full_html=False))
-    parts.append("<h2>Findings, ranked by dollars</h2><p class='small'>USD a month saved by following the "
-                 "recommendation (negative: it costs more, bought for speed); findings without a price are risks, "
-                 "ranked by severity after the priced ones. Also as <a href='findings.csv'>CSV</a>, "
-                 "<a href='findings.md'>Markdown</a> and <a href='findings.json'>JSON</a>.</p>")
-    parts.append("<table><tr><th>#</th><th class='num'>$/month (band)</th><th>severity</th><th>finding</th>"
-                 "<th>function</th><th>section</th><th>deep dives</th></tr>")
-    for i, r in enumerate(found.to_dict("records"), 1):
-        key = (r["account_id"], r["region"], r["function"])
-        dives = " · ".join(f"<a href='{_e(j.link())}'>{_e(j.name.replace('_', ' '))}</a>" for j in links.get(key, []))
-        parts.append(
-            f"<tr><td>{i}</td><td class='num'>{_e(review.band(r))}</td><td><span class='sev {_e(r['severity'])}'>"
-            f"{_e(r['severity'])}</span></td><td><b>{_e(r['title'])}</b> <code>{_e(r['id'])}</code><details><summary>"
-            f"evidence and recommendation</summary><p>{_e(r['evidence'])}</p><p class='small'>source: "
-            f"{_e(r['evidence_path'])}</p><p><b>Recommendation:</b> {_e(r['recommendation'])}</p></details></td>"
-            f"<td>{_e(r['function'])}<br><span class='small'>{_e(r['account_id'])} · {_e(r['region'])}</span></td>"
-            f"<td>{_e(r['section'])}</td><td>{dives}</td></tr>")
-    parts.append("</table>")
-    parts.append("<h2>Reports</h2><table><tr><th>notebook</th><th>status</th><th class='num'>seconds</th>"
-                 "<th>files</th></tr>")
-    for j in sorted(pack.jobs, key=lambda j: (j.kind != "account", j.account_id, j.region, j.function, j.name)):
-        page = f"<a href='{_e(j.link())}'>{_e(j.title)}</a>" if j.has_html else _e(j.title)
-        status = ("<span class='ok'>ok</span>" if j.status == "ok" else
-                  f"<span class='failed'>failed</span> <span class='small'>{_e(j.error[:300])}</span>"
-                  + (f" — <a href='{_e(j.link())}'>error cell</a>" if j.has_html else ""))
-        files = [f"<a href='{_e(j.out)}{suffix}'>{label}</a>" for suffix, label in
-                 ((".ipynb", "notebook"), (".results.json", "results")) if (pack.run_dir / f"{j.out}{suffix}").exists()]
-        parts.append(f"<tr><td>{page}</td><td>{status}</td><td class='num'>{j.seconds:,.1f}</td><td class='small'>"
-                     f"{' · '.join(files)}</td></tr>")
-    parts.append("</table><!--RUNS-->")
-    parts.append("<h2>How this review was made</h2><p class='small'>Thresholds (defaults unless set in the "
-                 "configuration): " + "; ".join(f"{_e(k)} {_e(v)}" for k, v in asdict(result.thresholds).items()
-                                               if k not in ("secret_names", "secret_reference_suffixes"))
-                 + (f". Module thresholds: {_e(json.dumps(result.module_thresholds))}" if result.module_thresholds else "")
-                 + f". Engine {sum(result.seconds.values()):,.1f} s; notebooks {pack.seconds.get('notebooks', 0):,.1f} s. "
-                 f"Record: <a href='review.json'>review.json</a>"
-                 + (", kernel messages: <a href='notebooks.log'>notebooks.log</a>" if (pack.run_dir / "notebooks.log")
-                    .exists() else "") + f". lambda-workbook {_e(__version__)}.</p>")
-    parts.append("</body></html>")
-    return "\n".join(parts)

@@ -1,0 +1,156 @@
+"""The review pack's front page (``<run>/index.html``) and the latest-run page (``<out>/index.html``).
+
+:func:`context` gathers what the page shows into plain values (one key per block of the template);
+:func:`render_index` fills ``templates/index.html.j2`` with Jinja2, autoescape on, so every text from a
+snapshot or a finding is escaped. :func:`write_latest` copies a run's index one level up with its links
+rewritten into the run folder, plus the list of runs.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import asdict
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from . import __version__, atomicfile
+
+TEMPLATE = "index.html.j2"
+#: The Reports table and the failed list show at most this much of an error (a refused parameter is one line).
+ERROR_CHARS = 300
+
+CSS = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1400px;color:#222;
+padding:0 16px}h1{margin-bottom:4px}.meta{color:#555;margin-top:0}table{border-collapse:collapse;width:100%;margin:8px 0 20px}
+th,td{border-bottom:1px solid #ddd;padding:6px 8px;text-align:left;vertical-align:top;font-size:14px}
+th{background:#f5f5f5}.num{text-align:right;white-space:nowrap}.cards{display:flex;gap:12px;flex-wrap:wrap}
+.card{border:1px solid #ddd;border-radius:6px;padding:10px 14px;min-width:180px}.card b{font-size:20px;display:block}
+.sev{border-radius:4px;padding:1px 6px;color:#fff;font-size:12px}.high{background:#E45756}.medium{background:#F58518}
+.low{background:#72B7B2}.failed{color:#b00020;font-weight:bold}.ok{color:#2e7d32}details summary{cursor:pointer;color:#345}
+code{font-size:12px;color:#555}.small{font-size:12px;color:#555}
+"""
+
+
+def _escape(value: Any) -> Any:
+    """Every value the template prints, escaped as :func:`html.escape` does (quotes included); markup that is
+    already safe (macros, the figure) is left alone."""
+    from markupsafe import Markup
+
+    return value if hasattr(value, "__html__") else Markup(html.escape(str(value)))
+
+
+@lru_cache(maxsize=1)
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.PackageLoader("lambda_workbook", "templates"), autoescape=True,
+                              finalize=_escape, undefined=jinja2.StrictUndefined)
+
+
+def _short(error: str) -> str:
+    return error if len(error) <= ERROR_CHARS else error[:ERROR_CHARS - 1] + "…"
+
+
+def deep_links(jobs: list) -> dict[tuple, list]:
+    """The rendered deep dives of each function ``(account_id, region, function)``."""
+    out: dict[tuple, list] = {}
+    for j in jobs:
+        if j.kind == "deep-dive" and j.has_html:
+            out.setdefault((j.account_id, j.region, j.function), []).append(j)
+    return out
+
+
+def _job(j, run_dir: Path) -> dict[str, Any]:
+    files = [{"href": f"{j.out}{suffix}", "label": label} for suffix, label in
+             ((".ipynb", "notebook"), (".results.json", "results")) if (run_dir / f"{j.out}{suffix}").exists()]
+    return {"title": j.title, "has_html": j.has_html, "link": j.link(), "status": j.status, "error": _short(j.error),
+            "seconds": f"{j.seconds:,.1f}", "files": files}
+
+
+def context(pack, snapshot, result, opts: dict[str, Any]) -> dict[str, Any]:
+    """Everything the page shows, as plain values: one key per block of the template."""
+    from markupsafe import Markup
+
+    from . import costs, review
+
+    found = review.rank(pack.findings)
+    tot = review.totals(found)
+    spend = costs.function_costs(snapshot)["monthly_usd"].sum() if len(snapshot.functions) else 0.0
+    m = snapshot.manifest
+    links = deep_links(pack.jobs)
+    all_ = tot.loc["all"]
+    failed = pack.failed
+    cards = [("Lambda spend", f"${spend:,.2f}/month", "list prices, no free tier"),
+             ("Quantified savings", f"${all_['monthly_usd']:,.2f}/month",
+              f"band ${all_['monthly_low_usd']:,.2f}–${all_['monthly_high_usd']:,.2f}; measure-first findings not "
+              "included"),
+             ("Findings", f"{int(all_['findings'])}", f"{int(all_['high'])} high · {int(all_['medium'])} medium · "
+              f"{int(all_['low'])} low"),
+             ("Notebooks", f"{len(pack.jobs) - len(failed)} of {len(pack.jobs)} rendered",
+              f"{len(failed)} failed" if failed else "all ran")]
+    if result.flags:
+        cards.append(("Snapshot", f"{len(result.flags)} flagged", "parts the review could not judge (below)"))
+    chart = ""
+    if len(found) and found["monthly_impact_usd"].notna().any():
+        import plotly.io as pio
+
+        from . import plots
+
+        fig = plots.findings_impact(found, top=int(opts["chart_top"]))
+        chart = Markup(pio.to_html(fig, include_plotlyjs=bool(opts["inline_plotly"]), full_html=False))
+    findings = []
+    for r in found.to_dict("records"):
+        key = (r["account_id"], r["region"], r["function"])
+        findings.append({**{k: r[k] for k in ("id", "severity", "title", "evidence", "evidence_path", "recommendation",
+                                              "function", "account_id", "region", "section")},
+                         "band": review.band(r),
+                         "dives": [{"link": j.link(), "name": j.name.replace("_", " ")} for j in links.get(key, [])]})
+    order = sorted(pack.jobs, key=lambda j: (j.kind != "account", j.account_id, j.region, j.function, j.name))
+    thresholds = "; ".join(f"{k} {v}" for k, v in asdict(result.thresholds).items()
+                           if k not in ("secret_names", "secret_reference_suffixes"))
+    from .notebook_pages import PLOTLY_FILE
+
+    return {
+        "run": pack.run_dir.name, "css": CSS, "version": __version__,
+        "plotly_src": "" if opts["inline_plotly"] else PLOTLY_FILE,
+        "meta": {"source": m.get("source"), "start": str(m["start"])[:10], "end": str(m["end"])[:10],
+                 "accounts": ", ".join(snapshot.accounts), "regions": ", ".join(snapshot.regions),
+                 "functions": len(snapshot.functions), "as_of": result.as_of, "as_of_basis": result.as_of_basis,
+                 "redacted": bool(m.get("redacted"))},
+        "cards": [{"label": a, "value": b, "note": c} for a, b, c in cards],
+        "failed": [_job(j, pack.run_dir) for j in failed],
+        "check_errors": [{"module": r.module, "error": r.error} for r in result.errors.itertuples()],
+        "flags": list(result.flags or []),
+        "sections": [{"section": section, "findings": int(r["findings"]), "high": int(r["high"]),
+                      "medium": int(r["medium"]), "low": int(r["low"]),
+                      "savings": f"${r['monthly_usd']:,.2f} (${r['monthly_low_usd']:,.2f}–${r['monthly_high_usd']:,.2f})"}
+                     for section, r in tot.iterrows()],
+        "chart": chart,
+        "findings": findings,
+        "reports": [_job(j, pack.run_dir) for j in order],
+        "how": {"thresholds": thresholds,
+                "module_thresholds": json.dumps(result.module_thresholds) if result.module_thresholds else "",
+                "engine_seconds": f"{sum(result.seconds.values()):,.1f}",
+                "notebook_seconds": f"{pack.seconds.get('notebooks', 0):,.1f}",
+                "has_log": (pack.run_dir / "notebooks.log").exists()},
+    }
+
+
+def render_index(pack, snapshot, result, opts: dict[str, Any]) -> str:
+    """The pack's front page: totals, the findings ranked by dollars with evidence and links, the reports."""
+    return _environment().get_template(TEMPLATE).render(**context(pack, snapshot, result, opts))
+
+
+def write_latest(out: Path, run_dir: Path) -> Path:
+    """``<out>/index.html``: the latest run's index with links into ``<run>/``, plus the list of runs."""
+    text = (run_dir / "index.html").read_text(encoding="utf-8")
+    prefix = f"{run_dir.name}/"
+    text = re.sub(r"""\b(href|src)=(["'])(?!https?:|#|/|data:)([^"']+)\2""",
+                  lambda mm: f"{mm.group(1)}={mm.group(2)}{prefix}{mm.group(3)}{mm.group(2)}", text)
+    runs = sorted((p for p in out.iterdir() if (p / "review.json").exists()), key=lambda p: p.name, reverse=True)
+    items = "".join(f'<li><a href="{html.escape(p.name)}/index.html">{html.escape(p.name)}</a></li>' for p in runs)
+    text = text.replace("<!--RUNS-->", f"<h2>Review runs</h2><ul>{items}</ul>")
+    return atomicfile.write_text(out / "index.html", text)
