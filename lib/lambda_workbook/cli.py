@@ -255,7 +255,7 @@ def parser() -> argparse.ArgumentParser:
     rv.add_argument("--profile", help="AWS profile(s), comma-separated (with --source aws)")
     rv.add_argument("--region", help="'all' (default), a region, or a comma-separated list")
     rv.add_argument("--days", type=count(1, 455), help="lookback days (with --source aws; default 14)")
-    rv.add_argument("--top", type=count(0), help="functions to deep-dive (default 5; 0 = every match of --functions)")
+    rv.add_argument("--top", type=count(0), help="functions to deep-dive (default 10; 0 = every match of --functions)")
     rv.add_argument("--rank-by", dest="rank_by", choices=("impact", "cost"),
                     help="pick those functions by finding impact (default) or by cost")
     rv.add_argument("--functions", help="deep-dive functions matching these globs, comma-separated (e.g. 'orders-*')")
