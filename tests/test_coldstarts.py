@@ -444,6 +444,32 @@ def test_pc_finding_prices_snapstart_as_the_price_book_does(analysed, sample_sna
     assert _dollars(pc["evidence"])[0] == pytest.approx(round(current, 2))
 
 
+@pytest.mark.parametrize("runtime,arch", [("java21", "arm64"), ("python3.12", "x86_64"), ("dotnet8", "x86_64"),
+                                          ("python3.12", "arm64"), ("nodejs20.x", "x86_64")])
+def test_cold_start_advice_prices_snapstart_from_the_price_book(runtime, arch):
+    from types import SimpleNamespace
+
+    r = SimpleNamespace(runtime=runtime, arch=arch, memory_mb=512.0, cold_starts_month=600.0, region="us-east-1",
+                        package_type="Zip", ephemeral_storage_mb=512, provisioned=0.0)
+    text = cs._cold_start_advice(r)
+    cost = cs.snapstart_cost(512.0, 600.0, runtime=runtime, arch=arch)["total_usd"]
+    if runtime.startswith("java"):
+        assert cost == 0 and "free for Java" in text
+    elif runtime.startswith("nodejs"):
+        assert "SnapStart is not available" in text
+    elif math.isnan(cost):
+        assert f"the {arch} price is not in the price book" in text and "free" not in text
+    else:
+        assert cost > 0 and f"about ${cost:,.2f}/month here" in text
+
+
+def test_sample_python_cold_starts_do_not_call_snapstart_free(analysed):
+    _, found = analysed
+    cold = found[(found["id"] == "cold-starts") & (found["function"] == "admin-audit-export")].iloc[0]
+    assert "pay its cache and restore" in cold["recommendation"] and "free" not in cold["recommendation"]
+    assert "arm64 price is not in the price book" in cold["recommendation"]
+
+
 @pytest.mark.parametrize("runtime,arch,charged", [("java21", "x86_64", False), ("python3.12", "x86_64", True),
                                                   ("dotnet8", "x86_64", True), ("python3.12", "arm64", None)])
 def test_snapstart_words_follow_the_price_book(runtime, arch, charged):

@@ -1411,7 +1411,10 @@ def _cold_start_advice(r) -> str:
     if ss["eligible"] and not ss["charged"]:
         first = "Enable SnapStart on a published version (free for Java): restores replace the INIT"
     elif ss["eligible"]:
-        first = "Consider SnapStart (Python 3.12+/.NET 8+: cache and restore are charged)"
+        cost = snapstart_cost(r.memory_mb, r.cold_starts_month, runtime=r.runtime, arch=r.arch, region=r.region)
+        price = (f"about ${cost['total_usd']:,.2f}/month here for one published version at today's cold starts"
+                 if cost["total_usd"] == cost["total_usd"] else f"the {r.arch} price is not in the price book")
+        first = f"Consider SnapStart (Python 3.12+ and .NET 8+ pay its cache and restore: {price})"
     else:
         first = f"SnapStart is not available ({ss['reason']})"
     return (f"{first}; trim INIT (fewer dependencies, lazy imports); where latency matters during known hours, "
