@@ -34,6 +34,7 @@ MISSING = "–"
 UNBOUNDED = "unbounded"
 MAX_COLUMNS = 16      # more columns than this (or wider than PAGE_PX): the table is split in parts
 PAGE_PX = 1300        # the width a table may take on a 1,400 px report page
+WORD_CHARS = 16       # words up to this long never break across lines; longer ones (ids, paths) may
 LONG_ROWS = 60        # more rows than this: an interactive (sortable, searchable) table
 NUMERIC_KINDS = ("usd", "int", "num", "mb", "ms", "pct", "prob")
 
@@ -48,11 +49,11 @@ _CSS = """
 # column-name hints, checked in this order on the lower-cased name
 _HINTS: tuple[tuple[str, str], ...] = (
     (r"prob|likely|confidence", "prob"),
-    (r"%|_pct\b|\bpct\b|percent", "pct"),
-    (r"\$|usd|\bcost|price|fee\b|saving|saves", "usd"),
-    (r"share|fraction|utili[sz]ation|\brate\b|_rate$", "prob"),
-    (r"\(mb\)|_mb$|_mb_|\bmb\b|memory", "mb"),
-    (r"\(ms\)|_ms$|_ms_|\bms\b|duration|latency", "ms"),
+    (r"%|\bpct\b|percent", "pct"),
+    (r"\$|usd|\bcost|\bprices?\b|\bfees?\b|saving|saves", "usd"),
+    (r"share|fraction|utili[sz]ation|\brate\b", "prob"),
+    (r"\bmb\b|memory", "mb"),
+    (r"\bms\b|duration|latency", "ms"),
 )
 
 
@@ -70,7 +71,7 @@ def infer_kind(name: Any, values: pd.Series) -> str:
         if present and all(isinstance(v, pd.Timestamp) for v in present):
             return "date"
         return "text"
-    lname = str(name).lower()
+    lname = str(name).lower().replace("_", " ")
     finite = s[np.isfinite(s.astype(float))]
     for pattern, kind in _HINTS:
         if re.search(pattern, lname):
@@ -83,17 +84,25 @@ def infer_kind(name: Any, values: pd.Series) -> str:
 
 
 _UNITS = {"mb": "MB", "ms": "ms", "usd": "$", "pct": "%"}
+#: Labels of the column names the findings tables share.
+LABELS = {"monthly_impact_usd": "$/month", "monthly_impact_low_usd": "$/month low",
+          "monthly_impact_high_usd": "$/month high", "evidence_path": "source", "function_name": "function",
+          "account_id": "account"}
 
 
 def label(name: Any, kind: str = "text") -> str:
     """A readable column label: ``monthly_impact_usd`` → ``monthly impact ($)``, ``memory_mb`` → ``memory (MB)``."""
     text = str(name)
+    if text in LABELS:
+        return LABELS[text]
     if "_" in text and " " not in text:
+        text = text.replace("_per_", "/")
         for suffix, unit in (("_usd", "$"), ("_mb", "MB"), ("_ms", "ms"), ("_pct", "%"), ("_s", "s"), ("_kb", "KB")):
             if text.endswith(suffix):
                 text = f"{text[: -len(suffix)]} ({unit})"
                 break
-        text = text.replace("_", " ")
+        text = text.replace("x86_64", "x86\0").replace("_", " ").replace("x86\0", "x86_64")
+    text = re.sub(r"\b(mb|kb|gb)\b", lambda m: m.group(1).upper(), text)
     unit = _UNITS.get(kind)
     if unit and unit not in text and unit.lower() not in text.lower().split() and kind != "usd":
         text = f"{text} ({unit})"
@@ -205,8 +214,11 @@ def _groups(values: pd.Series, edges: Iterable[tuple[float, Any]]) -> dict[Any, 
 def _format(g, col: str, kind: str, values: pd.Series):
     """great_tables formatters for one column of ``kind``."""
     if kind == "usd":
-        for key, rows in _groups(values, [(0.995, 2)]).items():
-            decimals = key if isinstance(key, int) else max(2, key[1])
+        by_decimals: dict[int, list[int]] = {}
+        for i, v in enumerate(values.to_numpy(float)):
+            if np.isfinite(v):
+                by_decimals.setdefault(_cents_or_more(v), []).append(i)
+        for decimals, rows in by_decimals.items():
             g = g.fmt_currency(columns=col, rows=rows, currency="USD", decimals=decimals)
     elif kind == "int" or (kind == "mb" and _whole(values)):
         g = g.fmt_integer(columns=col, rows=_finite_rows(values))
@@ -226,6 +238,17 @@ def _format(g, col: str, kind: str, values: pd.Series):
     if inf:
         g = g.fmt(lambda _: UNBOUNDED, columns=col, rows=inf)
     return g
+
+
+def _cents_or_more(v: float) -> int:
+    """Decimals for a dollar amount: cents, or two significant digits below a dollar ($0.09, $0.0031)."""
+    a = abs(v)
+    if a >= 0.995 or a == 0:
+        return 2
+    d = min(10, 1 - math.floor(math.log10(a)))
+    while d > 2 and round(a, d - 1) == round(a, d):
+        d -= 1
+    return max(2, d)
 
 
 def _whole(values: pd.Series) -> bool:
@@ -260,11 +283,13 @@ def great_table(df: pd.DataFrame, kind: Mapping[str, str], names: Mapping[str, s
         g = g.cols_align("right", columns=numeric)
     if text:
         g = g.cols_align("left", columns=text)
+    widths = "\n".join(f"#{tid} .gt_table td:nth-child({i}) {{ min-width: {_min_chars(df, c, kind[c]) * 7.6 + 2:.0f}px; }}"
+                       for i, c in enumerate(df.columns, 1) if c not in numeric)
     g = (g.sub_missing(missing_text=MISSING).cols_label(**{c: names[c] for c in df.columns})
          .tab_options(table_font_size="13px", table_margin_left="0px", data_row_padding="4px",
                       column_labels_padding="4px", heading_align="left", table_width="auto",
                       container_overflow_x="visible")
-         .opt_css(_CSS.format(id=tid)))
+         .opt_css(_CSS.format(id=tid) + widths))
     if title:
         g = g.tab_header(title=title)
     if note:
@@ -281,18 +306,22 @@ def _number_like(values: pd.Series) -> bool:
     return bool(present) and all(_NUMBER_LIKE.match(str(v)) for v in present)
 
 
-def _min_px(df: pd.DataFrame, col: str, kind: str, name: str) -> float:
-    """About the narrowest a column gets when its text wraps (numbers never wrap), at 13 px type."""
-    head = max((len(w) for w in str(name).split()), default=1) * 7.5 + 10
+def _min_chars(df: pd.DataFrame, col: str, kind: str) -> int:
+    """The characters a column's cells need on one line: a whole number, or its longest word (capped)."""
     values = [v for v in df[col] if v is not None]
     if kind in NUMERIC_KINDS:
         finite = [abs(float(v)) for v in values if math.isfinite(float(v))]
-        longest = len(number_text(max(finite))) + 2 if finite else 4
-    elif _number_like(df[col]):
-        longest = max(len(str(v)) for v in values)
-    else:
-        longest = min(max((len(w) for v in values for w in str(v).split()), default=4), 14)
-    return max(head, longest * 7 + 10)
+        return len(number_text(max(finite))) + 2 if finite else 4
+    if _number_like(df[col]):
+        return max(len(str(v)) for v in values)
+    return min(max((len(w) for v in values for w in str(v).split()), default=4), WORD_CHARS)
+
+
+def _min_px(df: pd.DataFrame, col: str, kind: str, name: str) -> float:
+    """About the narrowest a column gets when its text wraps (numbers never wrap), at 13 px type, padding
+    included."""
+    head = max((len(w) for w in str(name).split()), default=1) * 7.6
+    return max(head, _min_chars(df, col, kind) * 7.6) + 12
 
 
 def _parts(df: pd.DataFrame, kind: Mapping[str, str], names: Mapping[str, str], key: list[str],
