@@ -54,6 +54,14 @@ def test_bounds_hold_in_the_draws_they_come_from(level, n):
     assert bounds(y, 0.9)[0] == 1.0 and bounds(y, 0.95)[0] == -1.0
 
 
+def test_a_skewed_saving_keeps_its_mean_inside_a_band_that_stays_true():
+    from lambda_workbook.memory.decision import _around
+
+    x = np.r_[np.zeros(940), np.full(60, 100.0)]      # a rare large saving: the mean (6) is above the 90% high end
+    lo, hi = _around(x, 0.9)
+    assert lo <= x.mean() <= hi and (x >= lo).mean() >= 0.9 and (x <= hi).mean() >= 0.9
+
+
 def test_a_probability_below_the_threshold_never_reads_as_reaching_it():
     assert percent(0.8996, 0.9) == "89.9%" and percent(0.9, 0.9) == "90%" and percent(0.83, 0.9) == "83%"
     assert percent(0.7996, 0.8) == "79.9%" and percent(0.9004, 0.9) == "90%"

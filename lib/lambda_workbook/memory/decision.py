@@ -282,15 +282,22 @@ def bounds(x, level: float) -> tuple:
     return s[k], s[j]
 
 
+def _around(x: np.ndarray, level: float) -> tuple[float, float]:
+    """:func:`bounds` widened, if need be, to hold the mean (a skewed draw can put the mean beyond one of them):
+    a lower low end is still beaten with probability ``level``, a higher high end still not exceeded."""
+    lo, hi = bounds(x, level)
+    mean = float(np.mean(x))
+    return min(float(lo), mean), max(float(hi), mean)
+
+
 def _option(mem: float, arch: str, p: float, d: np.ndarray, c: np.ndarray, c0: np.ndarray, d0: np.ndarray,
             level: float) -> Option:
     save = c0 - c
     dlo, dhi = bounds(d, level)
-    slo, shi = bounds(save, level)
     return Option(memory_mb=float(mem), arch=arch, probability=float(p), duration_ms=float(np.median(d)),
                   duration_band=(float(dlo), float(dhi)),
                   monthly_usd=float(np.mean(c)), saving_usd=float(np.mean(save)),
-                  saving_band=(float(slo), float(shi)),
+                  saving_band=_around(save, level),
                   speedup=float(1.0 - np.median(d / d0)))
 
 
@@ -388,7 +395,7 @@ def _measurement(function, model, grid, d, ok, kw, best, any_dec, any_inc, level
            + (f" --region {region}" if region else ""))
     return Measurement(sizes=sizes, command=cmd, invocations=per_size * len(sizes), cost_usd=cost,
                        expected_value_usd=float(np.maximum(best, 0.0).mean()),
-                       saving_range=tuple(float(b) for b in bounds(np.maximum(best, 0.0), level)),
+                       saving_range=_around(np.maximum(best, 0.0), level),
                        p_decrease=any_dec, p_increase=any_inc, p_single=float(weight.max()) if weight.size else 0.0)
 
 
