@@ -29,15 +29,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-KINDS = ("usd", "int", "num", "mb", "ms", "pct", "prob", "text", "bool", "date")
-MISSING = "–"
-UNBOUNDED = "unbounded"
+from .table_kinds import (  # noqa: F401 - part of this module's interface
+    KINDS,
+    LABELS,
+    MISSING,
+    NUMERIC_KINDS,
+    UNBOUNDED,
+    cell_text,
+    cents_or_more,
+    date_text,
+    infer_kind,
+    is_missing,
+    label,
+    number_text,
+    pair_text,
+)
+
 MAX_COLUMNS = 16      # more columns than this (or wider than PAGE_PX): the table is split in parts
 PAGE_PX = 1300        # the width a table may take on a 1,400 px report page
 WORD_CHARS = 16       # words up to this long never break across lines; longer ones (ids, paths) may
 LONG_ROWS = 60        # more rows than this: an interactive (sortable, searchable) table
-NUMERIC_KINDS = ("usd", "int", "num", "mb", "ms", "pct", "prob")
-
 _CSS = """
 #{id} .gt_table {{ max-width: 100%; margin-left: 0; }}
 #{id} .gt_col_heading {{ white-space: normal; overflow-wrap: break-word; font-weight: 600; vertical-align: bottom; }}
@@ -45,109 +56,6 @@ _CSS = """
 #{id} .gt_row.gt_right {{ white-space: nowrap; overflow-wrap: normal; font-variant-numeric: tabular-nums; }}
 #{id} .gt_sourcenote {{ white-space: normal; }}
 """
-
-# column-name hints, checked in this order on the lower-cased name
-_HINTS: tuple[tuple[str, str], ...] = (
-    (r"prob|likely|confidence", "prob"),
-    (r"%|\bpct\b|percent", "pct"),
-    (r"\$|usd|\bcost|\bprices?\b|\bfees?\b|saving|saves", "usd"),
-    (r"share|fraction|utili[sz]ation|\brate\b", "prob"),
-    (r"\bmb\b|memory", "mb"),
-    (r"\bms\b|duration|latency", "ms"),
-)
-
-
-def infer_kind(name: Any, values: pd.Series) -> str:
-    """The kind of a column from its dtype and name (``"$/month"`` → usd, ``memory_mb`` → mb, ...)."""
-    s = values
-    if pd.api.types.is_bool_dtype(s):
-        return "bool"
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return "date"
-    if not pd.api.types.is_numeric_dtype(s):
-        present = [v for v in s if not _missing(v)]
-        if present and all(isinstance(v, bool | np.bool_) for v in present):
-            return "bool"
-        if present and all(isinstance(v, pd.Timestamp) for v in present):
-            return "date"
-        return "text"
-    lname = str(name).lower().replace("_", " ")
-    finite = s[np.isfinite(s.astype(float))]
-    for pattern, kind in _HINTS:
-        if re.search(pattern, lname):
-            if kind == "prob" and len(finite) and (finite.abs() > 1.0000001).any():
-                continue  # a "rate" that is not a fraction
-            return kind
-    if len(finite) and np.allclose(finite, np.round(finite)):
-        return "int"
-    return "num"
-
-
-_UNITS = {"mb": "MB", "ms": "ms", "usd": "$", "pct": "%"}
-#: Labels of the column names the findings tables share.
-LABELS = {"monthly_impact_usd": "$/month", "monthly_impact_low_usd": "$/month low",
-          "monthly_impact_high_usd": "$/month high", "evidence_path": "source", "function_name": "function",
-          "account_id": "account"}
-
-
-def label(name: Any, kind: str = "text") -> str:
-    """A readable column label: ``monthly_impact_usd`` → ``monthly impact ($)``, ``memory_mb`` → ``memory (MB)``."""
-    text = str(name)
-    if text in LABELS:
-        return LABELS[text]
-    if "_" in text and " " not in text:
-        text = text.replace("_per_", "/")
-        for suffix, unit in (("_usd", "$"), ("_mb", "MB"), ("_ms", "ms"), ("_pct", "%"), ("_s", "s"), ("_kb", "KB")):
-            if text.endswith(suffix):
-                text = f"{text[: -len(suffix)]} ({unit})"
-                break
-        text = text.replace("x86_64", "x86\0").replace("_", " ").replace("x86\0", "x86_64")
-    text = re.sub(r"\b(mb|kb|gb)\b", lambda m: m.group(1).upper(), text)
-    unit = _UNITS.get(kind)
-    if unit and unit not in text and unit.lower() not in text.lower().split() and kind != "usd":
-        text = f"{text} ({unit})"
-    return text
-
-
-def _missing(v: Any) -> bool:
-    if v is None or v is pd.NaT or v is pd.NA:
-        return True
-    return isinstance(v, float | np.floating) and math.isnan(v)
-
-
-def number_text(v: float) -> str:
-    """One number as text without exponent (thousands separated, about 3 significant digits below 1)."""
-    if math.isinf(v):
-        return UNBOUNDED
-    a = abs(v)
-    if a >= 1000 or float(v).is_integer():
-        return f"{v:,.0f}"
-    if a >= 1:
-        return f"{v:,.2f}".rstrip("0").rstrip(".")
-    digits = min(12, 2 - math.floor(math.log10(a)))
-    return f"{v:.{digits}f}".rstrip("0").rstrip(".")
-
-
-def cell_text(v: Any) -> str | None:
-    """A value of a text (mixed) column as display text; None when missing."""
-    if _missing(v):
-        return None
-    if isinstance(v, bool | np.bool_):
-        return "yes" if v else "no"
-    if isinstance(v, int | np.integer):
-        return f"{v:,}"
-    if isinstance(v, float | np.floating):
-        return number_text(float(v))
-    if isinstance(v, pd.Timestamp):
-        return _date_text(v)
-    if isinstance(v, list | tuple | set | frozenset):
-        return ", ".join(t for t in (cell_text(x) for x in v) if t is not None)
-    return str(v)
-
-
-def _date_text(v: pd.Timestamp) -> str:
-    return f"{v:%Y-%m-%d}" if v == v.normalize() else f"{v:%Y-%m-%d %H:%M}"
-
 
 def _frame(data: pd.DataFrame | pd.Series, index: bool | None) -> pd.DataFrame:
     """A copy without an index column: a meaningful (named or non-range) index becomes the first column."""
@@ -184,9 +92,9 @@ def prepare(data: pd.DataFrame | pd.Series, *, columns: Iterable[str] | None = N
         if k in NUMERIC_KINDS and not pd.api.types.is_numeric_dtype(df[c]):
             df[c] = pd.to_numeric(df[c], errors="coerce")
         if k == "bool":
-            df[c] = df[c].map(lambda v: None if _missing(v) else "yes" if bool(v) else "no")
+            df[c] = df[c].map(lambda v: None if is_missing(v) else "yes" if bool(v) else "no")
         elif k == "date":
-            df[c] = pd.to_datetime(df[c], errors="coerce").map(lambda v: None if _missing(v) else _date_text(v))
+            df[c] = pd.to_datetime(df[c], errors="coerce").map(lambda v: None if is_missing(v) else date_text(v))
         elif k == "text":
             df[c] = df[c].map(cell_text).astype(object)
         elif k in NUMERIC_KINDS:
@@ -217,7 +125,7 @@ def _format(g, col: str, kind: str, values: pd.Series):
         by_decimals: dict[int, list[int]] = {}
         for i, v in enumerate(values.to_numpy(float)):
             if np.isfinite(v):
-                by_decimals.setdefault(_cents_or_more(v), []).append(i)
+                by_decimals.setdefault(cents_or_more(v), []).append(i)
         for decimals, rows in by_decimals.items():
             g = g.fmt_currency(columns=col, rows=rows, currency="USD", decimals=decimals)
     elif kind == "int" or (kind == "mb" and _whole(values)):
@@ -238,17 +146,6 @@ def _format(g, col: str, kind: str, values: pd.Series):
     if inf:
         g = g.fmt(lambda _: UNBOUNDED, columns=col, rows=inf)
     return g
-
-
-def _cents_or_more(v: float) -> int:
-    """Decimals for a dollar amount: cents, or two significant digits below a dollar ($0.09, $0.0031)."""
-    a = abs(v)
-    if a >= 0.995 or a == 0:
-        return 2
-    d = min(10, 1 - math.floor(math.log10(a)))
-    while d > 2 and round(a, d - 1) == round(a, d):
-        d -= 1
-    return max(2, d)
 
 
 def _whole(values: pd.Series) -> bool:
@@ -434,21 +331,8 @@ def pairs(rows: Mapping[str, Any] | Iterable[tuple[str, Any]] | pd.DataFrame | p
     if isinstance(rows, pd.DataFrame):
         rows = rows.iloc[:, 0] if rows.shape[1] == 1 else rows.iloc[0]
     items = list(rows.items()) if isinstance(rows, Mapping | pd.Series) else list(rows)
-    df = pd.DataFrame({names[0]: [label(k) for k, _ in items], names[1]: [_pair_text(k, v) for k, v in items]})
+    df = pd.DataFrame({names[0]: [label(k) for k, _ in items], names[1]: [pair_text(k, v) for k, v in items]})
     return Table(df, kinds={names[0]: "text", names[1]: "text"}, title=title)
-
-
-def _pair_text(name: Any, v: Any) -> str | None:
-    """One value of a label/value table, formatted by the kind its label suggests."""
-    if isinstance(v, str):
-        return v or None
-    if isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool | np.bool_) and not _missing(v):
-        kind = infer_kind(name, pd.Series([v], dtype=float))
-        if kind == "usd" and math.isfinite(v):
-            return (f"-${-v:,.2f}" if v < 0 else f"${v:,.2f}") if abs(v) >= 0.995 else f"${number_text(v)}"
-        if kind == "prob" and math.isfinite(v):
-            return f"{v:.0%}" if abs(v) >= 0.01 or v == 0 else f"{v:.2%}"
-    return cell_text(v)
 
 
 def message_html(text: str) -> str:
