@@ -44,7 +44,7 @@ def test_finding_renders_note_band_meaning_and_bills_from_one_object():
     row = f.row()
     assert row["evidence"] == "Saves money. Note: keep an eye."
     assert row["evidence_path"] == "reports:sample; memory model"
-    assert row["saves_from"] == "lambda" and "90% interval" in row["band_meaning"] and row["probability"] == 0.93
+    assert row["saves_from"] == "lambda" and "at least the low end" in row["band_meaning"] and row["probability"] == 0.93
     risk = fx.Finding("throttles", KEY, "high", "Throttled", "many", "raise it", "execution environment").row()
     assert risk["saves_from"] == "" and risk["band_meaning"] == "" and math.isnan(risk["monthly_impact_usd"])
     with pytest.raises(ValueError, match="severity must be one of high, medium, low, got 'urgent'"):

@@ -65,10 +65,11 @@ SAVES_FROM: dict[str, tuple[str, ...]] = {
 
 #: What a finding's band means, unless the finding says otherwise.
 BAND_MEANING: dict[str, str] = {
-    "memory-overprovisioned": "90% interval of the saving under the duration model",
-    "memory-underprovisioned": "90% interval of the saving under the duration model",
-    "memory-measure": "90% interval of the saving a measurement could confirm",
-    "arm64-candidate": "90% interval of the saving under the duration model",
+    "memory-overprovisioned": "at least the low end and at most the high end, each with the decision's probability",
+    "memory-underprovisioned": "at least the low end and at most the high end, each with the decision's probability",
+    "memory-measure": "what a measurement would lead to: at least the low end and at most the high end, each with "
+                      "the decision's probability",
+    "arm64-candidate": "at least the low end and at most the high end, each with the decision's probability",
     "apigw-rest-to-http": "the month priced at the window's 10th and 90th percentile day",
     "batch-size": "the month priced at the window's 10th and 90th percentile day",
     "sync-for-async": "the month priced at the window's 10th and 90th percentile day",
