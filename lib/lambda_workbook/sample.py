@@ -14,9 +14,12 @@ Published figures the distributions follow:
 * idle environments kept 5-7 minutes (Mikhail Shilkov's cold-start measurements, https://mikhail.io/serverless/coldstarts/aws/,
   January 2021) and active ones recycled about every 2 hours ("TIL that AWS Lambda terminates instances
   preemptively", https://xebia.com/blog/til-that-aws-lambda-terminates-instances-preemptively/);
-* INIT medians by runtime on the scale of published ``Init Duration`` values (Python ~0.2-0.4 s, Node.js ~0.2 s,
-  Java with a framework several seconds; the cebert 2025 set, https://github.com/cebert/aws-lambda-performance-benchmarks,
-  shows 126-150 ms for small Node.js/Python packages);
+* INIT medians by runtime are the sample's own assumption (Python 0.32 s and Node.js 0.21 s, scaled up with
+  package size and layers; 2.9-3.4 s for the Java services with a framework): above the hello-world medians
+  lambda-perf measured (https://github.com/maxday/lambda-perf: python3.12 85-91 ms, nodejs20.x 137-143 ms, java21
+  268-271 ms; ``data/coldstarts/init-priors``) as real packages are, and within the 76-564 ms mean INIT of the
+  cebert 2025 benchmark handlers on Node.js and Python
+  (https://github.com/cebert/aws-lambda-performance-benchmarks, ``data/measurements/cebert-2025``);
 * INIT billed on cold starts (the window is after 2025-08-01: "AWS Lambda standardizes billing for INIT Phase",
   https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/); REPORT line formats as in
   :mod:`lambda_workbook.logs`.
@@ -144,12 +147,13 @@ ARCHETYPES: tuple[Archetype, ...] = (
               log_format="JSON", tracing=True, insights=True,
               calls=(Call("dynamodb", "GetItem", "orders", 1, 6, 1.2, items_evaluated=1, items_returned=1, item_kb=1.2),
                      Call("dynamodb", "PutItem", "orders", 0.4, 9, 0.1)),
-              description="Orders REST endpoints behind an HTTP API: waits on DynamoDB, little CPU; pure Python, no "
-                          "native dependencies"),
+              description="Orders REST endpoints behind an HTTP API: waits on DynamoDB (Lambda Insights: little CPU "
+                          "time); pure Python, no native dependencies"),
     Archetype("billing-java", ("cold-starts", "init-heavy"), "java21", 1024, "arm64", HTTP, 0.6, 40.0, 55.0, 310,
               pattern="business", code_mb=48.0, layers=2, init_ms=3400.0, timeout_s=30, noise=0.22,
               calls=(Call("rds", "query", "billing-db", 3, 12, 4.0),),
-              description="Spring-based billing service called a few times an hour during office hours"),
+              description="Spring-based billing service: about 36 calls an hour in office hours (weekdays "
+                          "13:00-22:00 UTC), about one an hour otherwise"),
     Archetype("sqs-worker-batch1", ("batch-size",), "nodejs22.x", 256, "arm64",
               T("sqs", False, batch_size=1, batch_window_s=0, payload_kb=1.0, detail="queue order-events"), 1500, 8.0, 3.0, 95,
               pattern="steady", calls=(Call("dynamodb", "UpdateItem", "order-stats", 1, 7, 0.1),),
@@ -174,7 +178,8 @@ ARCHETYPES: tuple[Archetype, ...] = (
     Archetype("admin-audit-export", ("cold-starts",), "python3.12", 512, "arm64",
               T("function-url", True, payload_kb=0.5, detail="function URL, AWS_IAM auth"), 0.04, 180.0, 40.0, 150,
               pattern="sparse", code_mb=22.0, layers=1, init_ms=1150.0,
-              description="Rarely used admin export: nearly every call finds no warm environment"),
+              description="Rarely used admin export, about 24 calls a day: four calls in five find no warm "
+                          "environment"),
     Archetype("inventory-report", ("dynamodb-scan",), "python3.12", 1024, "arm64", HTTP, 1.5, 620.0, 90.0, 380,
               tracing=True,
               calls=(Call("dynamodb", "Scan", "inventory", 18, 32, 2.4, used_fraction=0.0016,
@@ -189,7 +194,7 @@ ARCHETYPES: tuple[Archetype, ...] = (
     Archetype("payment-webhook", ("timeout-rate",), "nodejs22.x", 512, "arm64", HTTP, 30, 420.0, 12.0, 130,
               timeout_s=6, bad_days=(4, 9), bad_day_timeout_rate=0.16,
               calls=(Call("http", "POST", "payments.example.net/confirm", 1, 380, 1.0),),
-              description="Calls a payment provider that hung on two days, timing out 16% of invocations"),
+              description="Calls a payment provider that hung on two days, when 16% of its invocations timed out"),
     Archetype("customer-db-sync", ("vpc-review",), "python3.12", 512, "arm64",
               T("eventbridge", False, payload_kb=1.0, detail="rule customer-changed"), 8, 95.0, 20.0, 170, vpc=True,
               calls=(Call("rds", "query", "customers-db", 2, 14, 1.0), Call("http", "GET", "geo.example.org", 1, 45, 0.8)),
@@ -221,7 +226,7 @@ ARCHETYPES: tuple[Archetype, ...] = (
               T("eventbridge", False, payload_kb=1.0, detail="schedule rate(1 minute)"), 1.0, 210.0, 15.0, 140,
               pattern="steady", bad_days=(5, 11), bad_day_error_rate=0.14,
               calls=(Call("http", "GET", "partner.example.com/feed", 1, 190, 12.0),),
-              description="Partner feed sync that failed 14% of the time on two days"),
+              description="Partner feed sync, every minute, that failed 13% and 14% of its runs on two days"),
     Archetype("flash-sale-api", ("throttles",), "nodejs22.x", 1024, "arm64", HTTP, 40, 150.0, 25.0, 260,
               pattern="bursty", reserved=5,
               calls=(Call("dynamodb", "UpdateItem", "stock", 1, 12, 0.2),),
@@ -230,7 +235,8 @@ ARCHETYPES: tuple[Archetype, ...] = (
               35.0, 520,
               provisioned=40, code_mb=38.0, layers=1, init_ms=2900.0, log_format="JSON", tracing=True,
               calls=(Call("dynamodb", "TransactWriteItems", "orders", 1, 22, 0.2),),
-              description="Forty provisioned environments for a load that rarely needs more than one"),
+              description="Forty provisioned environments for a load that never needs more than one at a time; "
+                          "one memory size and no CPU time recorded, so its memory is worth measuring"),
     Archetype("nightly-ledger-close", ("timeout-headroom",), "python3.12", 1024, "arm64",
               T("eventbridge", False, payload_kb=0.3, detail="schedule cron(0 2 * * ? *)"), 30, 650.0, 180.0, 260,
               pattern="nightly", timeout_s=900,
