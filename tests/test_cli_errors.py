@@ -207,7 +207,12 @@ def test_a_service_error_is_a_runtime_failure_exit_1(refusing, tmp_path):
     ["review", "--source", "snapshot", "--snapshot", "no/such/dir", *OUT],
 ])
 def test_a_snapshot_that_does_not_exist_is_one_line_exit_2(argv, tmp_path):
-    one_line(run(*_argv(argv, tmp_path)), 2, "'no/such/dir' does not exist")
+    one_line(run(*_argv(argv, tmp_path)), 2, "'no/such/dir' does not exist", "lambda-workbook scan --out DIR",
+             "--source sample")
+
+
+def test_a_snapshot_source_without_a_directory_is_one_line_exit_2():
+    one_line(run("reads", "findings", "--source", "snapshot"), 2, "needs a snapshot directory", "--snapshot DIR")
 
 
 @pytest.mark.parametrize(("text", "parts"), [

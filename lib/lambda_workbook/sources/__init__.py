@@ -37,7 +37,8 @@ def load(source: str = "sample", *, snapshot_path: str | Path | None = None, pro
         return sample()
     if source == "snapshot":
         if not snapshot_path:
-            raise ValueError("source='snapshot' needs snapshot_path (a directory written by lambda-workbook scan)")
+            raise ValueError("source='snapshot' needs a snapshot directory written by lambda-workbook scan "
+                             "(--snapshot DIR on the command line, snapshot_path in a notebook)")
         return load_snapshot(snapshot_path)
     if source == "aws":
         from . import aws  # imported lazily: only this path needs boto3 sessions

@@ -29,7 +29,8 @@ def load(path: str | os.PathLike) -> Snapshot:
     naming the file (and the row, column and function at fault)."""
     root = Path(path)
     if not root.is_dir():
-        raise FileNotFoundError(f"snapshot directory {str(root)!r} does not exist")
+        raise FileNotFoundError(f"snapshot directory {str(root)!r} does not exist: write one with "
+                                "`lambda-workbook scan --out DIR`, or review the embedded sample (--source sample)")
     manifest = _read_manifest(root / "manifest.json")
     rows = _recorded_rows(manifest.pop("rows", None), root / "manifest.json")
     tables, where, flags = {}, {}, []
@@ -56,7 +57,8 @@ def _read_manifest(file: Path) -> dict:
     try:
         raw = file.read_bytes()
     except FileNotFoundError:
-        raise SchemaError(f"{file}: missing (not a snapshot directory?)") from None
+        raise SchemaError(f"{file}: missing (not a snapshot directory?): give the directory "
+                          "`lambda-workbook scan --out` wrote") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
