@@ -10,7 +10,7 @@ The rules every table follows: no scientific notation; no bare ``nan``/``None``/
 missing value is :data:`MISSING`, a boolean ``yes``/``no``, an infinite number ``unbounded``); no pandas index
 column; text wraps and is never cut; nothing wider than a report page (a table with more than
 :data:`MAX_COLUMNS` columns, or that cannot wrap into :data:`PAGE_PX`, is split in parts that repeat its key
-column, or the caller picks the key columns with ``columns=`` and the rest stays in the CSV/results JSON).
+column, or the caller picks the key columns with ``columns=`` and a note names the columns left out).
 
 Entry points: :func:`show` (display), :func:`table` (an object whose HTML is the table: a cell can end with it),
 :func:`pairs` (label/value tables), :func:`message` (one line of text) and :func:`setup`, which makes every
@@ -245,9 +245,9 @@ def html(data: pd.DataFrame | pd.Series, *, columns: Iterable[str] | None = None
     the sortable/searchable table (default: longer than :data:`LONG_ROWS` rows)."""
     full = _frame(data, index)
     df, kind, names = prepare(full, columns=columns, kinds=kinds, labels=labels, index=False)
-    left_out = [str(c) for c in full.columns if c not in df.columns]
+    left_out = [label(c, infer_kind(c, full[c])) for c in full.columns if c not in df.columns]
     if left_out:
-        extra = f"Not shown: {', '.join(left_out)} (in the results JSON)."
+        extra = f"Not shown: {', '.join(left_out)}."
         note = f"{note} {extra}" if note else extra
     if df.empty and not len(df.columns):
         return message_html(note or "(nothing to show)")
