@@ -102,3 +102,40 @@ def test_restricting_to_everything_keeps_the_snapshot_itself(sample_snapshot):
     assert analysis.restrict(sample_snapshot, regions=list(sample_snapshot.regions)) is sample_snapshot
     one = analysis.restrict(sample_snapshot, accounts=sample_snapshot.accounts[:1])
     assert one is not sample_snapshot and one.accounts == sample_snapshot.accounts[:1]
+
+
+def test_prefetch_computes_in_a_second_process_and_leaves_hits(fresh):
+    name = "lambda_workbook.memory.snapshot.recommend_all"
+    ran, hits = _calls(name)
+    analysis.prefetch(fresh, local=[("lambda_workbook.costs", "function_costs", {})],
+                      remote=[("lambda_workbook.memory", "recommend_all", {})])
+    assert _calls(name) == [ran, hits]               # computed over there, not here
+    pd.testing.assert_frame_equal(memory.recommend_all(fresh), memory.recommend_all.uncached(fresh))
+    assert _calls(name) == [ran, hits + 1]
+    # a call that fails is left to its caller
+    analysis.prefetch(fresh, local=[("lambda_workbook.coldstarts", "analyse", {"model": "nope"})])
+    with pytest.raises(ValueError, match="model must be"):
+        coldstarts.analyse(fresh, model="nope")
+
+
+def test_notebooks_of_one_run_share_what_they_compute(fresh, tmp_path):
+    """Two kernels load the same bundle: what the first computes (tables as arguments included), the second
+    reads from the run's shared folder; a claimed entry is waited for, never computed twice."""
+    path = analysis.save(tmp_path / analysis.BUNDLE_FILE, fresh)
+    (tmp_path / analysis.SHARED_DIR).mkdir()
+    first, second = analysis.load(path)["snapshot"], analysis.load(path)["snapshot"]
+    name = "lambda_workbook.coldstarts.scenarios"
+    table = coldstarts.analyse(first)
+    ran = _calls(name)[0]
+    one = coldstarts.scenarios(first, table, functions=list(table["function_name"][:2]))
+    assert _calls(name)[0] == ran + 1
+    other_table = coldstarts.analyse(second)                  # the same content, another object
+    two = coldstarts.scenarios(second, other_table, functions=list(table["function_name"][:2]))
+    assert _calls(name)[0] == ran + 1                         # read, not computed
+    pd.testing.assert_frame_equal(one, two)
+    changed = other_table.assign(cold_starts=other_table["cold_starts"] * 2)
+    coldstarts.scenarios(second, changed, functions=list(table["function_name"][:2]))
+    assert _calls(name)[0] == ran + 2                         # other content, other entry
+    assert not list((tmp_path / analysis.SHARED_DIR).glob("*.lock"))
+    analysis.clear(first)
+    analysis.clear(second)

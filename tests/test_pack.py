@@ -326,3 +326,13 @@ def test_a_live_scan_is_read_once_and_judged_today(aws_env, tmp_path):
     assert record["review"]["as_of_basis"] == "today (live scan)"
     page = json.loads((result.run_dir / PROD / "us-east-1" / "account_review.results.json").read_text())
     assert page["source"] == "aws" and page["functions"] == len(saved.functions)
+
+
+def test_notebooks_are_submitted_in_rounds_of_kinds_longest_first():
+    names = ["account_review", "account_review", "memory", "cold_starts", "invocation_sources", "memory",
+             "cold_starts", "read_what_you_need", "cold_starts"]
+    jobs = [pack.Job(n, f"{n} {i}", f"x/{i}", {}) for i, n in enumerate(names)]
+    order = [j.name for j, _ in pack._submission_order(jobs, [{}] * len(jobs))]
+    assert sorted(order) == sorted(names)
+    assert order[:5] == ["cold_starts", "memory", "account_review", "invocation_sources", "read_what_you_need"]
+    assert order[5:] == ["cold_starts", "memory", "account_review", "cold_starts"]

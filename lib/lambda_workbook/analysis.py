@@ -13,7 +13,13 @@ caller that changes what it got cannot change what the next caller gets. Argumen
 into the run folder. A notebook given ``analysis_path`` loads it with :func:`load` (or :func:`snapshot`), and its
 own calls of the decorated functions with the same arguments are hits: the page shows the numbers the pack
 computed, without computing them again. An empty ``analysis_path`` computes everything as before, so the
-notebooks still run on their own. A bundle is a pickle: load only bundles the workbook wrote itself.
+notebooks still run on their own. A bundle is a pickle: load only bundles the workbook wrote itself. Beside the
+bundle, a pack run keeps a ``shared`` folder: what one notebook computes with the bundle's snapshot (a keep-alive
+scenario table, say) is stored there, and the next notebook asking the same reads it (one that asks while it is
+being computed waits for it). Arguments that are tables are keyed by a digest of their content.
+
+:func:`prefetch` computes some of these calls ahead, one of them in a second process, so that the review engine's
+two biggest parts run on two cores at once.
 
 ``LAMBDA_WORKBOOK_CACHE=0`` (read at each call) turns the memo off, for benchmarks and for debugging.
 """
@@ -35,10 +41,57 @@ from .params import ParameterError
 
 BUNDLE_VERSION = 1
 BUNDLE_FILE = "analysis.pickle"
+#: beside a bundle: the folder through which the notebooks of one run share what they compute
+SHARED_DIR = "shared"
 _PLAIN = (str, int, float, bool, type(None))
 
 #: id(snapshot) -> {(function, arguments): pickled result}
 _MEMO: dict[int, dict[tuple, bytes]] = {}
+#: id(snapshot) -> the folder its entries are shared through by the notebooks of one pack run
+_SHARED: dict[int, _Shared] = {}
+#: how long a notebook waits for another one that is computing the same entry, in seconds
+WAIT_S = 60.0
+
+
+class _Shared:
+    """Memo entries shared by the processes of one run through files: ``<key digest>.pickle``, written
+    atomically by the process that claimed the key (``.lock``, created exclusively); the others wait for it."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def _file(self, key: tuple, suffix: str) -> Path:
+        import hashlib
+
+        return self.folder / (hashlib.sha256(repr(key).encode()).hexdigest()[:40] + suffix)
+
+    def get(self, key: tuple) -> bytes | None:
+        import time
+
+        file, lock = self._file(key, ".pickle"), self._file(key, ".lock")
+        deadline = time.monotonic() + WAIT_S
+        while not file.exists() and lock.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)   # another notebook is computing it
+        try:
+            return file.read_bytes()
+        except OSError:
+            return None
+
+    def claim(self, key: tuple) -> bool:
+        try:
+            os.close(os.open(self._file(key, ".lock"), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            return True
+        except OSError:
+            return False
+
+    def put(self, key: tuple, data: bytes) -> None:
+        from . import atomicfile
+
+        atomicfile.write_bytes(self._file(key, ".pickle"), data)
+
+    def release(self, key: tuple) -> None:
+        with contextlib.suppress(OSError):
+            self._file(key, ".lock").unlink()
 #: how often each memoised function ran and how often it was a hit (benchmarks, tests)
 STATS: dict[str, list[int]] = {}
 
@@ -60,15 +113,33 @@ def _plain(value: Any) -> Any:
         return (type(value).__name__, tuple(_plain(v) for v in value))
     if isinstance(value, dict):
         return ("dict", tuple(sorted((str(k), _plain(v)) for k, v in value.items())))
+    if type(value).__name__ == "DataFrame" and type(value).__module__.startswith("pandas"):
+        return ("DataFrame", _digest(value))
     raise TypeError(type(value).__name__)
+
+
+def _digest(df) -> str:
+    """A table's content as a digest: values (with the index), column names, dtypes and attrs."""
+    import hashlib
+
+    import pandas as pd
+
+    h = hashlib.sha256(pd.util.hash_pandas_object(df, index=True).to_numpy().tobytes())
+    h.update(repr((list(map(str, df.columns)), list(map(str, df.dtypes)), sorted(df.attrs.items(), key=str))).encode())
+    return h.hexdigest()
 
 
 def _entries(snapshot: Any) -> dict[tuple, bytes]:
     key = id(snapshot)
     if key not in _MEMO:
         _MEMO[key] = {}
-        weakref.finalize(snapshot, _MEMO.pop, key, None)
+        weakref.finalize(snapshot, _forget, key)
     return _MEMO[key]
+
+
+def _forget(key: int) -> None:
+    _MEMO.pop(key, None)
+    _SHARED.pop(key, None)
 
 
 def _keyword_defaults(fn: Callable) -> dict[str, Any]:
@@ -122,13 +193,25 @@ def per_snapshot(fn: Callable) -> Callable:
         except Exception:   # an argument that is not a plain value (or a call that will fail): no memo
             return fn(snapshot, *args, **kwargs)
         stats = STATS.setdefault(name, [0, 0])
+        if key not in memo and id(snapshot) in _SHARED:
+            found = _SHARED[id(snapshot)].get(key)
+            if found is not None:
+                memo[key] = found
         if key in memo:
             stats[1] += 1
             return pickle.loads(memo[key])
         stats[0] += 1
-        result = fn(snapshot, *args, **kwargs)
-        with contextlib.suppress(Exception):   # an unpicklable result is simply not kept
-            memo[key] = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        shared = _SHARED.get(id(snapshot))
+        owner = shared.claim(key) if shared is not None else False
+        try:
+            result = fn(snapshot, *args, **kwargs)
+            with contextlib.suppress(Exception):   # an unpicklable result is simply not kept
+                memo[key] = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+                if owner:
+                    shared.put(key, memo[key])
+        finally:
+            if owner:
+                shared.release(key)
         return result
 
     wrapper.uncached = fn
@@ -139,8 +222,9 @@ def clear(snapshot: Any = None) -> None:
     """Forget the memo of one snapshot (or of all)."""
     if snapshot is None:
         _MEMO.clear()
+        _SHARED.clear()
     else:
-        _MEMO.pop(id(snapshot), None)
+        _forget(id(snapshot))
 
 
 def entries(snapshot: Any) -> dict[tuple, bytes]:
@@ -178,6 +262,9 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
                           "analysis_path = \"\" to compute the analysis in the notebook")
     snap = doc["snapshot"]
     _entries(snap).update(doc["memo"])
+    shared = file.parent / SHARED_DIR
+    if shared.is_dir():   # a pack run: what one notebook computes, the others reuse
+        _SHARED[id(snap)] = _Shared(shared)
     return doc
 
 
@@ -203,3 +290,46 @@ def restrict(snap: Any, *, regions: list[str] | None = None, accounts: list[str]
     if accounts and set(snap.accounts) <= set(accounts) and set(accounts) <= set(snap.accounts):
         accounts = None
     return snap.in_regions(regions).in_accounts(accounts)
+
+
+def _compute(snapshot: Any, calls: list[tuple[str, str, dict[str, Any]]]) -> dict[tuple, bytes]:
+    """Run memoised calls on ``snapshot`` (in a worker process); returns the snapshot's memo entries."""
+    for module, name, kwargs in calls:
+        getattr(importlib.import_module(module), name)(snapshot, **kwargs)
+    return entries(snapshot)
+
+
+def prefetch(snapshot: Any, local: list[tuple[str, str, dict[str, Any]]],
+             remote: list[tuple[str, str, dict[str, Any]]] = ()) -> dict[str, float]:
+    """Compute memoised calls ``(module, function, keywords)`` for ``snapshot`` ahead of their callers: ``remote``
+    in a second process while this one runs ``local``; afterwards each is a hit here. A call that fails is left
+    to its caller (which then fails as it would have, with its own error). Returns seconds per part."""
+    import time
+
+    seconds: dict[str, float] = {}
+    if not enabled():
+        return seconds
+    pool = future = None
+    if remote:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        future = pool.submit(_compute, snapshot, list(remote))
+    try:
+        for module, name, kwargs in local:
+            start = time.perf_counter()
+            with contextlib.suppress(Exception):
+                getattr(importlib.import_module(module), name)(snapshot, **kwargs)
+            seconds[name] = time.perf_counter() - start
+        if future is not None:
+            start = time.perf_counter()
+            with contextlib.suppress(Exception):
+                got = future.result()
+                mine = _entries(snapshot)
+                mine.update({k: v for k, v in got.items() if k not in mine})
+            seconds["waited for the second process"] = time.perf_counter() - start
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+    return seconds

@@ -1036,6 +1036,7 @@ def view(table: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("cold %", ascending=False, ignore_index=True)
 
 
+@per_snapshot
 def scenarios(snapshot, table: pd.DataFrame | None = None, *, names=tuple(SCENARIOS), model: str | None = None,
               functions=None) -> pd.DataFrame:
     """Modelled cold starts per function under each keep-alive scenario (rows: functions; columns: scenarios)."""
@@ -1332,6 +1333,7 @@ def _finding(r, fid: str, severity: str, title: str, evidence: str, path: str, i
             "recommendation": recommendation, "section": section, "heuristic": heuristic}
 
 
+@per_snapshot
 def findings(snapshot, *, table: pd.DataFrame | None = None, book: _prices.PriceBook | None = None,
              **thresholds) -> pd.DataFrame:
     """Cold-start and INIT findings with evidence, dollars and a recommendation (thresholds: :data:`THRESHOLDS`).

@@ -1,4 +1,5 @@
-"""The review pack's front page (``<run>/index.html``) and the latest-run page (``<out>/index.html``).
+"""The review pack's front page (``<run>/index.html``), the latest-run page (``<out>/index.html``) and the run's
+other files (:func:`write_files`: findings for tickets, the run record).
 
 :func:`context` gathers what the page shows into plain values (one key per block of the template);
 :func:`render_index` fills ``templates/index.html.j2`` with Jinja2, autoescape on, so every text from a
@@ -8,6 +9,7 @@ rewritten into the run folder, plus the list of runs.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import re
@@ -154,3 +156,33 @@ def write_latest(out: Path, run_dir: Path) -> Path:
     items = "".join(f'<li><a href="{html.escape(p.name)}/index.html">{html.escape(p.name)}</a></li>' for p in runs)
     text = text.replace("<!--RUNS-->", f"<h2>Review runs</h2><ul>{items}</ul>")
     return atomicfile.write_text(out / "index.html", text)
+
+
+def write_files(pack, snapshot, result, opts: dict[str, Any]) -> None:
+    """The run's files: ``findings.md``/``.json`` for tickets, ``review.json`` (the record), ``index.html``."""
+    from . import review
+
+    run = pack.run_dir
+    m = snapshot.manifest
+    context = (f"Source {m.get('source')}, window {str(m['start'])[:10]} to {str(m['end'])[:10]}; accounts "
+               f"{', '.join(snapshot.accounts)}; regions {', '.join(snapshot.regions)}. Runtime support judged as of "
+               f"{result.as_of} ({result.as_of_basis}).")
+    links = {k: ", ".join(f"{j.name}: {j.out}.html" for j in js) for k, js in deep_links(pack.jobs).items()}
+    atomicfile.write_text(run / "findings.md", review.to_markdown(pack.findings, context=context, links=links))
+    atomicfile.write_json(run / "findings.json", {**review.results(result, top=len(pack.findings)),
+                                                  "columns": review.COLUMNS})
+    record = {
+        "workbook": __version__, "run": run.name, "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "options": {k: v for k, v in opts.items() if k not in ("thresholds", "module_thresholds")},
+        "snapshot": {"source": m.get("source"), "start": str(m["start"]), "end": str(m["end"]),
+                     "accounts": snapshot.accounts, "regions": snapshot.regions,
+                     "functions": int(len(snapshot.functions)), "redacted": bool(m.get("redacted"))},
+        "review": result.meta(), "totals": review.results(result, top=0),
+        "notebooks": [{**{k: v for k, v in asdict(j).items() if k != "parameters"}, "html": f"{j.out}.html" if j.has_html
+                       else None, "ipynb": f"{j.out}.ipynb", "results": f"{j.out}.results.json",
+                       "link": j.link() if j.has_html else None} for j in pack.jobs],
+        "seconds": {k: round(v, 2) for k, v in pack.seconds.items()},
+        "exit_code": pack.exit_code,
+    }
+    atomicfile.write_json(run / "review.json", record)
+    atomicfile.write_text(pack.index, render_index(pack, snapshot, result, opts))

@@ -40,14 +40,14 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from . import __version__, analysis, argtypes, atomicfile, costs, params, report, review, sources
-from .index_page import deep_links, render_index, write_latest  # noqa: F401  (public: pack.render_index, ...)
+from . import analysis, argtypes, costs, params, report, review, sources
+from .index_page import deep_links, render_index, write_files, write_latest  # noqa: F401  (pack.render_index...)
 from .notebook_pages import (  # noqa: F401  (public: pack.finish_notebook, pack.execute_job, ...)
     PLOTLY_FILE,
     _kernel_never_ran,
@@ -78,7 +78,7 @@ DEEP_DIVE_FOR: dict[str, str | None] = {fid: {
     "s3-whole-object": "read_what_you_need",
 }.get(fid) for fid in review.CHECKS}
 #: Rough relative run time of each notebook: the pool starts the longest first.
-_WEIGHT = {"cold_starts": 3, "memory": 2, "account_review": 2}
+_WEIGHT = {"cold_starts": 3, "memory": 2, "account_review": 1.5}
 
 #: Defaults of every option (the CLI and a YAML file override them).
 DEFAULTS: dict[str, Any] = {
@@ -275,6 +275,17 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _submission_order(jobs: list[Job], specs: list[dict[str, Any]]) -> list[tuple[Job, dict[str, Any]]]:
+    """Rounds of one notebook of each kind, the longest kinds first: the long ones do not all wait for the end,
+    and the first of a kind has stored what its kind shares (:mod:`lambda_workbook.analysis`) before the next
+    of that kind needs it."""
+    kinds: dict[str, list[tuple[Job, dict[str, Any]]]] = {}
+    for js in zip(jobs, specs, strict=True):
+        kinds.setdefault(js[0].name, []).append(js)
+    queues = sorted(kinds.values(), key=lambda q: -_WEIGHT.get(q[0][0].name, 1))
+    return [q[i] for i in range(max(map(len, queues), default=0)) for q in queues if i < len(q)]
+
+
 def run_jobs(jobs: list[Job], run_dir: Path, options: dict[str, Any], *, redact: Redactor | None = None,
              progress: bool = True) -> list[Job]:
     """Execute the jobs in a process pool (``options["workers"]``, 0 = the core count; 1 = in this process)."""
@@ -299,8 +310,7 @@ def run_jobs(jobs: list[Job], run_dir: Path, options: dict[str, Any], *, redact:
             log = run_dir / "notebooks.log"
             with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_quiet_worker,
                                      initargs=(str(log.resolve()),)) as pool:
-                longest_first = sorted(zip(jobs, specs, strict=True), key=lambda js: -_WEIGHT.get(js[0].name, 1))
-                futures = {pool.submit(execute_job, s): j for j, s in longest_first}
+                futures = {pool.submit(execute_job, s): j for j, s in _submission_order(jobs, specs)}
                 for fut in as_completed(futures):
                     try:
                         res = fut.result()
@@ -426,6 +436,10 @@ def _build(config, opts: dict[str, Any], *, progress: bool, loaded: Snapshot | N
     if redactor:
         reviewed.flags = [f.map_text(redactor) for f in reviewed.flags or []]
     t = time.perf_counter()
+    if int(opts["workers"] or default_workers()) > 1:   # the engine's two biggest parts at once, on two cores
+        memory_options = dict(review.check_module_thresholds(opts["module_thresholds"]).get("memory", {}))
+        analysis.prefetch(reviewed, local=[("lambda_workbook.coldstarts", "analyse", {})],
+                          remote=[("lambda_workbook.memory", "recommend_all", memory_options)])
     result = review.run(reviewed, thresholds=opts["thresholds"], module_thresholds=opts["module_thresholds"],
                         as_of=opts["as_of"], progress=progress)   # "auto": today for a live scan
     seconds["findings"] = time.perf_counter() - t
@@ -442,6 +456,7 @@ def _build(config, opts: dict[str, Any], *, progress: bool, loaded: Snapshot | N
             if analysis.enabled():
                 t = time.perf_counter()
                 bundle = analysis.save(scratch / analysis.BUNDLE_FILE, reviewed, findings=found)
+                (scratch / analysis.SHARED_DIR).mkdir()
                 seconds["bundle"] = time.perf_counter() - t
             if jobs is None or callable(jobs):
                 planned, _ = plan(reviewed, found, run_dir, opts, snapshot_dir, findings_csv, analysis_path=bundle)
@@ -465,34 +480,3 @@ def _build(config, opts: dict[str, Any], *, progress: bool, loaded: Snapshot | N
     if redactor and pack.latest:
         redactor.file(pack.latest)
     return pack
-
-
-# --------------------------------------------------------------------------------------------------------
-# files: findings for tickets, the run record, the index
-
-
-def write_files(pack: Pack, snapshot: Snapshot, result: review.Review, opts: dict[str, Any]) -> None:
-    run = pack.run_dir
-    m = snapshot.manifest
-    context = (f"Source {m.get('source')}, window {str(m['start'])[:10]} to {str(m['end'])[:10]}; accounts "
-               f"{', '.join(snapshot.accounts)}; regions {', '.join(snapshot.regions)}. Runtime support judged as of "
-               f"{result.as_of} ({result.as_of_basis}).")
-    links = {k: ", ".join(f"{j.name}: {j.out}.html" for j in js) for k, js in deep_links(pack.jobs).items()}
-    atomicfile.write_text(run / "findings.md", review.to_markdown(pack.findings, context=context, links=links))
-    atomicfile.write_json(run / "findings.json", {**review.results(result, top=len(pack.findings)),
-                                                  "columns": review.COLUMNS})
-    record = {
-        "workbook": __version__, "run": run.name, "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "options": {k: v for k, v in opts.items() if k not in ("thresholds", "module_thresholds")},
-        "snapshot": {"source": m.get("source"), "start": str(m["start"]), "end": str(m["end"]),
-                     "accounts": snapshot.accounts, "regions": snapshot.regions,
-                     "functions": int(len(snapshot.functions)), "redacted": bool(m.get("redacted"))},
-        "review": result.meta(), "totals": review.results(result, top=0),
-        "notebooks": [{**{k: v for k, v in asdict(j).items() if k != "parameters"}, "html": f"{j.out}.html" if j.has_html
-                       else None, "ipynb": f"{j.out}.ipynb", "results": f"{j.out}.results.json",
-                       "link": j.link() if j.has_html else None} for j in pack.jobs],
-        "seconds": {k: round(v, 2) for k, v in pack.seconds.items()},
-        "exit_code": pack.exit_code,
-    }
-    atomicfile.write_json(run / "review.json", record)
-    atomicfile.write_text(pack.index, render_index(pack, snapshot, result, opts))
