@@ -140,3 +140,14 @@ def test_markdown_and_results_state_what_was_counted(sample_review, tmp_path):
     old.to_csv(path, index=False)
     back = review.load(path)
     assert list(back.columns) == review.COLUMNS and (back["saves_from"] == "").all()
+
+
+def test_spend_view_rows_add_up(sample_review):
+    view = review.spend_view(sample_review.findings, sample_review.spend)
+    total = view[view["service"] == "all"].iloc[0]
+    services = view[view["service"] != "all"]
+    assert total["spend_usd"] == pytest.approx(services["spend_usd"].sum(skipna=True))
+    assert total["savings_usd"] == pytest.approx(services["savings_usd"].sum())
+    assert "Lambda" in set(services["service"]) and (total["savings_usd"] <= total["spend_usd"])
+    risk = review.view(review.risks(sample_review.findings), by="risk")
+    assert list(risk["id"][:2]) == ["throttles", "stream-iterator-age"]

@@ -31,6 +31,7 @@ import pandas as pd
 
 from . import costs
 from . import findings as contract
+from .analysis import per_snapshot
 from .checklist import CHECKS, REQUIRED_IDS, Check, checklist  # noqa: F401  (public: review.CHECKS, ...)
 from .findings import COLUMNS, MONEY, NOT_SAVINGS, SECTIONS, SEVERITIES  # noqa: F401  (public: review.COLUMNS, ...)
 from .rules import (  # noqa: F401  (public names)
@@ -244,6 +245,7 @@ def run(snapshot: Snapshot, *, thresholds: Thresholds | dict | None = None,
                   spent[0] if spent else pd.DataFrame(columns=contract.SPEND_COLUMNS))
 
 
+@per_snapshot
 def spend(snapshot: Snapshot) -> pd.DataFrame:
     """What each function spends a month, per service (:data:`findings.SPEND_COLUMNS`): Lambda (requests,
     compute with billed INIT, storage, provisioned concurrency), its trigger's own charges and its DynamoDB and
@@ -336,12 +338,12 @@ def band(r) -> str:
     return text
 
 
-def view(found: pd.DataFrame, top: int | None = None, *, styled: bool = False):
-    """The ranked findings with readable headers, for notebooks (``styled``: a Styler that shows whole texts,
-    left-aligned, instead of pandas' truncated cells)."""
+def view(found: pd.DataFrame, top: int | None = None, *, styled: bool = False, by: str = "review"):
+    """The ranked findings with readable headers, for notebooks (``by``: ``review``, ``money`` or ``risk``
+    order, :func:`rank`; ``styled``: a Styler that shows whole texts, left-aligned)."""
     if found.empty:
         return "No findings: every check passed."
-    f = rank(found).head(top) if top else rank(found)
+    f = rank(found, by).head(top) if top else rank(found, by)
     out = pd.DataFrame({
         "$/month (band)": [band(r) for r in f.to_dict("records")], "severity": f["severity"].to_numpy(),
         "id": f["id"].to_numpy(), "function": (f["function"] + " (" + f["account_id"].str[-4:] + ")").to_numpy(),
@@ -363,6 +365,25 @@ def to_csv(found: pd.DataFrame) -> str:
 
 def _md(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def risks(found: pd.DataFrame) -> pd.DataFrame:
+    """The risks to discuss first, severity first (:func:`findings.risks`)."""
+    return contract.risks(found)
+
+
+def spend_view(found: pd.DataFrame, spend_table: pd.DataFrame) -> pd.DataFrame:
+    """Per service: what the functions spend a month and what the findings save, counted once
+    (:func:`findings.summary`), with a total row; a saving on a bill whose spend was not measured says so."""
+    summ = contract.summary(found, spend_table)
+    rows = [{"service": SERVICE_NAMES.get(k, k), "spend_usd": v["spend_usd"], "savings_usd": v["savings_usd"],
+             "savings_pct": v["savings_usd"] / v["spend_usd"] if v["spend_usd"] and v["spend_usd"] == v["spend_usd"]
+             else math.nan} for k, v in sorted(summ["by_service"].items(), key=lambda kv: -(kv[1]["spend_usd"]
+                                                                                            if kv[1]["spend_usd"] ==
+                                                                                            kv[1]["spend_usd"] else 0))]
+    rows.append({"service": "all", "spend_usd": summ["spend_usd"], "savings_usd": summ["savings_usd"],
+                 "savings_pct": summ["savings_usd"] / summ["spend_usd"] if summ["spend_usd"] else math.nan})
+    return pd.DataFrame(rows)
 
 
 def spend_line(summary: dict[str, Any]) -> str:
