@@ -172,9 +172,13 @@ def test_index_ranks_findings_by_dollars_with_evidence_and_links(built):
     index = result.index.read_text()
     ranked = review.rank(result.findings)
     assert ranked.iloc[0]["id"] == "dynamodb-scan"
-    assert index.index("<code>dynamodb-scan</code>") < index.index("<code>timeout-rate</code>")
+    listed = index[index.index("id='findings'"):]
+    assert listed.index("<code>dynamodb-scan</code>") < listed.index("<code>timeout-rate</code>")
+    # risks come first, severity first, and are listed again in the full ranking
+    risks = index[index.index("id='risks'"):index.index("id='findings'")]
+    assert "<code>timeout-rate</code>" in risks and "<code>dynamodb-scan</code>" not in risks
     assert "acct-1/us-east-1/inventory-report/read_what_you_need.html" in index
-    assert "Quantified savings" in index and "By section" in index
+    assert "Savings, counted once" in index and "By section" in index and "Spend and savings per service" in index
     for name in ("findings.csv", "findings.md", "findings.json", "review.json"):
         assert (result.run_dir / name).exists() and f"href='{name}'" in index
     assert len(review.load(result.run_dir / "findings.csv")) == len(result.findings)

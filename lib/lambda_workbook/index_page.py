@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, atomicfile
+from . import findings as contract
 
 TEMPLATE = "index.html.j2"
 #: The Reports table and the failed list show at most this much of an error (a refused parameter is one line).
@@ -76,19 +77,28 @@ def context(pack, snapshot, result, opts: dict[str, Any]) -> dict[str, Any]:
     """Everything the page shows, as plain values: one key per block of the template."""
     from markupsafe import Markup
 
-    from . import costs, review
+    from . import review
 
     found = review.rank(pack.findings)
-    tot = review.totals(found)
-    spend = costs.function_costs(snapshot)["monthly_usd"].sum() if len(snapshot.functions) else 0.0
+    spent = getattr(result, "spend", None)
+    tot = review.totals(found, spent)
+    summ = contract.summary(found, spent)
     m = snapshot.manifest
     links = deep_links(pack.jobs)
     all_ = tot.loc["all"]
     failed = pack.failed
-    cards = [("Lambda spend", f"${spend:,.2f}/month", "list prices, no free tier"),
-             ("Quantified savings", f"${all_['monthly_usd']:,.2f}/month",
-              f"band ${all_['monthly_low_usd']:,.2f}–${all_['monthly_high_usd']:,.2f}; measure-first findings not "
-              "included"),
+    per_service = sorted(((review.SERVICE_NAMES.get(k, k), v) for k, v in summ["by_service"].items()
+                          if v["spend_usd"] == v["spend_usd"]), key=lambda kv: -kv[1]["spend_usd"])
+    risky = contract.risks(found)
+    cards = [("Spend", f"${summ['spend_usd']:,.2f}/month" if summ["spend_usd"] == summ["spend_usd"] else "unknown",
+              " · ".join(f"{name} ${v['spend_usd']:,.2f}" for name, v in per_service[:4])
+              + (" · …" if len(per_service) > 4 else "") + " (list prices, no free tier)"),
+             ("Savings, counted once", f"up to ${summ['savings_usd']:,.2f}/month",
+              f"band ${summ['savings_low_usd']:,.2f}–${summ['savings_high_usd']:,.2f}; the findings add up to "
+              f"${summ['sum_of_findings_usd']:,.2f} before overlaps on one bill count once; never above the "
+              "spend they come from; measure-first findings not included"),
+             ("Risks", f"{int((risky['severity'] == 'high').sum())} high",
+              f"{len(risky)} to discuss (throttles, stream lag, failures, runtimes, IAM, ...): listed first below"),
              ("Findings", f"{int(all_['findings'])}", f"{int(all_['high'])} high · {int(all_['medium'])} medium · "
               f"{int(all_['low'])} low"),
              ("Notebooks", f"{len(pack.jobs) - len(failed)} of {len(pack.jobs)} rendered",
@@ -103,13 +113,25 @@ def context(pack, snapshot, result, opts: dict[str, Any]) -> dict[str, Any]:
 
         fig = plots.findings_impact(found, top=int(opts["chart_top"]))
         chart = Markup(pio.to_html(fig, include_plotlyjs=bool(opts["inline_plotly"]), full_html=False))
-    findings = []
-    for r in found.to_dict("records"):
-        key = (r["account_id"], r["region"], r["function"])
-        findings.append({**{k: r[k] for k in ("id", "severity", "title", "evidence", "evidence_path", "recommendation",
-                                              "function", "account_id", "region", "section")},
-                         "band": review.band(r),
-                         "dives": [{"link": j.link(), "name": j.name.replace("_", " ")} for j in links.get(key, [])]})
+    def rows(table) -> list[dict[str, Any]]:
+        out = []
+        for r in table.to_dict("records"):
+            key = (r["account_id"], r["region"], r["function"])
+            prob = r.get("probability")
+            out.append({**{k: r[k] for k in ("id", "severity", "title", "evidence", "evidence_path", "recommendation",
+                                             "function", "account_id", "region", "section", "band_meaning")},
+                        "band": review.band(r), "probability": f"{prob:.0%}" if prob == prob and prob is not None else "",
+                        "saves_from": " + ".join(review.SERVICE_NAMES.get(x, x) for x in r["saves_from"].split("+") if x),
+                        "dives": [{"link": j.link(), "name": j.name.replace("_", " ")} for j in links.get(key, [])]})
+        return out
+
+    findings, risks = rows(found), rows(risky)
+    services = [{"service": name, "spend": f"${v['spend_usd']:,.2f}", "savings": f"${v['savings_usd']:,.2f}",
+                 "share": f"{v['savings_usd'] / v['spend_usd']:.0%}" if v["spend_usd"] > 0 else "–"}
+                for name, v in per_service]
+    services += [{"service": review.SERVICE_NAMES.get(k, k), "spend": "not measured",
+                  "savings": f"${v['savings_usd']:,.2f}", "share": "–"}
+                 for k, v in summ["by_service"].items() if v["spend_usd"] != v["spend_usd"]]
     order = sorted(pack.jobs, key=lambda j: (j.kind != "account", j.account_id, j.region, j.function, j.name))
     thresholds = "; ".join(f"{k} {v}" for k, v in asdict(result.thresholds).items()
                            if k not in ("secret_names", "secret_reference_suffixes"))
@@ -128,9 +150,14 @@ def context(pack, snapshot, result, opts: dict[str, Any]) -> dict[str, Any]:
         "flags": list(result.flags or []),
         "sections": [{"section": section, "findings": int(r["findings"]), "high": int(r["high"]),
                       "medium": int(r["medium"]), "low": int(r["low"]),
-                      "savings": f"${r['monthly_usd']:,.2f} (${r['monthly_low_usd']:,.2f}–${r['monthly_high_usd']:,.2f})"}
+                      "savings": f"${r['monthly_usd']:,.2f} (${r['monthly_low_usd']:,.2f}–${r['monthly_high_usd']:,.2f})",
+                      "sum": f"${r['sum_usd']:,.2f}"}
                      for section, r in tot.iterrows()],
+        "services": services,
+        "spend_total": f"${summ['spend_usd']:,.2f}" if summ["spend_usd"] == summ["spend_usd"] else "unknown",
+        "savings_total": f"${summ['savings_usd']:,.2f}",
         "chart": chart,
+        "risks": risks,
         "findings": findings,
         "reports": [_job(j, pack.run_dir) for j in order],
         "how": {"thresholds": thresholds,
@@ -168,7 +195,8 @@ def write_files(pack, snapshot, result, opts: dict[str, Any]) -> None:
                f"{', '.join(snapshot.accounts)}; regions {', '.join(snapshot.regions)}. Runtime support judged as of "
                f"{result.as_of} ({result.as_of_basis}).")
     links = {k: ", ".join(f"{j.name}: {j.out}.html" for j in js) for k, js in deep_links(pack.jobs).items()}
-    atomicfile.write_text(run / "findings.md", review.to_markdown(pack.findings, context=context, links=links))
+    atomicfile.write_text(run / "findings.md", review.to_markdown(pack.findings, context=context, links=links,
+                                                                  spend=getattr(result, "spend", None)))
     atomicfile.write_json(run / "findings.json", {**review.results(result, top=len(pack.findings)),
                                                   "columns": review.COLUMNS})
     record = {

@@ -414,8 +414,12 @@ SEVERITY_COLORS = {"high": "#E45756", "medium": "#F58518", "low": "#72B7B2"}
 
 
 def findings_impact(found: pd.DataFrame, top: int = 15) -> go.Figure:
-    """The priced findings, biggest monthly saving first, coloured by severity, with their low-high band."""
-    data = found.dropna(subset=["monthly_impact_usd"]).nlargest(top, "monthly_impact_usd").iloc[::-1]
+    """The priced findings, biggest monthly saving first, coloured by severity, with their low-high band.
+    Measure-first findings (an expected value, not a saving) are left out and the title says so."""
+    from .findings import NOT_SAVINGS
+
+    measured = found["id"].isin(NOT_SAVINGS)
+    data = found[~measured].dropna(subset=["monthly_impact_usd"]).nlargest(top, "monthly_impact_usd").iloc[::-1]
     labels = data["function"] + " · " + data["id"]
     low = data["monthly_impact_low_usd"].fillna(data["monthly_impact_usd"])
     high = data["monthly_impact_high_usd"].fillna(data["monthly_impact_usd"])
@@ -430,6 +434,7 @@ def findings_impact(found: pd.DataFrame, top: int = 15) -> go.Figure:
                     customdata=data.loc[sel, ["title"]],
                     hovertemplate="%{y}<br>%{customdata[0]}<br>$%{x:,.2f}/month<extra></extra>")
     fig.update_yaxes(categoryorder="array", categoryarray=list(labels))
-    return _layout(fig, f"Findings by monthly impact (top {len(data)} of {len(found)})",
+    left_out = f"; {int(measured.sum())} measure-first finding(s) not shown" if measured.any() else ""
+    return _layout(fig, f"Savings by finding (top {len(data)} of {len(found)}{left_out})",
                    "USD saved per month (bars: low-high band)", "function · finding", legend="severity",
                    height=max(320, 28 * len(data) + 140))

@@ -321,7 +321,12 @@ def by_function(found: pd.DataFrame, spend: pd.DataFrame | None = None) -> pd.Da
 
 
 def _money(x: float) -> str:
-    return "" if pd.isna(x) else f"${x:,.2f}" if x >= 0 else f"−${-x:,.2f}"
+    """Dollars with cents; an amount that rounds to zero cents but is not zero reads "<$0.01"."""
+    if pd.isna(x):
+        return ""
+    if 0 < abs(x) < 0.005:
+        return "<$0.01" if x > 0 else "−<$0.01"
+    return f"${x:,.2f}" if x >= 0 else f"−${-x:,.2f}"
 
 
 def band(r) -> str:
@@ -377,12 +382,12 @@ def spend_view(found: pd.DataFrame, spend_table: pd.DataFrame) -> pd.DataFrame:
     (:func:`findings.summary`), with a total row; a saving on a bill whose spend was not measured says so."""
     summ = contract.summary(found, spend_table)
     rows = [{"service": SERVICE_NAMES.get(k, k), "spend_usd": v["spend_usd"], "savings_usd": v["savings_usd"],
-             "savings_pct": v["savings_usd"] / v["spend_usd"] if v["spend_usd"] and v["spend_usd"] == v["spend_usd"]
+             "savings_share": v["savings_usd"] / v["spend_usd"] if v["spend_usd"] and v["spend_usd"] == v["spend_usd"]
              else math.nan} for k, v in sorted(summ["by_service"].items(), key=lambda kv: -(kv[1]["spend_usd"]
                                                                                             if kv[1]["spend_usd"] ==
                                                                                             kv[1]["spend_usd"] else 0))]
     rows.append({"service": "all", "spend_usd": summ["spend_usd"], "savings_usd": summ["savings_usd"],
-                 "savings_pct": summ["savings_usd"] / summ["spend_usd"] if summ["spend_usd"] else math.nan})
+                 "savings_share": summ["savings_usd"] / summ["spend_usd"] if summ["spend_usd"] else math.nan})
     return pd.DataFrame(rows)
 
 
