@@ -389,7 +389,7 @@ def memory_savings(table: pd.DataFrame, top: int = 15, title: str | None = None)
                 hovertemplate="%{y}<br>arm64 at %{customdata[0]:,.0f} MB saves $%{x:,.2f}/month<extra></extra>")
     n = len(t)
     return _layout(fig, title or f"Monthly savings of memory findings and arm64 moves ({n} function{'s' * (n != 1)})",
-                   "USD saved per month (bars: 90% band)", "function (architecture, memory today)", barmode="group",
+                   "USD saved per month (bars: at least / at most, 90% each)", "function (architecture, memory today)", barmode="group",
                    legend="change", height=max(300, 40 * n + 140))
 
 
@@ -404,7 +404,7 @@ def architecture_comparison(table: pd.DataFrame, title: str = "x86_64 and arm64 
                     customdata=[[r["memory_mb"], r["duration_ms"], r["speed_source"]]],
                     hovertemplate="%{x} at %{customdata[0]:,.0f} MB<br>$%{y:,.2f}/month<br>%{customdata[1]:,.1f} ms"
                                   "<br>speed: %{customdata[2]}<extra></extra>")
-    return _layout(fig, title, "architecture", "USD per month (bars: 90% band)", legend="architecture (memory)",
+    return _layout(fig, title, "architecture", "USD per month (bars: 90% band of the cost)", legend="architecture (memory)",
                    showlegend=True)
 
 
