@@ -42,7 +42,7 @@ ACCOUNT = "100000000001"
 REGION = "us-east-1"
 GOAL_BOUND = 1.1
 GOAL_NAIVE = 50.0
-GMS_POINTS = 1440     # GetMetricStatistics: datapoints per call (aws-facts §5.5)
+GMS_POINTS = 1440     # GetMetricStatistics: datapoints per call (its API reference)
 
 
 def _plan(snap, percentiles: bool) -> dict:

@@ -45,7 +45,8 @@ _FIELDS = """fields coalesce(@duration, record.metrics.durationMs) as dur,
     strcontains(@message, "Status: timeout") + strcontains(@message, '"status":"timeout"') as timed_out"""
 
 #: Per log group statistics over the window. Memory fields: Lambda's discovered fields hold bytes, divided
-#: by 1000 x 1000 as in AWS's own over-provisioning example query (aws-facts §5.3).
+#: by 1000 x 1000 as in AWS's own over-provisioning example query ("CloudWatch Logs Insights sample queries",
+#: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax-examples.html).
 STATS_QUERY = f"""filter @type = "REPORT" or type = "platform.report"
 | {_FIELDS}
 | stats count(*) as invocations, count(init) as cold_starts, sum(timed_out) as timeouts,

@@ -1,8 +1,9 @@
 """CloudWatch metrics with ``GetMetricData``: few calls, the finest period the data's age allows.
 
 Plan: one query per (function, metric, statistic) and time range. The window is cut where CloudWatch's
-retention changes resolution (aws-facts §5.5: 60 s data for 15 days, 300 s for 63 days, 3,600 s up to 455
-days); each metric asks for ``max(its own period, the finest period available)`` and adjacent ranges with
+retention changes resolution (60 s data for 15 days, 300 s for 63 days, 3,600 s up to 455 days: "Amazon
+CloudWatch concepts", metrics retention, https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/
+cloudwatch_concepts.html); each metric asks for ``max(its own period, the finest period available)`` and adjacent ranges with
 the same period merge, so a window within 15 days is ONE time range. Queries of a time range are packed 500
 per call (the API's limit) whatever their periods; percentile queries go in their own calls so an endpoint
 that cannot compute them (moto answers HTTP 500) loses nothing else; on such non-AWS endpoints percentile calls
@@ -29,7 +30,7 @@ from .aws_triggers import is_async
 MAX_QUERIES = 500          # GetMetricData: metrics per call
 MAX_PAGES = 10_000         # NextToken pages followed per call at most (a guard, never reached in practice)
 PERCENTILES = ("p50", "p90", "p99")
-#: (age in days up to which a period is available, period in seconds), aws-facts §5.5
+#: (age in days up to which a period is available, period in seconds), from CloudWatch's metrics retention
 RETENTION = ((15, 60), (63, 300), (455, 3600))
 
 
