@@ -393,8 +393,9 @@ def spend_view(found: pd.DataFrame, spend_table: pd.DataFrame) -> pd.DataFrame:
 
 def spend_line(summary: dict[str, Any]) -> str:
     """``Spend $X/month (Lambda $a, API Gateway $b, ...)`` from :func:`findings.summary`."""
-    parts = [f"{SERVICE_NAMES.get(k, k)} {_money(v['spend_usd'])}" for k, v in summary["by_service"].items()
-             if v["spend_usd"] == v["spend_usd"]]
+    known = [(k, v) for k, v in summary["by_service"].items() if v["spend_usd"] == v["spend_usd"]]
+    parts = [f"{SERVICE_NAMES.get(k, k)} {_money(v['spend_usd'])}"
+             for k, v in sorted(known, key=lambda kv: -kv[1]["spend_usd"])]
     return f"spend {_money(summary['spend_usd'])}/month" + (f" ({', '.join(parts)})" if parts else "")
 
 
@@ -426,7 +427,8 @@ def to_markdown(found: pd.DataFrame, *, title: str = "Lambda architecture review
         lines += [context, ""]
     lines += [f"{len(f)} findings ({int(t['high'])} high, {int(t['medium'])} medium, {int(t['low'])} low); "
               + (spend_line(summ) + "; " if spend is not None and len(spend) else "") + savings_line(summ) + ".",
-              "", "Order: findings worth at least $1/month by dollars, then the rest by severity (risks first).", "",
+              "", "Order: findings worth at least $1/month by dollars, then the rest by severity, so no high-severity "
+              "finding ranks below one worth less than a dollar.", "",
               "| # | $/month | severity | id | function | finding |", "|---|---|---|---|---|---|"]
     for i, r in enumerate(f.to_dict("records"), 1):
         lines.append(f"| {i} | {_md(band(r))} | {r['severity']} | `{r['id']}` | {_md(r['function'])} "
