@@ -1,14 +1,20 @@
-"""Notebook parameters: one declared spec per notebook, checked before any work starts.
+"""Notebook parameters: declared in each notebook's ``parameters`` cell, checked before any work starts.
 
-A notebook's ``parameters`` cell holds plain values (papermill overrides them); its first call passes them
-to :func:`check`, which fails fast with an error naming the parameter, the bad value and what is allowed.
+A notebook's ``parameters`` cell is the only declaration of its parameters: their names, defaults, types (the
+default's) and meanings (the comment beside each) are read from it (:mod:`lambda_workbook.notebook_parameters`,
+which reads the cell as papermill's inspection does). This module keeps only what a cell cannot say: the values a
+parameter allows (choices, ranges, a format) and what a choice means (:class:`Rule`). The notebook's first call,
+``p, snap = params.open("memory", globals())``, checks every declared parameter (papermill's values, or the
+cell's) and fails fast with one line naming the parameter, the bad value and what is allowed; then it loads the
+snapshot. :func:`check` does the same from keyword arguments.
 
 Importing this module is cheap: a notebook's spec is built the first time it is asked for (:data:`SPECS`), which
-imports the model that owns its choices.
+reads its notebook and imports the model that owns its choices.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -25,44 +31,176 @@ class ParameterError(ValueError):
 
 @dataclass(frozen=True)
 class Param:
+    """A checked parameter: its type and meaning from the ``parameters`` cell, its limits from a :class:`Rule`."""
+
     kind: type
     doc: str
     choices: tuple | None = None
     minimum: float | None = None
     maximum: float | None = None
+    default: Any = None
+    means: Mapping[str, str] | None = None
+    allowed: str = ""
+    parse: Callable[[Any], Any] | None = None
 
 
-def _common() -> dict[str, Param]:
-    """The parameters every notebook declares (``COMMON``)."""
+@dataclass(frozen=True)
+class Rule:
+    """What a ``parameters`` cell cannot say about a parameter: the ``choices`` it allows (and what some of them
+    ``means``), its ``minimum``/``maximum``, ``allowed`` in words, and ``parse``, which raises ``ValueError`` for a
+    value of the right type but the wrong form."""
+
+    choices: tuple | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    means: Mapping[str, str] | None = None
+    allowed: str = ""
+    parse: Callable[[Any], Any] | None = None
+
+
+def _common() -> dict[str, Rule]:
+    """The rules of the parameters every notebook declares (``COMMON``)."""
     from .sources import SOURCES
 
     return {
-        "source": Param(str, "where account data comes from", choices=SOURCES),
-        "snapshot_path": Param(str, "snapshot directory when source is 'snapshot'"),
-        "profile": Param(str, "AWS profile(s), comma-separated, when source is 'aws' ('' = default credentials)"),
-        "region": Param(str, "a region code, a comma-separated list, or 'all'"),
-        "lookback_days": Param(int, "days of metrics and logs to read", minimum=1, maximum=455),
-        "results_path": Param(str, "where to write this notebook's results JSON ('' = nowhere)"),
+        "source": Rule(choices=SOURCES, means={"sample": "the embedded sample account",
+                                               "snapshot": "the snapshot directory in snapshot_path",
+                                               "aws": "a read-only scan of the account"}),
+        "region": Rule(allowed="'all' or region codes like 'us-east-1', comma-separated"),
+        "lookback_days": Rule(minimum=1, maximum=455),
     }
 
 
 #: Parameters a notebook may be given without declaring them (the review pack sets them), with their defaults.
 OPTIONAL: dict[str, tuple[Param, Any]] = {
-    "analysis_path": (Param(str, "analysis bundle written by lambda-workbook review ('' = compute in the notebook)"),
-                      ""),
+    "analysis_path": (Param(str, "analysis bundle written by lambda-workbook review ('' = compute in the notebook)",
+                            default=""), ""),
 }
 
 
-class _Specs(Mapping):
-    """Notebook name -> its parameters; each spec is built on first use and kept."""
+def _account_review_rules() -> dict[str, Rule]:
+    return {**_common(), "top_n": Rule(minimum=1, maximum=500)}
 
-    def __init__(self, builders: dict[str, Callable[[], dict[str, Param]]]):
-        self._builders, self._built = builders, {}
+
+def _invocation_sources_rules() -> dict[str, Rule]:
+    from .billing import ARCHITECTURES, MEMORY_RANGE_MB
+    from .triggers import load_catalog
+
+    return {
+        **_common(),
+        "events_per_month": Rule(minimum=0),
+        "payload_kb": Rule(minimum=0, maximum=1_048_576),
+        "duration_ms": Rule(minimum=0, maximum=900_000),
+        "memory_mb": Rule(minimum=MEMORY_RANGE_MB[0], maximum=MEMORY_RANGE_MB[1]),
+        "arch": Rule(choices=ARCHITECTURES),
+        "batch_size": Rule(minimum=1, maximum=10_000),
+        "batch_window_s": Rule(minimum=0, maximum=300),
+        "invocation_overhead_ms": Rule(minimum=0),
+        "batch_source": Rule(choices=tuple(load_catalog().batching_ids())),
+        "max_batch_wait_s": Rule(minimum=0, maximum=300),
+    }
+
+
+def _read_what_you_need_rules() -> dict[str, Rule]:
+    from .billing import ARCHITECTURES, MEMORY_RANGE_MB
+    from .reads import FORMATS, NEEDS, TRANSFERS
+
+    return {
+        **_common(),
+        "need": Rule(choices=tuple(NEEDS), means={"cost": "cheapest a month", "latency": "fastest",
+                                                  "bytes": "fewest bytes moved"}),
+        "memory_mb": Rule(minimum=MEMORY_RANGE_MB[0], maximum=MEMORY_RANGE_MB[1]),
+        "arch": Rule(choices=ARCHITECTURES),
+        "object_mb": Rule(minimum=0.001),
+        "fraction_needed": Rule(minimum=0, maximum=1),
+        "reads_per_month": Rule(minimum=0),
+        "file_format": Rule(choices=FORMATS),
+        "transfer": Rule(choices=tuple(TRANSFERS)),
+        "table_items": Rule(minimum=0),
+        "items_needed": Rule(minimum=0),
+        "item_kb": Rule(minimum=0, maximum=400),
+        "needed_kb": Rule(minimum=0, maximum=400),
+        "consistency": Rule(choices=("eventual", "strong")),
+        "db_reads_per_month": Rule(minimum=0),
+        "writes_per_month": Rule(minimum=0),
+        "network_mb_s": Rule(minimum=0.1, maximum=10_000),
+        "network_exponent": Rule(minimum=0, maximum=2),
+        "parse_ms_per_mb": Rule(minimum=0, maximum=10_000),
+    }
+
+
+def _schedule(value: str) -> Any:
+    from .coldstarts import schedule_parameter
+
+    return schedule_parameter(value)
+
+
+def _cold_starts_rules() -> dict[str, Rule]:
+    from .coldstarts import MODELS, SCENARIOS
+
+    return {
+        **_common(),
+        "keep_alive": Rule(choices=tuple(SCENARIOS)),
+        "routing": Rule(choices=("auto", *MODELS),
+                        means={"auto": "the model closer to the cold starts the REPORT lines show"}),
+        "pc_schedule": Rule(allowed="'auto', '' or like 'mon-fri 08-18 Europe/Berlin'", parse=_schedule),
+        "top_n": Rule(minimum=1, maximum=500),
+    }
+
+
+def _memory_rules() -> dict[str, Rule]:
+    from .memory import STRATEGIES
+
+    return {
+        **_common(),
+        "strategy": Rule(choices=STRATEGIES),
+        "latency_slo_ms": Rule(minimum=0),
+        "max_slowdown": Rule(minimum=0, maximum=10),
+        "cost_tolerance": Rule(minimum=0, maximum=5),
+        "balanced_weight": Rule(minimum=0, maximum=1),
+        "headroom": Rule(minimum=0, maximum=5),
+        "confidence": Rule(minimum=0.5, maximum=0.999),
+        "top_n": Rule(minimum=1, maximum=500),
+    }
+
+
+#: Notebook name -> the rules of its parameters (the limits its ``parameters`` cell cannot state).
+RULES: dict[str, Callable[[], dict[str, Rule]]] = {
+    "account_review": _account_review_rules, "invocation_sources": _invocation_sources_rules,
+    "read_what_you_need": _read_what_you_need_rules, "cold_starts": _cold_starts_rules, "memory": _memory_rules}
+
+
+def declared(notebook: str) -> dict[str, Any]:
+    """What the notebook's ``parameters`` cell declares: name -> ``Declared(name, kind, default, comment)``."""
+    from .notebook_parameters import declared as read
+
+    return read(notebook)
+
+
+def _spec(notebook: str, rules: dict[str, Rule]) -> dict[str, Param]:
+    out = {}
+    for name, d in declared(notebook).items():
+        if name in OPTIONAL:
+            continue
+        r = rules.get(name, Rule())
+        out[name] = Param(d.kind, d.comment, r.choices, r.minimum, r.maximum, d.default, r.means, r.allowed, r.parse)
+    return out
+
+
+class _Specs(Mapping):
+    """Notebook name -> its parameters (the ``parameters`` cell's declarations with their rules); the rules are
+    built on first use and kept, the cell is read again when its notebook changes."""
+
+    def __init__(self, builders: dict[str, Callable[[], dict[str, Rule]]]):
+        self._builders, self._rules = builders, {}
+
+    def rules(self, name: str) -> dict[str, Rule]:
+        if name not in self._rules:
+            self._rules[name] = self._builders[name]()
+        return self._rules[name]
 
     def __getitem__(self, name: str) -> dict[str, Param]:
-        if name not in self._built:
-            self._built[name] = self._builders[name]()
-        return self._built[name]
+        return _spec(name, self.rules(name))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._builders)
@@ -71,42 +209,14 @@ class _Specs(Mapping):
         return len(self._builders)
 
 
+SPECS: _Specs = _Specs(RULES)
+
+
 def __getattr__(name: str) -> Any:
     if name == "COMMON":
-        return _common()
+        spec = SPECS["account_review"]
+        return {k: spec[k] for k in ("source", "snapshot_path", "profile", "region", "lookback_days", "results_path")}
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def _account_review_spec() -> dict[str, Param]:
-    return {**_common(), "top_n": Param(int, "functions shown in the cost chart", minimum=1, maximum=500),
-            "account": Param(str, "'all', or account ids (comma-separated) to review"),
-            "findings_path": Param(str, "findings CSV from lambda-workbook review ('' = compute them here)")}
-
-
-def _invocation_sources_spec() -> dict[str, Param]:
-    from .billing import ARCHITECTURES, MEMORY_RANGE_MB
-    from .triggers import load_catalog
-
-    return {
-        **_common(),
-        "function": Param(str, "a function of the snapshot to price at its observed traffic ('' = the workload below)"),
-        "events_per_month": Param(float, "events a month (workload mode)", minimum=0),
-        "payload_kb": Param(float, "payload per event in KB (workload mode)", minimum=0, maximum=1_048_576),
-        "duration_ms": Param(float, "work per event in ms (workload mode)", minimum=0, maximum=900_000),
-        "memory_mb": Param(int, "function memory in MB (workload mode)", minimum=MEMORY_RANGE_MB[0],
-                           maximum=MEMORY_RANGE_MB[1]),
-        "sync": Param(bool, "whether the caller waits for the function's result (workload mode)"),
-        "arch": Param(str, "architecture (workload mode)", choices=ARCHITECTURES),
-        "workload_region": Param(str, "region whose prices apply (workload mode)"),
-        "batch_size": Param(int, "events per batch for queues and streams (workload mode)", minimum=1, maximum=10_000),
-        "batch_window_s": Param(float, "batching window in seconds (workload mode)", minimum=0, maximum=300),
-        "invocation_overhead_ms": Param(float, "time per invocation that batching saves, in ms", minimum=0),
-        "batch_source": Param(str, "queue or stream whose batch sizes are explored",
-                              choices=tuple(load_catalog().batching_ids())),
-        "max_batch_wait_s": Param(float, "added wait accepted when picking the cheapest batch size (s)", minimum=0,
-                                  maximum=300),
-    }
-
 
 
 def _check_one(notebook: str, name: str, spec: Param, value: Any) -> Any:
@@ -124,20 +234,29 @@ def _check_one(notebook: str, name: str, spec: Param, value: Any) -> Any:
         raise ParameterError(f"{where} must be >= {spec.minimum:g} ({spec.doc}); got {value!r}")
     if spec.maximum is not None and value > spec.maximum:
         raise ParameterError(f"{where} must be <= {spec.maximum:g} ({spec.doc}); got {value!r}")
+    if spec.parse is not None:
+        try:
+            spec.parse(value)
+        except ValueError as exc:
+            raise ParameterError(str(exc) if where in str(exc) else f"{where}: {exc}") from None
     return value
 
 
-def _regions(notebook: str, value: str) -> list[str] | None:
-    from .prices import _REGION
+def parse_regions(notebook: str, value: str) -> list[str] | None:
+    """The region codes in a comma-separated ``region`` parameter (None for 'all' or empty)."""
+    from .prices import _REGION as REGION
 
     if value.strip().lower() in ("", "all"):
         return None
     regions = [r.strip() for r in value.split(",") if r.strip()]
     for r in regions:
-        if not _REGION.match(r):
+        if not REGION.match(r):
             raise ParameterError(f"{notebook} parameter 'region' must be 'all' or region codes like 'us-east-1' "
                                  f"(comma-separated); got {r!r}")
     return regions
+
+
+_regions = parse_regions  # the earlier private name
 
 
 def check(notebook: str, **values: Any) -> SimpleNamespace:
@@ -156,7 +275,7 @@ def check(notebook: str, **values: Any) -> SimpleNamespace:
     out.update({name: _check_one(notebook, name, p, extra.get(name, default)) for name, (p, default) in OPTIONAL.items()
                 if name not in spec})
     if "region" in out:
-        out["regions"] = _regions(notebook, out["region"])
+        out["regions"] = parse_regions(notebook, out["region"])
     if "profile" in out:
         out["profiles"] = [p.strip() for p in out["profile"].split(",") if p.strip()] or None
     if "account" in out:
@@ -167,91 +286,67 @@ def check(notebook: str, **values: Any) -> SimpleNamespace:
     return SimpleNamespace(**out)
 
 
+def from_namespace(notebook: str, namespace: Mapping[str, Any]) -> SimpleNamespace:
+    """:func:`check` of every parameter the notebook's ``parameters`` cell declares, with its value taken from
+    ``namespace`` (a notebook's ``globals()``: the cell's values, or those papermill injected after it)."""
+    if notebook not in SPECS:
+        raise ParameterError(f"unknown notebook {notebook!r}; known: {', '.join(SPECS)}")
+    return check(notebook, **{name: namespace[name] for name in declared(notebook) if name in namespace})
+
+
+def open(notebook: str, namespace: Mapping[str, Any]) -> tuple[SimpleNamespace, Any]:  # noqa: A001
+    """A notebook's first call: checks its parameters from ``namespace`` (:func:`from_namespace`), then loads the
+    snapshot they name (:func:`lambda_workbook.analysis.snapshot`, restricted to ``p.regions`` and, where the
+    notebook declares ``account``, to ``p.accounts``). Returns ``(p, snap)``."""
+    p = from_namespace(notebook, namespace)
+    from .analysis import snapshot
+
+    return p, snapshot(p, accounts=getattr(p, "accounts", None))
+
+
+def _number(x: float) -> str:
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:,g}"
+
+
+def _allowed(p: Param) -> str:
+    if p.choices:
+        return ", ".join(f"`{c!r}`" + (f" ({p.means[c]})" if p.means and c in p.means else "") for c in p.choices)
+    if p.allowed:
+        return p.allowed
+    if p.minimum is not None and p.maximum is not None:
+        return f"{_number(p.minimum)}–{_number(p.maximum)}"
+    if p.minimum is not None:
+        return f"≥ {_number(p.minimum)}"
+    return f"≤ {_number(p.maximum)}" if p.maximum is not None else ""
+
+
 def describe(notebook: str) -> str:
-    """The parameters of a notebook as Markdown (for the README and ``--help``)."""
-    lines = ["| parameter | type | allowed | meaning |", "|---|---|---|---|"]
-    optional = {k: p for k, (p, _) in OPTIONAL.items() if k not in SPECS[notebook]}
+    """The parameters of a notebook as a Markdown table: name, type and default and meaning from its
+    ``parameters`` cell, what is allowed from its rules (the README's tables are this text)."""
+    lines = ["| parameter | type | default | allowed | meaning |", "|---|---|---|---|---|"]
+    cell = declared(notebook)
+    optional = {k: Param(cell[k].kind, cell[k].comment, default=cell[k].default) if k in cell else p
+                for k, (p, _) in OPTIONAL.items() if k not in SPECS[notebook]}
     for name, p in {**SPECS[notebook], **optional}.items():
-        allowed = ", ".join(map(repr, p.choices)) if p.choices else (
-            f"{p.minimum:g}–{p.maximum:g}" if p.minimum is not None and p.maximum is not None else "")
-        lines.append(f"| `{name}` | {p.kind.__name__} | {allowed} | {p.doc} |")
+        meaning = p.doc.replace("|", "\\|")
+        lines.append(f"| `{name}` | {p.kind.__name__} | `{p.default!r}` | {_allowed(p)} | {meaning} |")
     return "\n".join(lines)
 
 
-def _read_what_you_need_spec() -> dict[str, Param]:
-    from .billing import ARCHITECTURES, MEMORY_RANGE_MB
-    from .reads import FORMATS, NEEDS, TRANSFERS
-
-    return {
-        **_common(),
-        "function": Param(str, "a function of the snapshot whose read calls fill the patterns ('' = as entered below)"),
-        "need": Param(str, "what the alternatives are ranked for", choices=tuple(NEEDS)),
-        "memory_mb": Param(int, "function memory in MB", minimum=MEMORY_RANGE_MB[0], maximum=MEMORY_RANGE_MB[1]),
-        "arch": Param(str, "architecture", choices=ARCHITECTURES),
-        "object_mb": Param(float, "S3: object size in MB", minimum=0.001),
-        "fraction_needed": Param(float, "S3: share of the object's bytes the function uses", minimum=0, maximum=1),
-        "reads_per_month": Param(float, "S3: object reads a month", minimum=0),
-        "file_format": Param(str, "S3: format of the object", choices=FORMATS),
-        "layout_known": Param(bool, "S3: the byte offsets of the needed data are known (a range GET is possible)"),
-        "select_customer": Param(bool, "S3: the account is an existing S3 Select customer"),
-        "transfer": Param(str, "the path the bytes take to the function", choices=tuple(TRANSFERS)),
-        "table_items": Param(float, "DynamoDB: items a Scan evaluates (the table)", minimum=0),
-        "items_needed": Param(float, "DynamoDB: items one read needs", minimum=0),
-        "item_kb": Param(float, "DynamoDB: mean item size in KB", minimum=0, maximum=400),
-        "needed_kb": Param(float, "DynamoDB: KB of each item the function uses (0 = the whole item)", minimum=0,
-                           maximum=400),
-        "consistency": Param(str, "DynamoDB: read consistency", choices=("eventual", "strong")),
-        "db_reads_per_month": Param(float, "DynamoDB: reads a month", minimum=0),
-        "writes_per_month": Param(float, "DynamoDB: table writes a month that an index would absorb", minimum=0),
-        "network_mb_s": Param(float, "assumed network throughput at 1,769 MB in MB/s (no public curve)", minimum=0.1,
-                              maximum=10_000),
-        "network_exponent": Param(float, "assumed growth of throughput with memory (0 none, 1 proportional)",
-                                  minimum=0, maximum=2),
-        "calibrate": Param(bool, "fit the network to the snapshot's S3 GetObject timings (needs 3 or more)"),
-        "parse_ms_per_mb": Param(float, "assumed parse time per MB at one vCPU, in ms", minimum=0, maximum=10_000),
-    }
+_BLOCK = re.compile(r"(<!-- parameters: (?P<nb>\w+) -->\n)(?:(?!<!-- end parameters -->).)*?(<!-- end parameters -->)",
+                    re.S)
 
 
-
-def _cold_starts_spec() -> dict[str, Param]:
-    from .coldstarts import MODELS, SCENARIOS
-
-    return {
-        **_common(),
-        "function": Param(str, "the function to look at in depth ('' = the one the top finding names)"),
-        "keep_alive": Param(str, "idle keep-alive scenario of the model", choices=tuple(SCENARIOS)),
-        "routing": Param(str, "pool routing model ('auto' = the one closest to the observed REPORT cold starts)",
-                         choices=("auto", *MODELS)),
-        "pc_schedule": Param(str, "provisioned-concurrency schedule to price: 'auto' (busy hours of the traffic), "
-                                  "'' (none) or like 'mon-fri 08-18 Europe/Berlin'"),
-        "billing_date": Param(str, "date whose INIT billing rules apply, YYYY-MM-DD ('' = the snapshot's end)"),
-        "top_n": Param(int, "functions shown in the charts", minimum=1, maximum=500),
-    }
+def readme_tables(text: str) -> str:
+    """``text`` with every block between ``<!-- parameters: NOTEBOOK -->`` and ``<!-- end parameters -->``
+    replaced by :func:`describe` of that notebook (``python -m lambda_workbook.params README.md`` rewrites it)."""
+    return _BLOCK.sub(lambda m: m.group(1) + describe(m.group("nb")) + "\n" + m.group(3), text)
 
 
+if __name__ == "__main__":
+    import sys
+    from pathlib import Path
 
-def _memory_spec() -> dict[str, Param]:
-    from .memory import STRATEGIES
-
-    return {
-        **_common(),
-        "function": Param(str, "the function to look at in depth ('' = the one with the largest finding)"),
-        "strategy": Param(str, "what the recommendation optimises", choices=STRATEGIES),
-        "latency_slo_ms": Param(float, "SLO on the mean warm duration in ms (0 = today's mean plus max_slowdown)",
-                                minimum=0),
-        "max_slowdown": Param(float, "largest slowdown accepted against today's mean (0.1 = 10%)", minimum=0,
-                              maximum=10),
-        "cost_tolerance": Param(float, "extra cost accepted to buy speed, a fraction of the cheapest (0.1 = 10%)",
-                                minimum=0, maximum=5),
-        "balanced_weight": Param(float, "balanced strategy: 1 = cost only, 0 = speed only", minimum=0, maximum=1),
-        "headroom": Param(float, "memory floor above the Max Memory Used p99 (0.2 = 20%)", minimum=0, maximum=5),
-        "confidence": Param(float, "probability a change needs under the model to become a finding", minimum=0.5,
-                            maximum=0.999),
-        "power_tuning_json": Param(str, "a Power Tuning output JSON file to compare with ('' = none)"),
-        "top_n": Param(int, "functions shown in the savings chart", minimum=1, maximum=500),
-    }
-
-
-SPECS: Mapping[str, dict[str, Param]] = _Specs({
-    "account_review": _account_review_spec, "invocation_sources": _invocation_sources_spec,
-    "read_what_you_need": _read_what_you_need_spec, "cold_starts": _cold_starts_spec, "memory": _memory_spec})
+    for arg in sys.argv[1:]:
+        path = Path(arg)
+        path.write_text(readme_tables(path.read_text(encoding="utf-8")), encoding="utf-8")
