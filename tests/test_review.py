@@ -44,7 +44,7 @@ def test_healthy_controls_stay_quiet(control, fired):
     assert not [i for f, i in fired if f == control], f"findings on the healthy control {control}"
 
 
-def test_issue_ids_are_all_in_the_checklist():
+def test_required_ids_are_all_in_the_checklist():
     required = {"memory-overprovisioned", "memory-underprovisioned", "memory-measure", "arm64-candidate",
                 "apigw-rest-to-http",
                 "batch-size", "sync-for-async", "stream-iterator-age", "dynamodb-scan", "s3-whole-object",

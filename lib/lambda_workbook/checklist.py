@@ -68,7 +68,7 @@ CHECKS: dict[str, Check] = {
                             "a direct integration moves them without code"),
 }
 
-#: The finding ids the issue requires (each has a sample-account archetype).
+#: The finding ids a review of the sample account must raise (each has a sample-account archetype that fires it).
 REQUIRED_IDS = tuple(k for k in CHECKS if k not in ("dynamodb-query-filter", "vpc-init", "per-invocation-setup"))
 
 

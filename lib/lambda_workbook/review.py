@@ -51,7 +51,7 @@ MODULES = ("rules", "memory", "triggers", "reads", "coldstarts")
 
 
 # --------------------------------------------------------------------------------------------------------
-# the modules other issues own, normalised into COLUMNS
+# the model modules' findings (memory, triggers, reads, coldstarts), normalised into COLUMNS
 
 
 def _memory_findings(snapshot: Snapshot, t: Thresholds, options: dict[str, Any]) -> pd.DataFrame:
