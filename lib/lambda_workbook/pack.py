@@ -418,7 +418,7 @@ def _build(config, opts: dict[str, Any], *, progress: bool, loaded: Snapshot | N
     t0 = time.perf_counter()
     seconds: dict[str, float] = {}
     out = Path(opts["out"])
-    regions = params._regions("review", str(opts["region"]))
+    regions = params.parse_regions("review", str(opts["region"]))
     snapshot = loaded
     if snapshot is None:
         snapshot = sources.load(opts["source"], snapshot_path=opts["snapshot"] or None,

@@ -244,7 +244,7 @@ def _check_one(notebook: str, name: str, spec: Param, value: Any) -> Any:
 
 def parse_regions(notebook: str, value: str) -> list[str] | None:
     """The region codes in a comma-separated ``region`` parameter (None for 'all' or empty)."""
-    from .prices import _REGION as REGION
+    from .prices import REGION
 
     if value.strip().lower() in ("", "all"):
         return None

@@ -20,8 +20,11 @@ import pandas as pd
 from . import datafiles
 
 SCHEMA = "lambda-workbook/prices/1"
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# An AWS region code: two letters, an optional partition part (-gov, -iso, -isob, ...), a direction, a digit.
+# The one definition every region check uses (price books, notebook parameters, scans, trigger workloads).
+REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_DATE, _REGION = DATE, REGION  # the earlier private names
 
 
 class PricesNotFound(LookupError):
@@ -30,7 +33,7 @@ class PricesNotFound(LookupError):
 
 def check_region(region: Any) -> str:
     """Return ``region`` if it is a well-formed region name, else raise a ValueError naming it."""
-    if not isinstance(region, str) or not _REGION.match(region):
+    if not isinstance(region, str) or not REGION.match(region):
         raise ValueError(f"region must be an AWS region name such as 'us-east-1', 'eu-west-1' or "
                          f"'us-gov-west-1' (lower case, ending in a digit), got {region!r}")
     return region
@@ -133,11 +136,11 @@ class PriceBook:
         return pd.DataFrame(rows).set_index("item")
 
 
-def _snapshots(root: Path, region: str) -> list[Path]:
+def snapshot_paths(root: Path, region: str) -> list[Path]:
     folder = root / region
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.glob("*.json") if _DATE.match(p.stem))
+    return sorted(p for p in folder.glob("*.json") if DATE.match(p.stem))
 
 
 def available(root: Path | None = None) -> dict[str, list[str]]:
@@ -147,7 +150,7 @@ def available(root: Path | None = None) -> dict[str, list[str]]:
         return {}
     out = {}
     for d in sorted(root.iterdir()):
-        dates = [p.stem for p in _snapshots(root, d.name)]
+        dates = [p.stem for p in snapshot_paths(root, d.name)]
         if dates:
             out[d.name] = dates
     return out
@@ -175,7 +178,7 @@ def parse_book(doc: dict[str, Any], path: Path | None = None) -> PriceBook:
 @lru_cache(maxsize=32)
 def _load_cached(region: str, as_of: str | None, root: str) -> PriceBook:
     root_path = Path(root)
-    snaps = _snapshots(root_path, region)
+    snaps = snapshot_paths(root_path, region)
     if not snaps:
         have = ", ".join(available(root_path)) or "none"
         raise PricesNotFound(
@@ -200,7 +203,7 @@ def load(region: str = "us-east-1", *, as_of: str | None = None, root: str | Pat
     borrowed from another region.
     """
     check_region(region)
-    if as_of is not None and not (isinstance(as_of, str) and _DATE.match(as_of)):
+    if as_of is not None and not (isinstance(as_of, str) and DATE.match(as_of)):
         raise ValueError(f"as_of must be a date 'YYYY-MM-DD', got {as_of!r}")
     return _load_cached(region, as_of, str(Path(root) if root else datafiles.prices_dir()))
 

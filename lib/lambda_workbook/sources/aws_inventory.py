@@ -12,7 +12,7 @@ import re
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import iam
-from .aws import Account, Evidence, RegionScan, classify
+from .aws_common import Account, Evidence, RegionScan, classify
 
 _ARN_FUNCTION = re.compile(r"^arn:aws[\w-]*:lambda:([\w-]+):(\d{12}):function:([^:]+)(?::([^:]+))?$")
 

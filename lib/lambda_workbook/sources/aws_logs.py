@@ -28,7 +28,7 @@ import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import logs
-from .aws import GB, RegionScan, ScanCancelled, classify
+from .aws_common import GB, RegionScan, ScanCancelled, classify
 
 MAX_GROUPS = 50            # log groups per StartQuery
 PARALLEL_QUERIES = 4       # Insights queries running at once per region

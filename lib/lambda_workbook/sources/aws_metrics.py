@@ -24,7 +24,7 @@ import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import schema
-from .aws import RegionScan, classify
+from .aws_common import RegionScan, classify
 from .aws_triggers import is_async
 
 MAX_QUERIES = 500          # GetMetricData: metrics per call

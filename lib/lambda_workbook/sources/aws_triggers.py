@@ -15,7 +15,7 @@ import re
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .aws import RegionScan, classify
+from .aws_common import RegionScan, classify
 from .aws_inventory import parse_function_arn
 
 _FUNCTION_IN = re.compile(r"arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:[\w-]+(?::[\w$-]+)?")

@@ -16,6 +16,8 @@ import contextlib
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+from .aws_policy import iam_action
+
 __all__ = ["AccessDenied", "AwsConfigError", "AwsError", "ExpiredCredentials", "NoCredentials", "NoRegion",
            "ProfileNotFound", "Unreachable", "translate", "translating"]
 
@@ -153,8 +155,6 @@ def translate(exc: BaseException, *, profile: str | None = None, region: str | N
 
 
 def _iam_action(service: str, operation: str) -> str:
-    from .aws import iam_action
-
     return iam_action(service, operation)
 
 
