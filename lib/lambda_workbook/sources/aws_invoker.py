@@ -192,7 +192,7 @@ class AwsInvoker:
     def plan(self, memory_options, *, max_invocations: int | None = None,
              expected_duration_ms: float | None = None) -> Plan:
         """The plan and its cost bound for these sizes; changes nothing."""
-        sizes = tuning._check_options(memory_options)
+        sizes = tuning.check_options(memory_options)
         budget = 10 * len(sizes) if max_invocations is None else int(max_invocations)
         timeout_ms = float(self.config.get("Timeout", 3)) * 1000.0
         max_cost = billing.lambda_cost(budget, timeout_ms, max(sizes), arch=self.arch, region=self.region)

@@ -12,9 +12,11 @@ AWS (the AWS invoker lives in :mod:`lambda_workbook.sources.aws_invoker`; :func:
 """
 
 from .result import TuningResult
-from .samples import SAMPLE_COLUMNS, TuningError, _check_options, _classify, anchors
+from .samples import SAMPLE_COLUMNS, TuningError, anchors, check_options, classify_sample
 from .sampling import tune
 from .simulate import replayed_function, simulated_function
 
-__all__ = ["SAMPLE_COLUMNS", "TuningError", "TuningResult", "_check_options", "_classify", "anchors",
+_check_options, _classify = check_options, classify_sample  # the earlier private names
+
+__all__ = ["SAMPLE_COLUMNS", "TuningError", "TuningResult", "anchors", "check_options", "classify_sample",
            "replayed_function", "simulated_function", "tune"]

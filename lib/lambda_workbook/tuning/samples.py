@@ -19,7 +19,7 @@ class TuningError(RuntimeError):
     """The tuner cannot choose a size: every size failed, or the function fails regardless of memory."""
 
 
-def _classify(raw: Mapping[str, Any], memory_mb: float) -> dict[str, Any]:
+def classify_sample(raw: Mapping[str, Any], memory_mb: float) -> dict[str, Any]:
     """One ``invoke`` answer as a row: ``kind`` is ok (warm), cold, oom, timeout or error."""
     if not isinstance(raw, Mapping):
         raise TypeError(f"invoke({memory_mb:g}) must return a mapping with duration_ms, got {type(raw).__name__}")
@@ -58,7 +58,7 @@ def _classify(raw: Mapping[str, Any], memory_mb: float) -> dict[str, Any]:
     return out
 
 
-def _check_options(memory_options) -> list[float]:
+def check_options(memory_options) -> list[float]:
     """The sizes as sorted unique floats; one clear error for an empty list or a size Lambda does not offer."""
     try:
         opts = sorted({float(m) for m in memory_options})

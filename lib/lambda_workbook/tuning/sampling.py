@@ -35,7 +35,7 @@ from .. import billing, memory
 from .. import prices as _prices
 from . import candidates, stopping
 from .result import TuningResult
-from .samples import FAILED, SAMPLE_COLUMNS, TuningError, _check_options, _classify, anchors
+from .samples import FAILED, SAMPLE_COLUMNS, TuningError, anchors, check_options, classify_sample
 
 CONFIDENCE = 0.95       # claimed probability of <= regret_tolerance regret needed to stop
 MIN_WARM = 2            # warm invocations at the pick and at each contender before the pick may be declared
@@ -84,7 +84,7 @@ class _Run:
         need = want - self.warm(m)
         while self.warm(m) < want and not self.spent() and m not in self.infeasible and tries < need + 2:
             tries += 1
-            sample = _classify(self.invoke(m), m)
+            sample = classify_sample(self.invoke(m), m)
             sample["step"] = step
             self.rows.append(sample)
             self.bar.update(1)
@@ -114,7 +114,7 @@ def tune(invoke: Callable[[float], Mapping[str, Any]], memory_options, *, strate
     if strategy not in memory.STRATEGIES:
         raise ValueError(f"strategy must be one of {memory.STRATEGIES}, got {strategy!r}")
     billing.check_arch(arch)
-    opts = _check_options(memory_options)
+    opts = check_options(memory_options)
     budget = 10 * len(opts) if max_invocations is None else int(max_invocations)
     if budget < 1:
         raise ValueError(f"max_invocations must be at least 1, got {max_invocations!r}")
