@@ -52,6 +52,7 @@ The parts:
 * :mod:`.assumptions` — :func:`assumptions` and :func:`service_status`;
 * :mod:`.options` — what both options tables share (transfer and Lambda dollars, time bands, feasibility);
 * :mod:`.s3` — :func:`s3_options`; :mod:`.dynamodb` — :func:`dynamodb_options`;
+* :mod:`.setting` — :class:`Setting`, the keywords both options tables share, held once;
 * :mod:`.ranking` — :func:`rank` and :func:`sweep`;
 * :mod:`.calls` — a snapshot's read calls (:func:`read_calls`, :func:`network_measurements`, :func:`patterns`);
 * :mod:`.read_findings` — :func:`findings` and :class:`Thresholds`;
@@ -100,6 +101,7 @@ from .network import (
 from .ranking import TRADE_OFFS, rank, sweep
 from .read_findings import FINDING_COLUMNS, SECTION, Thresholds, findings
 from .s3 import S3_COLUMNS, pattern_from_rows, s3_options
+from .setting import Setting
 from .units import DynamoRead, dynamodb_read, dynamodb_read_units, dynamodb_write_units
 from .views import (
     CALLS_VIEW,
@@ -118,7 +120,7 @@ __all__ = ["BASELINE_MB", "BATCH_GET_MAX_KEYS", "CALLS_VIEW", "CONSISTENCY", "DE
            "FINDINGS_VIEW", "FINDING_COLUMNS", "FORMATS", "GSI_ENTRY_OVERHEAD_BYTES", "MAX_ITEM_KB",
            "MB_PER_GB", "MB_PER_TB", "MEMORY_RANGE_MB", "NEEDS", "NETWORK_RATIONALE", "Network",
            "OBJECT_LAMBDA_CLOSED_SINCE", "PAGE_BYTES", "PARSE_MS_PER_MB", "ReadsError", "S3_COLUMNS",
-           "S3_OPTIONS", "S3_READ_OPERATIONS", "SECTION", "SELECT_CLOSED_SINCE", "STREAM_CHUNK_MB",
+           "S3_OPTIONS", "S3_READ_OPERATIONS", "SECTION", "SELECT_CLOSED_SINCE", "Setting", "STREAM_CHUNK_MB",
            "TIMEOUT_MAX_MS", "TRADE_OFFS", "TRANSFERS", "Thresholds", "UNIT_BYTES", "UNKNOWN_WAIT", "VCPU_MB",
            "VIEW_COLUMNS", "WRITE_UNIT_BYTES", "assumptions", "calibrate_network", "calls_view",
            "dynamodb_options", "dynamodb_read", "dynamodb_read_units", "dynamodb_write_units", "findings",

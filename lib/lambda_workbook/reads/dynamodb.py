@@ -22,6 +22,7 @@ from .limits import (
 )
 from .network import DEFAULT_NETWORK, Network, parse_ms
 from .options import count_text, finish
+from .setting import Setting, resolve
 from .units import dynamodb_write_units, uniform_read
 
 DYNAMODB_COLUMNS = ["available", "usable", "monthly_cost", "monthly_cost_low", "monthly_cost_high",
@@ -42,7 +43,8 @@ def dynamodb_options(table_items, items_needed, item_kb, requests_per_month, *, 
                      region: str = "us-east-1", transfer: str = "same-region",
                      evaluate_ms_per_mb: float | None = None, network: Network | None = None,
                      parse_ms_per_mb: float = PARSE_MS_PER_MB, baseline_mb: float = BASELINE_MB,
-                     expansion: float = EXPANSION, book: _prices.PriceBook | None = None) -> pd.DataFrame:
+                     expansion: float = EXPANSION, book: _prices.PriceBook | None = None,
+                     setting: Setting | None = None) -> pd.DataFrame:
     """Four ways to read ``items_needed`` items of ``item_kb`` from a table of ``table_items`` (on-demand).
 
     Index ``scan`` (Scan + FilterExpression: every item evaluated and paid for), ``query`` (the table's own
@@ -54,15 +56,23 @@ def dynamodb_options(table_items, items_needed, item_kb, requests_per_month, *, 
     (default the whole item): it lowers bytes sent, never units. ``evaluate_ms_per_mb``: server-side time per
     MB evaluated (unknown unless measured; NaN ``wait_ms`` then flags it). ``scan_calls`` / ``query_calls``:
     measured calls per read (X-Ray), used instead of packing the evaluated items into 1 MB pages.
+    ``setting``: a :class:`~lambda_workbook.reads.Setting` holding the keywords both options tables share
+    (``memory_mb``, ``arch``, ``region``, ``transfer``, ``network``, ``parse_ms_per_mb``, ``baseline_mb``,
+    ``expansion``, ``book``); a keyword given a value other than its default overrides it.
     """
+    s = resolve(setting, memory_mb=memory_mb, arch=arch, region=region, transfer=transfer, network=network,
+                parse_ms_per_mb=parse_ms_per_mb, baseline_mb=baseline_mb, expansion=expansion, book=book)
+    memory_mb, arch, region, transfer = s["memory_mb"], s["arch"], s["region"], s["transfer"]
+    network, parse_ms_per_mb, baseline_mb, expansion, book = (s["network"], s["parse_ms_per_mb"], s["baseline_mb"],
+                                                             s["expansion"], s["book"])
     total = check_number("table_items", table_items)
     needed = check_number("items_needed", items_needed, maximum=total)
     kb = check_number("item_kb", item_kb, maximum=MAX_ITEM_KB)
     n = check_number("requests_per_month", requests_per_month)
     want_kb = kb if needed_kb is None else check_number("needed_kb", needed_kb, maximum=kb)
     factor = consistency_factor(consistency)
-    q_eval = needed if query_items_evaluated is None else check_number("query_items_evaluated", query_items_evaluated,
-                                                                  minimum=needed)
+    q_eval = needed if query_items_evaluated is None else check_number("query_items_evaluated",
+                                                                       query_items_evaluated, minimum=needed)
     writes = check_number("writes_per_month", writes_per_month)
     idx_items = total if index_items is None else check_number("index_items", index_items, minimum=needed)
     idx_kb = want_kb if index_item_kb is None else check_number("index_item_kb", index_item_kb, maximum=MAX_ITEM_KB)

@@ -45,7 +45,7 @@ class ReadsError(ValueError):
 
 # ---- small validators ------------------------------------------------------------------------------------
 def check_number(name: str, value, *, minimum: float | None = 0.0, maximum: float | None = None,
-            strict: bool = False) -> float:
+                 strict: bool = False) -> float:
     if isinstance(value, bool | str):
         raise ReadsError(f"{name} must be a number, got {value!r}")
     try:

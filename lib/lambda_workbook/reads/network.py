@@ -154,5 +154,5 @@ def parse_ms(mb, memory_mb, *, parse_ms_per_mb: float = PARSE_MS_PER_MB) -> floa
 
 def memory_needed_mb(held_mb, *, baseline_mb: float = BASELINE_MB, expansion: float = EXPANSION) -> float:
     """Memory a function needs to hold ``held_mb`` of data: runtime baseline + data x expansion."""
-    return check_number("baseline_mb", baseline_mb) + check_number("held_mb", held_mb) * check_number("expansion", expansion,
-                                                                                         minimum=1.0)
+    return check_number("baseline_mb", baseline_mb) + check_number("held_mb", held_mb) * check_number(
+        "expansion", expansion, minimum=1.0)

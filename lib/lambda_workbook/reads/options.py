@@ -29,7 +29,7 @@ def per_wait_second_usd(memory_mb: float, arch: str, book: _prices.PriceBook) ->
 
 
 def finish(df: pd.DataFrame, n: float, memory_mb: float, arch: str, book: _prices.PriceBook,
-            network: Network, transfer: str, baseline_mb: float, expansion: float) -> pd.DataFrame:
+           network: Network, transfer: str, baseline_mb: float, expansion: float) -> pd.DataFrame:
     """Add transfer dollars, Lambda time bands, Lambda dollars, totals, per-read cost and feasibility to an
     options table.
 

@@ -27,6 +27,7 @@ from .limits import (
 )
 from .network import DEFAULT_NETWORK, Network, parse_ms
 from .options import finish, per_wait_second_usd
+from .setting import Setting, resolve
 
 
 def pattern_from_rows(rows, row_bytes, selectivity, *, columns_fraction: float = 1.0) -> dict[str, float]:
@@ -52,7 +53,7 @@ def s3_options(object_mb, fraction_needed, requests_per_month, *, memory_mb=1024
                select_wait_ms: float | None = None, athena_wait_ms: float | None = None,
                network: Network | None = None, parse_ms_per_mb: float = PARSE_MS_PER_MB,
                baseline_mb: float = BASELINE_MB, expansion: float = EXPANSION,
-               book: _prices.PriceBook | None = None) -> pd.DataFrame:
+               book: _prices.PriceBook | None = None, setting: Setting | None = None) -> pd.DataFrame:
     """The four ways a function can read what it needs from one S3 object, per read and per month.
 
     Index ``get`` (the whole object), ``range-get`` (only the needed bytes; needs a known layout), ``select``
@@ -70,7 +71,15 @@ def s3_options(object_mb, fraction_needed, requests_per_month, *, memory_mb=1024
     what Select/Athena send back — smaller for aggregates. ``stream=True``: the whole-object read keeps only
     a buffer and the needed part in memory. ``transfer``: ``"same-region"`` (free), ``"nat-gateway"``,
     ``"internet"``.
+    ``setting``: a :class:`~lambda_workbook.reads.Setting` holding the keywords both options tables share
+    (``memory_mb``, ``arch``, ``region``, ``transfer``, ``network``, ``parse_ms_per_mb``, ``baseline_mb``,
+    ``expansion``, ``book``); a keyword given a value other than its default overrides it.
     """
+    s = resolve(setting, memory_mb=memory_mb, arch=arch, region=region, transfer=transfer, network=network,
+                parse_ms_per_mb=parse_ms_per_mb, baseline_mb=baseline_mb, expansion=expansion, book=book)
+    memory_mb, arch, region, transfer = s["memory_mb"], s["arch"], s["region"], s["transfer"]
+    network, parse_ms_per_mb, baseline_mb, expansion, book = (s["network"], s["parse_ms_per_mb"], s["baseline_mb"],
+                                                             s["expansion"], s["book"])
     obj = check_number("object_mb", object_mb, strict=True)
     frac = check_number("fraction_needed", fraction_needed, maximum=1.0)
     n = check_number("requests_per_month", requests_per_month)
@@ -82,8 +91,8 @@ def s3_options(object_mb, fraction_needed, requests_per_month, *, memory_mb=1024
     net = network or DEFAULT_NETWORK
     book = book or _prices.load(region)
     columnar = fmt == "parquet"
-    scan_f = (frac if columnar else 1.0) if scanned_fraction is None else check_number("scanned_fraction", scanned_fraction,
-                                                                                 maximum=1.0)
+    scan_f = (frac if columnar else 1.0) if scanned_fraction is None else check_number(
+        "scanned_fraction", scanned_fraction, maximum=1.0)
     ret_f = frac if returned_fraction is None else check_number("returned_fraction", returned_fraction, maximum=1.0)
     if ret_f > scan_f + 1e-12:
         raise ReadsError(f"returned_fraction ({ret_f:g}) cannot exceed scanned_fraction ({scan_f:g}): a query "
