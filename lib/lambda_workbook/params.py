@@ -288,7 +288,9 @@ def check(notebook: str, **values: Any) -> SimpleNamespace:
 
 def from_namespace(notebook: str, namespace: Mapping[str, Any]) -> SimpleNamespace:
     """:func:`check` of every parameter the notebook's ``parameters`` cell declares, with its value taken from
-    ``namespace`` (a notebook's ``globals()``: the cell's values, or those papermill injected after it)."""
+    ``namespace`` (a notebook's ``globals()``: the cell's values, or those papermill injected after it). The
+    declaration is the bundled notebook's of that name (:func:`lambda_workbook.datafiles.notebooks_dir`), read
+    again when the file changes: a copy with other parameters is checked against the bundled one."""
     if notebook not in SPECS:
         raise ParameterError(f"unknown notebook {notebook!r}; known: {', '.join(SPECS)}")
     return check(notebook, **{name: namespace[name] for name in declared(notebook) if name in namespace})
