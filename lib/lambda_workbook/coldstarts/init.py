@@ -1,0 +1,84 @@
+"""INIT: how long a function's INIT takes (its REPORT statistics or raw REPORT lines, else a published prior from
+:mod:`lambda_workbook.initpriors`), and the invocation latency quantiles with and without cold starts."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..initpriors import init_prior
+from .series import ByFunction, lookup
+
+
+def init_estimate(snapshot, name: str, *, account_id: str | None = None, region: str | None = None,
+                  _index: ByFunction | None = None) -> dict[str, Any]:
+    """INIT duration of a function: from its REPORT statistics, else its raw REPORT lines, else the prior."""
+    fn, index = lookup(snapshot, name, account_id, region, _index)
+    rep = index.rows("reports", fn)
+    if len(rep) and rep["cold_starts"].iloc[0] > 0 and pd.notna(rep["init_p50_ms"].iloc[0]):
+        r = rep.iloc[0]
+        mean = r["init_mean_ms"] if pd.notna(r["init_mean_ms"]) else r["init_p50_ms"]
+        p99 = r["init_p99_ms"] if pd.notna(r["init_p99_ms"]) else r["init_p50_ms"]
+        return {"p50_ms": float(r["init_p50_ms"]), "p99_ms": float(p99), "mean_ms": float(mean),
+                "n": int(r["cold_starts"]), "source": f"reports:{r['path']}"}
+    samples = index.rows("report_samples", fn)
+    if len(samples):
+        from .. import logs  # the REPORT parser (only needed for raw lines)
+
+        inits = logs.parse_reports(samples["message"])["init_duration_ms"].dropna()
+        if len(inits):
+            return {"p50_ms": float(inits.median()), "p99_ms": float(inits.quantile(0.99)),
+                    "mean_ms": float(inits.mean()), "n": int(len(inits)), "source": "report_samples (raw REPORT lines)"}
+    prior = init_prior(fn["runtime"], fn["package_type"], fn["code_size_bytes"], vpc=bool(fn["vpc_id"]), arch=fn["arch"])
+    return {"p50_ms": prior["median_ms"], "p99_ms": prior["high_ms"], "mean_ms": prior["median_ms"], "n": 0,
+            "source": "prior: " + "; ".join(prior["sources"]), "low_ms": prior["low_ms"], "high_ms": prior["high_ms"]}
+
+
+_Z99 = float(stats.norm.ppf(0.99))
+
+
+def _lognormal(p50: float, p99: float, what: str) -> tuple[float, float]:
+    if not (p50 > 0 and math.isfinite(p50)):
+        raise ValueError(f"{what} p50 must be > 0 ms, got {p50!r}")
+    sigma = math.log(p99 / p50) / _Z99 if (math.isfinite(p99) and p99 > p50) else 0.0
+    return math.log(p50), sigma
+
+
+def _lognormal_cdf(x: np.ndarray, mu: float, sigma: float) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    with np.errstate(divide="ignore"):
+        logx = np.log(np.where(x > 0, x, np.nan))
+    out = (logx >= mu).astype(float) if sigma == 0 else stats.norm.cdf((logx - mu) / sigma)
+    return np.nan_to_num(out, nan=0.0)
+
+
+def latency_quantiles(warm_p50_ms: float, warm_p99_ms: float, init_p50_ms: float, init_p99_ms: float,
+                      cold_share: float, quantiles=(0.5, 0.9, 0.99)) -> dict[str, float]:
+    """Invocation latency quantiles (ms) with and without cold starts.
+
+    Warm duration and INIT are log-normal fits through their p50/p99; a cold invocation takes duration +
+    INIT (the REPORT fields; the platform's own start-up before INIT is not in them, so end-to-end cold
+    latency is somewhat higher). Keys: ``p50_warm``... and ``p50``... for the mix with ``cold_share``.
+    """
+    if not 0.0 <= cold_share <= 1.0:
+        raise ValueError(f"cold_share must be between 0 and 1, got {cold_share!r}")
+    mu, sigma = _lognormal(warm_p50_ms, warm_p99_ms, "warm duration")
+    out = {f"p{round(q * 100):g}_warm": float(math.exp(mu + sigma * stats.norm.ppf(q))) for q in quantiles}
+    if cold_share == 0 or not (init_p50_ms > 0):
+        out.update({f"p{round(q * 100):g}": out[f"p{round(q * 100):g}_warm"] for q in quantiles})
+        return out
+    imu, isigma = _lognormal(init_p50_ms, init_p99_ms, "INIT")
+    inits = np.exp(imu + isigma * stats.norm.ppf((np.arange(200) + 0.5) / 200))
+    lo = math.exp(mu - 6 * sigma) if sigma else math.exp(mu) * 0.5
+    x = np.geomspace(lo, math.exp(mu + 6 * sigma) + inits.max() * 1.5, 3000)
+    warm = _lognormal_cdf(x, mu, sigma)
+    cold = _lognormal_cdf(x[:, None] - inits[None, :], mu, sigma).mean(axis=1)
+    mix = (1 - cold_share) * warm + cold_share * cold
+    mix = np.maximum.accumulate(mix)
+    for q in quantiles:
+        out[f"p{round(q * 100):g}"] = float(np.interp(q, mix, x))
+    return out

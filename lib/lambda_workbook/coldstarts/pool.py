@@ -1,0 +1,377 @@
+"""The closed form: expected cold starts per minute of a per-minute invocation series.
+
+The environment-reuse model. Measured: the single-environment idle window and how the pool grows and
+routes; assumed: forced recycling and how a pool of idle environments shrinks (:mod:`lambda_workbook.keepalive`):
+
+* an idle environment is evicted after a keep-alive window, a :class:`KeepAlive` distribution. The default,
+  ``measured-2025``, is the maximum-likelihood fit to 2025 keep-alive counts (Lin, Ma, Shahrad,
+  *Demystifying Serverless Costs on Public Platforms*, EuroSys '26,
+  https://github.com/ubc-cirrus-lab/demystifying-serverless-costs): a lone idle environment survives
+  4.95-5.80 minutes. Busy environments are force-recycled about every 2 hours (Xebia, "TIL that AWS Lambda
+  terminates instances preemptively", https://xebia.com/blog/til-that-aws-lambda-terminates-instances-preemptively/;
+  a blog figure, not re-measured). Earlier published windows (Shilkov's 5-7 minutes of 2021, the article's
+  "5-15 minutes", 10 minutes, 45-60 minutes) are :data:`lambda_workbook.keepalive.SCENARIOS`; AWS publishes
+  no idle timeout;
+* a *pool's* idle environments are not evicted one by one but in sweeps (:class:`lambda_workbook.keepalive.Sweeps`,
+  an assumption: no public data set measures it): when one outlives its window, the idle environments past the
+  window's lower bound are thinned to the more recently used half (rounded down, so a lone one goes), the rest
+  spared for another ~6-minute step. The closed form follows each level's cohort (the levels that go idle with it,
+  :class:`lambda_workbook.keepalive.PoolCohorts`) and lengthens its window by the sweeps it survives;
+* environments form a most-recently-used pool (the 2025 concurrency logs route that way and add an
+  environment only when every one is busy: :mod:`lambda_workbook.poolfit`). The ``k``-th environment is
+  needed in a minute when concurrency reaches ``k``; concurrency comes from per-minute invocations x
+  duration. With Poisson arrivals the busy count is Poisson with mean ``c = invocations x duration`` (an
+  M/G/inf queue), so level ``k`` is reached when an arrival finds ``k-1`` busy: ``n * P(N = k-1)``
+  up-crossings a minute (``model="poisson"``). ``model="peak"`` instead needs ``ceil(c + z sqrt c)``
+  environments every minute, a Poisson upper quantile. Evenly paced arrivals need far fewer than Poisson
+  ones (the measured 1-30 requests/s reached 7 environments where Poisson arrivals reach ~14);
+* within a minute, arrivals are Poisson: given a count, uniformly spread. The first arrival after a gap of
+  ``g`` empty minutes therefore follows the previous one by ``g + A + B`` minutes, ``A ~ Beta(1, n_now)``,
+  ``B ~ Beta(1, n_before)``; the environment is gone when that idle time (less the previous invocation's
+  duration) exceeds the keep-alive window. A series of non-integer values is read as Poisson *rates*;
+* each environment level keeps a run of reuse until an idle eviction or a forced recycle; expected recycles
+  follow from a renewal recursion over the level's uses (breaks assumed independent).
+
+:func:`expected_cold_starts` is that closed form; :func:`lambda_workbook.poolsim.simulate` replays the same
+assumptions invocation by invocation (an event-level MRU pool), so the two can be compared
+(``benchmarks/bench_coldstarts.py``).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..keepalive import _UNSET, KeepAlive, PoolCohorts, keep_alive
+from .series import durations, is_counts, per_minute
+
+MODELS = ("poisson", "peak")
+
+
+def _per_minute_param(value, index: pd.Index, name: str) -> np.ndarray:
+    """A scalar or per-minute Series/array (provisioned concurrency, schedules) aligned with ``index``."""
+    if isinstance(value, pd.Series):
+        arr = value.reindex(index).fillna(0.0).to_numpy(dtype=float)
+    else:
+        arr = np.broadcast_to(np.asarray(value, dtype=float), (len(index),)).copy() if np.ndim(value) == 0 else \
+            np.asarray(value, dtype=float)
+    if arr.shape != (len(index),) or not np.all(np.isfinite(arr)) or (arr < 0).any():
+        raise ValueError(f"{name} must be >= 0, a number or one value per minute of the series ({len(index)}), "
+                         f"got {value!r}")
+    return np.floor(arr + 1e-9)
+
+
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(48)
+
+
+_USES_CAP = 64.0   # Beta(1, n) for n > 64 is within 0.016 min of 0: capping keeps quadrature accurate
+
+
+def _p_sum_exceeds(a, b, c) -> np.ndarray:
+    """P(A + B > c) for independent A ~ Beta(1, a), B ~ Beta(1, b) (first/last arrival offsets in a minute)."""
+    a, b, c = (np.asarray(v, dtype=float) for v in np.broadcast_arrays(a, b, c))
+    out = np.where(c <= 0, 1.0, 0.0)
+    mid = (c > 0) & (c < 2)
+    if not mid.any():
+        return out
+    aa, bb, cc = (np.clip(v[mid], 1.0, _USES_CAP) if i < 2 else v[mid] for i, v in enumerate((a, b, c)))
+    lo, hi = np.maximum(0.0, cc - 1.0), np.minimum(cc, 1.0)
+    y = lo[:, None] + (hi - lo)[:, None] * (_GL_X + 1.0) / 2.0
+    w = (hi - lo)[:, None] / 2.0 * _GL_W
+    dens = bb[:, None] * (1.0 - y) ** (bb[:, None] - 1.0) * np.clip(1.0 - cc[:, None] + y, 0.0, 1.0) ** aa[:, None]
+    tail = np.where(cc < 1.0, np.clip(1.0 - cc, 0.0, 1.0) ** bb, 0.0)
+    out[mid] = np.clip((dens * w).sum(axis=1) + tail, 0.0, 1.0)
+    return out
+
+
+def _evict_after_gaps(gaps, uses_now, uses_before, ka: KeepAlive, shift) -> np.ndarray:
+    """P(evicted) for uses separated by ``gaps`` whole empty minutes (idle = gap + A + B - duration).
+    ``shift`` (minutes, a number or one per gap) moves the window: the duration, plus survived sweep steps."""
+    g = np.asarray(gaps, dtype=float)
+    sh = np.broadcast_to(np.asarray(shift, dtype=float), g.shape)
+    out = np.zeros_like(g)
+    k, w = ka.nodes()
+    lo, hi = ka.idle_min[0] + sh, ka.idle_min[1] + sh
+    sure = g >= hi
+    out[sure] = 1.0
+    maybe = ~sure & (g > lo - 2.0)
+    if maybe.any():
+        gm, sm = g[maybe], sh[maybe]
+        a = np.broadcast_to(uses_now, g.shape)[maybe]
+        b = np.broadcast_to(uses_before, g.shape)[maybe]
+        for kj, wj in zip(k, w, strict=True):
+            out[maybe] += wj * _p_sum_exceeds(a, b, kj + sm - gm)
+    return np.clip(out, 0.0, 1.0)
+
+
+def _evict_table(ka: KeepAlive, steps: np.ndarray | None, shift: float) -> tuple[np.ndarray, int]:
+    """Eviction probability after ``j`` quiet minutes for each number of survived sweep steps (rows), and
+    the span beyond which eviction is certain."""
+    top = int(steps.max()) if steps is not None and len(steps) else 0
+    step = ka.sweep.step_min if ka.sweep is not None else 0.0
+    span = int(math.ceil(ka.idle_min[1] + shift + top * step))
+    gaps = np.arange(span)
+    return np.array([_evict_after_gaps(gaps, 1.0, 1.0, ka, shift + n * step) for n in range(top + 1)]), span
+
+
+def _windowed_cold(up: np.ndarray, busy: np.ndarray, ka: KeepAlive, steps: np.ndarray | None = None) -> np.ndarray:
+    """Expected cold starts per minute of one environment level.
+
+    ``up``: P(an arrival raises concurrency to this level in the minute), a use that may find the level's
+    environment gone; ``busy``: P(the level is in use at some moment of the minute), which keeps it warm.
+    Minutes are treated as independent; the environment is freed at a uniform moment of its last busy minute
+    and reused at a uniform moment of the next, so ``j`` quiet minutes in between mean ``j + U1 + U2`` idle.
+    ``steps``: pool sweeps the level survives when it goes idle in each minute (its window grows by that
+    many sweep steps; None: independent eviction).
+    """
+    evict, span = _evict_table(ka, steps, 0.0)
+    m = len(up)
+    bp = np.concatenate([np.zeros(span), busy])
+    row = np.concatenate([np.zeros(span, dtype=np.int64), steps]) if steps is not None else np.zeros(span + m, np.int64)
+    cum = np.concatenate([[0.0], np.cumsum(np.log1p(-np.minimum(bp, 1.0 - 1e-12)))])
+    t = np.arange(span, span + m)
+    total = np.exp(cum[t] - cum[t - span])          # quiet for `span` minutes (or never used): surely cold
+    for j in range(span):
+        e = evict[row[t - 1 - j], j]
+        if e.any():
+            total += bp[t - 1 - j] * np.exp(cum[t] - cum[t - j]) * e
+    return up * np.clip(total, 0.0, 1.0)
+
+
+def _soon(busy: np.ndarray, ka: KeepAlive, shift: float, steps: np.ndarray | None = None) -> np.ndarray:
+    """P(the level's environment is used again before it is evicted), looking forward from each minute: a
+    recycle that falls due happens at that next use; otherwise the next use is an idle cold start (counted
+    by the eviction side with the same eviction probabilities, so the two never both count)."""
+    evict, span = _evict_table(ka, steps, shift)
+    keep = 1.0 - evict
+    m = len(busy)
+    row = steps if steps is not None else np.zeros(m, dtype=np.int64)
+    bp = np.concatenate([busy, np.zeros(span + 1)])
+    cum = np.concatenate([[0.0], np.cumsum(np.log1p(-np.minimum(bp, 1.0 - 1e-12)))])
+    t = np.arange(m)
+    out = np.zeros(m)
+    for j in range(span):            # j quiet minutes, then a use
+        kj = keep[row, j]
+        if kj.any():
+            out += np.exp(cum[t + j] - cum[t]) * bp[t + j] * kj
+    return np.clip(out, 0.0, 1.0)
+
+
+def _move_to_next_use(values: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """Shift amounts in minutes without invocations to the next minute with some (dropped after the last)."""
+    out = np.where(used, values, 0.0)
+    quiet = np.flatnonzero(~used & (values > 0))
+    if quiet.size:
+        uses = np.flatnonzero(used)
+        nxt = np.searchsorted(uses, quiet)
+        ok = nxt < uses.size
+        np.add.at(out, uses[nxt[ok]], values[quiet[ok]])
+    return out
+
+
+def _recycles(used: np.ndarray, hazard: np.ndarray, ka: KeepAlive) -> np.ndarray:
+    """Expected forced recycles per minute of one environment level.
+
+    Renewal recursion: the level's environment is replaced (``hazard`` per minute: an idle eviction, or a
+    fresh environment from a higher level rotating down); one that lasts longer than its lifetime is
+    recycled at its next use. With ``used`` marking minutes where the level is in use, a recycle at ``t``
+    needs a reset at ``t - life - 1`` and none since: ``rec[t] = a[t-lag] * prod(1 - hazard)`` with
+    ``a = hazard + rec``. Solved block by block (a block is one lifetime long), averaged over lifetimes.
+    """
+    m = len(used)
+    out = np.zeros(m)
+    lives, weights = ka.life_nodes()
+    if m == 0 or lives.size == 0 or not used.max() > 1e-6:
+        return out
+    h = np.clip(hazard, 0.0, 1.0)
+    cum = np.concatenate([[0.0], np.cumsum(-np.log1p(-np.minimum(h, 1.0 - 1e-12)))])
+    for life, weight in zip(lives, weights, strict=True):
+        lag = int(round(life)) + 1
+        if lag >= m:
+            continue
+        # rows of one lifetime: a[row] = h[row] + coef[row] * a[row - 1], coef = used * survival over the lag
+        rows = -(-m // lag)
+        coef = np.zeros(rows * lag)
+        t = np.arange(lag, m)
+        coef[lag:m] = used[t] * np.exp(-(cum[t + 1] - cum[t + 1 - lag]))
+        hh = np.zeros(rows * lag)
+        hh[:m] = h
+        coef, hh = coef.reshape(rows, lag), hh.reshape(rows, lag)
+        a = hh.copy()
+        rec = np.zeros_like(hh)
+        for row in range(1, rows):
+            rec[row] = coef[row] * a[row - 1]
+            a[row] += rec[row]
+        out += weight * rec.ravel()[:m]
+    return out
+
+
+def occupancy(n: np.ndarray, d_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean busy environments per minute (arrivals x duration, spread over the minutes a long one spans),
+    and the share of that an arrival adds to its own minute (what it does not see when it arrives)."""
+    d = d_ms / 60000.0
+    if np.all(d <= 1.0):
+        return n * d, d
+    dm = float(np.average(d, weights=n)) if n.sum() > 0 else float(d.mean())
+    # expected overlap with minute t+j of a run of length dm starting uniformly in minute t
+    span = int(math.ceil(dm)) + 1
+    grid = np.linspace(0.0, 1.0, 201)
+    kernel = np.array([np.trapezoid(np.clip(np.minimum(grid + dm, j + 1) - np.maximum(grid, j), 0, None), grid)
+                       for j in range(span)])
+    return np.convolve(n, kernel)[: len(n)], np.full(len(n), kernel[0])
+
+
+def _reach(n: np.ndarray, d_ms: np.ndarray) -> np.ndarray:
+    """Invocations that can be running during each minute: its own (when it has any) plus earlier ones
+    whose duration carries them into it (0 for a minute without arrivals: nothing can be started then)."""
+    back = int(math.ceil(float(d_ms.max()) / 60000.0)) if len(d_ms) else 0
+    total = n.copy()
+    for j in range(1, back + 1):
+        total[j:] += n[:-j]
+    return np.where(n > 0, total, 0.0)
+
+
+def _peak_need(conc: np.ndarray, z: float) -> np.ndarray:
+    """Environments the ``peak`` model needs in a minute: ``ceil(c + z sqrt c)``, a Poisson upper quantile."""
+    return np.ceil(np.round(conc + z * np.sqrt(conc), 9))
+
+
+def _level_usage(k: int, lam: np.ndarray, conc: np.ndarray, seen: np.ndarray, counts: bool, model: str,
+                 z: float, reach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For the k-th environment of the pool, per minute: P(an arrival raises concurrency to k) and
+    P(concurrency is >= k at some moment of the minute). With observed counts, concurrency cannot exceed
+    ``reach``: the invocations of the minute plus those still running from earlier minutes."""
+    if model == "peak":
+        need = _peak_need(conc, z)
+        if counts:
+            need = np.minimum(need, lam)
+        used = ((lam > 0) & (need >= k)).astype(float)
+        return used, used
+    below = stats.poisson.cdf(k - 1, conc)
+    rate = lam * stats.poisson.pmf(k - 1, seen)
+    up = -np.expm1(-rate)
+    if counts:
+        up[reach < k] = 0.0
+    busy = 1.0 - below * np.exp(-rate / np.maximum(below, 1e-300))
+    return up, np.maximum(busy, up)
+
+
+def _levels(lam: np.ndarray, conc: np.ndarray, counts: bool, model: str, z: float, cap: float) -> int:
+    if not lam.any():
+        return 0
+    top = int(min(cap, lam.max() if counts else np.inf, 1e5))
+    if model == "peak":
+        return max(1, min(top, int(_peak_need(conc, z).max())))
+    k = 1
+    cmax = float(conc.max())
+    while k < top:
+        if k > cmax + 1 and float((lam * stats.poisson.pmf(k, conc)).sum()) < 1e-4:
+            break
+        k += 1
+    return k
+
+
+def cold_start_profile(invocations_per_minute, duration_ms, *, keep_alive_min=None, recycle_min=_UNSET,
+                       model: str = "poisson", burst_z: float = 2.0, provisioned=0, max_concurrency=None,
+                       kind: str = "auto") -> pd.DataFrame:
+    """Expected cold starts per minute of a per-minute invocation series (the closed form).
+
+    ``invocations_per_minute``: counts per minute (or Poisson rates when values are not whole numbers, or
+    ``kind="rate"``), indexed by minute timestamps or minute numbers; missing minutes are 0. ``duration_ms``:
+    mean duration, a number or a per-minute Series. ``keep_alive_min``/``recycle_min``: see :func:`keep_alive`.
+    ``provisioned``: provisioned environments (a number, or per minute for a schedule) that take the first
+    concurrent requests warm. ``max_concurrency``: reserved concurrency (levels above it throttle).
+    Columns: invocations, concurrency, cold_starts, cold_idle, cold_recycle, provisioned.
+    """
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
+    if isinstance(burst_z, bool) or not (isinstance(burst_z, numbers.Real) and 0 <= burst_z <= 10):
+        raise ValueError(f"burst_z must be a number of standard deviations between 0 and 10, got {burst_z!r}")
+    cap = np.inf if max_concurrency is None or (isinstance(max_concurrency, float) and math.isnan(max_concurrency)) \
+        else float(max_concurrency)
+    if not cap >= 0:
+        raise ValueError(f"max_concurrency must be >= 0 or None, got {max_concurrency!r}")
+    ka = keep_alive(keep_alive_min, recycle_min=recycle_min)
+    s = per_minute(invocations_per_minute)
+    lam = s.to_numpy(dtype=float)
+    counts = is_counts(lam, kind)
+    d_ms = durations(duration_ms, s.index)
+    pc = _per_minute_param(provisioned, s.index, "provisioned")
+    conc, own = occupancy(lam, d_ms)
+    seen = np.maximum(conc - own, 0.0) if counts else conc   # given a count, an arrival sees the others
+    reach = _reach(lam, d_ms)
+    shift = float(np.average(d_ms, weights=lam) if lam.sum() > 0 else (d_ms.mean() if len(d_ms) else 0.0)) / 60000.0
+    idle = np.zeros(len(lam))
+    recycled = np.zeros(len(lam))
+    landing = np.zeros(len(lam))   # fresh environments from higher levels rotating down to this one
+    top = _levels(lam, conc, counts, model, burst_z, cap)
+
+    def usage(k: int) -> tuple[np.ndarray, np.ndarray]:
+        on_demand = pc < k
+        if k == 1 and counts:
+            q = ((lam > 0) & on_demand).astype(float)
+            return q, q
+        # a Poisson rate never makes a minute's first environment certain, whatever the model
+        q, busy = _level_usage(k, lam, conc, seen, counts, "poisson" if k == 1 else model, burst_z, reach)
+        return q * on_demand, busy * on_demand
+
+    cohorts = PoolCohorts(ka.sweep, float(np.mean(ka.idle_min)), len(lam)) if ka.sweep is not None else None
+    cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    if cohorts is not None:          # first pass: how likely each level is to idle with the others
+        keep = top * len(lam) <= 4_000_000
+        for k in range(1, top + 1):
+            cache[k] = usage(k)
+            cohorts.add_level(cache[k][1], pc < k)
+            if not keep:
+                cache.pop(k)
+    for k in range(top, 0, -1):
+        q, busy = cache.pop(k) if k in cache else usage(k)
+        steps = cohorts.steps(k, busy, pc < k) if cohorts is not None else None
+        if not q.any():
+            continue
+        if k == 1 and counts:
+            times = np.flatnonzero(q)
+            cold = np.zeros(len(lam))
+            uses = np.maximum(lam[times], 1.0)
+            if model == "peak":
+                need = np.maximum(np.minimum(_peak_need(conc, burst_z), lam), 1.0)
+                uses = np.maximum(uses / need[times], 1.0)
+            p = np.ones(times.size)
+            extra = 0.0 if steps is None else steps[times[:-1]] * ka.sweep.step_min
+            p[1:] = _evict_after_gaps(np.diff(times) - 1, uses[1:], uses[:-1], ka, shift + extra)
+            cold[times] = p
+        else:
+            cold = _windowed_cold(q, busy, ka, steps)
+        hazard = 1.0 - (1.0 - cold) * (1.0 - np.minimum(landing, 1.0))
+        rec = _recycles(_soon(busy, ka, shift if k == 1 else 0.0, steps), hazard, ka)
+        idle += cold
+        recycled += rec
+        landing += (cold + rec) / k
+    if counts:   # a recycle falls due in a quiet minute but happens at the next invocation
+        recycled = _move_to_next_use(recycled, lam > 0)
+    total = np.minimum(idle + recycled, lam) if counts else idle + recycled
+    return pd.DataFrame({"invocations": lam, "concurrency": conc, "cold_starts": total, "cold_idle": idle,
+                         "cold_recycle": recycled, "provisioned": pc}, index=s.index)
+
+
+def expected_cold_starts(invocations_per_minute, duration_ms, *, keep_alive_min=None, **options) -> float:
+    """Expected number of cold starts over a per-minute invocation series.
+
+    ``invocations_per_minute``: a pandas Series indexed by minute (timestamps or minute numbers; missing
+    minutes count as 0); whole numbers are observed counts, other values Poisson rates. ``duration_ms``: mean
+    invocation duration. ``keep_alive_min``: None = the default model (idle 4.95-5.80 min, pool sweeps,
+    recycling ~2 h), a number = a fixed idle window in minutes for each environment on its own (recycling
+    stays on; ``recycle_min=None`` turns it off), a ``(low, high)`` pair, a scenario name or a
+    :class:`KeepAlive`. Other options: see :func:`cold_start_profile`.
+
+    >>> import pandas as pd
+    >>> s = pd.Series([1.0] + [0.0] * 30 + [1.0])    # two calls 31 minutes apart: both cold
+    >>> round(expected_cold_starts(s, 100.0), 6)
+    2.0
+    """
+    prof = cold_start_profile(invocations_per_minute, duration_ms, keep_alive_min=keep_alive_min, **options)
+    return float(prof["cold_starts"].sum())
