@@ -32,7 +32,7 @@ RUN_ONLY_PARAMETERS = {"analysis_path": ('""', "the review's analysis bundle, re
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def _quiet_worker(log: str) -> None:
+def quiet_worker(log: str) -> None:
     """Pool initializer: one math thread per kernel (the pool already keeps every core busy), and the worker's
     (and its kernels') stderr to the run's log, so kernel start-up warnings do not drown the progress bar."""
     for name in _THREAD_VARS:
@@ -55,7 +55,7 @@ def plotly_source() -> Path:
     return Path(plotly.__file__).parent / "package_data" / PLOTLY_FILE
 
 
-def _redactor(redact: Redactor | dict[str, str] | None) -> Redactor | None:
+def make_redactor(redact: Redactor | dict[str, str] | None) -> Redactor | None:
     return redact if isinstance(redact, Redactor) or redact is None else Redactor(dict(redact))
 
 
@@ -81,7 +81,7 @@ def finish_notebook(ipynb: Path, html_path: Path, *, plotly_src: str | None,
     """
     import nbformat
 
-    redactor = _redactor(redact)
+    redactor = make_redactor(redact)
 
     nb = nbformat.read(str(ipynb), as_version=4)
     nb.metadata.pop("widgets", None)
@@ -109,7 +109,7 @@ def finish_notebook(ipynb: Path, html_path: Path, *, plotly_src: str | None,
     return out
 
 
-def _kernel_never_ran(ipynb: Path) -> bool:
+def kernel_never_ran(ipynb: Path) -> bool:
     """True when papermill failed before any cell ran (a kernel that did not start)."""
     import nbformat
 
@@ -146,7 +146,7 @@ def execute_job(spec: dict[str, Any]) -> dict[str, Any]:
         except report.NotebookFailed as exc:
             err = exc.error
             result.update(status="failed", error=error_line(err))
-            if attempt == 1 and not hasattr(err, "ename") and _kernel_never_ran(ipynb):
+            if attempt == 1 and not hasattr(err, "ename") and kernel_never_ran(ipynb):
                 result.update(status="ok", error="")
                 continue
             break
@@ -160,7 +160,7 @@ def execute_job(spec: dict[str, Any]) -> dict[str, Any]:
         except Exception as exc:
             result.update(status="failed", error=result["error"] or f"HTML conversion failed: {type(exc).__name__}: {exc}")
     results = Path(spec["parameters"].get("results_path") or "/nonexistent")
-    redactor = _redactor(spec["redact"])
+    redactor = make_redactor(spec["redact"])
     if redactor and results.exists():
         redactor.file(results)
     if redactor and result["error"]:

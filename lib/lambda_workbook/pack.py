@@ -50,13 +50,13 @@ from . import analysis, argtypes, costs, params, report, review, sources
 from .index_page import deep_links, render_index, write_files, write_latest  # noqa: F401  (pack.render_index...)
 from .notebook_pages import (  # noqa: F401  (public: pack.finish_notebook, pack.execute_job, ...)
     PLOTLY_FILE,
-    _kernel_never_ran,
-    _quiet_worker,
-    _redactor,
     execute_job,
     finish_notebook,
+    kernel_never_ran,
+    make_redactor,
     plotly_source,
     plotly_tag,
+    quiet_worker,
 )
 from .redact import Redactor, local_paths
 from .schema import KEY, Snapshot
@@ -308,7 +308,7 @@ def run_jobs(jobs: list[Job], run_dir: Path, options: dict[str, Any], *, redact:
         else:
             ctx = multiprocessing.get_context("spawn")
             log = run_dir / "notebooks.log"
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_quiet_worker,
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=quiet_worker,
                                      initargs=(str(log.resolve()),)) as pool:
                 futures = {pool.submit(execute_job, s): j for j, s in _submission_order(jobs, specs)}
                 for fut in as_completed(futures):

@@ -157,7 +157,7 @@ class DurationModel:
 
     # -- draws -----------------------------------------------------------------------------------------
     @staticmethod
-    def _memory(memory_mb) -> np.ndarray:
+    def memory_sizes(memory_mb) -> np.ndarray:
         m = np.atleast_1d(np.asarray(memory_mb, dtype=float)).ravel()
         bad = ~np.isfinite(m) | (m < MIN_MB) | (m > MAX_MB)
         if bad.any():
@@ -183,7 +183,7 @@ class DurationModel:
     def samples(self, memory_mb, n: int = _SAMPLES, seed: int = 0, *, noise: bool = True) -> np.ndarray:
         """``(n, sizes)`` draws of the mean warm duration (ms). With ``noise`` each unmeasured size also strays
         from the smooth curve by its own ``tau`` (as a measured mean would); measured sizes stay near their mean."""
-        m = self._memory(memory_mb)
+        m = self.memory_sizes(memory_mb)
         rng = np.random.default_rng(seed)
         pick, comp, log_a, scale = self._draw(n, rng)
         logt = curve.log_duration(log_a, curve.shares(m, comp), comp, cpu_scale=scale)

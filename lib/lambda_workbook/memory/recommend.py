@@ -127,7 +127,7 @@ def recommend(model: DurationModel, *, strategy: str = "cost", invocations_per_m
     if sizes is None:
         grid = candidate_sizes(min_memory_mb, max_memory_mb, step_mb, extra=extra)
     else:
-        grid = np.unique(np.concatenate([DurationModel._memory(sizes), extra]))
+        grid = np.unique(np.concatenate([DurationModel.memory_sizes(sizes), extra]))
     dur = mdl.predict(grid)
     draws = mdl.samples(grid)
     cost_kw = dict(invocations_per_month=invocations_per_month, arch=arch, cv=mdl.cv, init_ms=init_ms,
