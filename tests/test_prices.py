@@ -64,6 +64,27 @@ def test_bad_region_and_date_are_named():
         prices.load("us-east-1", as_of="Sept 6")
 
 
+@pytest.mark.parametrize("region", ["us-east-1", "us-gov-west-1", "us-iso-east-1", "us-isob-east-1"])
+def test_one_region_pattern_for_price_books_scans_and_notebooks(region):
+    """Price books, notebook parameters and scans accept the same region codes (isolated partitions included)."""
+    from lambda_workbook import params
+    from lambda_workbook.sources import aws
+
+    assert prices.check_region(region) == region
+    assert params.parse_regions("account_review", region) == [region]
+    assert aws._REGION is prices.REGION
+
+
+@pytest.mark.parametrize("region", ["us-iso-east", "us-isoab-east-1", "us-gov-iso-west-1", "US-ISO-EAST-1"])
+def test_malformed_partition_regions_are_refused(region):
+    from lambda_workbook import params
+
+    with pytest.raises(ValueError, match=repr(region)):
+        prices.check_region(region)
+    with pytest.raises(params.ParameterError, match=repr(region)):
+        params.parse_regions("account_review", region)
+
+
 def test_as_of_picks_the_newest_snapshot_not_after_it(tmp_path):
     src = json.loads((prices.load("us-east-1").path).read_text())
     (tmp_path / "us-east-1").mkdir()
