@@ -38,10 +38,9 @@ from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 from .. import __version__, schema
 from ..prices import REGION as _REGION
 from . import aws_inventory, aws_logs, aws_metrics, aws_triggers, errors
-from .aws_calls import CallLog, format_cost
+from .aws_calls import GB, CallLog, ScanCancelled, format_cost
 from .aws_common import (
     DENIED,
-    GB,
     NO_REGION,
     NOT_FOUND,
     THROTTLED,
@@ -50,7 +49,6 @@ from .aws_common import (
     Evidence,
     Progress,
     RegionScan,
-    ScanCancelled,
     ScanError,
     ScanOptions,
     classify,

@@ -1,4 +1,5 @@
-"""Counting the AWS operations a scan performs, and pricing the scan's own bill with the price book."""
+"""Counting the AWS operations a scan performs, stopping it once interrupted, and pricing its own bill with the
+price book."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ from collections import Counter
 from typing import Any
 
 from .. import prices as _prices
-from .aws_common import GB, ScanCancelled
+
+GB = 2**30  # bytes per GB as CloudWatch Logs meters data
+
+
+class ScanCancelled(Exception):
+    """Raised inside worker threads once the scan has been interrupted."""
 
 
 # -- call accounting ----------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """What the account readers of a live scan share: options, error kinds, sessions, clients, evidence, progress.
 
-:mod:`.aws` runs the scan; :mod:`.aws_inventory`, :mod:`.aws_triggers`, :mod:`.aws_metrics` and :mod:`.aws_logs`
-each fill a :class:`RegionScan`. They all import the types below from here, so no reader imports :mod:`.aws`.
+:mod:`.aws` runs the scan and :mod:`.aws_calls` counts its calls (and stops them once it is interrupted);
+:mod:`.aws_inventory`, :mod:`.aws_triggers`, :mod:`.aws_metrics` and :mod:`.aws_logs` each fill a
+:class:`RegionScan`. They import the types below from here, so no reader imports :mod:`.aws`.
 botocore retries run in ``adaptive`` mode with a bounded number of attempts, and botocore's debug log of raw
 response bodies is redacted (they hold environment variable values).
 """
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import boto3
 import pandas as pd
@@ -24,21 +25,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import __version__
 from . import errors
-
-if TYPE_CHECKING:
-    from .aws_calls import CallLog
-
-GB = 2**30  # bytes per GB as CloudWatch Logs meters data
+from .aws_calls import CallLog
 
 
 class ScanError(errors.AwsError):
     """The scan could not read anything useful (every account/region failed); the message says why."""
 
     exit_code = 2
-
-
-class ScanCancelled(Exception):
-    """Raised inside worker threads once the scan has been interrupted."""
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,8 @@ import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import logs
-from .aws_common import GB, RegionScan, ScanCancelled, classify
+from .aws_calls import GB, ScanCancelled
+from .aws_common import RegionScan, classify
 
 MAX_GROUPS = 50            # log groups per StartQuery
 PARALLEL_QUERIES = 4       # Insights queries running at once per region
