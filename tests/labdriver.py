@@ -36,6 +36,23 @@ def find_chromium() -> str | None:
     return None
 
 
+def require_browser() -> str:
+    """Debian's Chromium path; skips the test when Chromium or playwright is missing (fails it under ``CI=true``)."""
+    import pytest
+
+    chromium = find_chromium()
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        chromium = None
+    if chromium is None:
+        message = "Debian chromium and the playwright package are needed for the browser tests"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + " (CI=true: a missing browser fails the run)")
+        pytest.skip(message)
+    return chromium
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -12,7 +12,7 @@ import pytest
 from lambda_workbook.memory import curve, priors
 from lambda_workbook.validation import datasets, holdout
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 
 def test_shipped_priors_are_normalised_and_name_their_sources():

@@ -15,7 +15,7 @@ import pytest
 from lambda_workbook import notebook_parameters, params, read_parameters, reads
 
 NOTEBOOKS = list(params.SPECS)
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "lib" / "lambda_workbook"
 DOC = ROOT / "docs" / "architecture.md"
 NETWORK = ("boto3", "botocore", "urllib.request", "http", "socket", "requests")

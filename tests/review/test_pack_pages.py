@@ -17,9 +17,8 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
-from labdriver import CHROMIUM_ARGS, find_chromium
+from labdriver import CHROMIUM_ARGS, find_chromium, require_browser
 from lambda_workbook import pack, tables
-from test_browser import _require_browser
 
 FAILURES = ROOT / "tests" / "artifacts" / "browser-failures"
 FUNCTION = "inventory-report"   # the sample function every deep dive is relevant to
@@ -70,7 +69,7 @@ CHECKS = r"""() => {
 
 @pytest.fixture(scope="session")
 def chromium():
-    _require_browser()
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -14,8 +14,8 @@ import pytest
 from lambda_workbook import cli, coldstarts, initfit, initpriors
 from lambda_workbook.sources import lambda_perf
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "lambda-perf"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "lambda-perf"
 TABLE = ROOT / "data" / "measurements" / "lambda-perf-2022-2025" / "lambda_perf_init_samples.csv.gz"
 
 

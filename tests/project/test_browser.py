@@ -6,7 +6,6 @@ except under ``CI=true``, where a missing browser fails the run.
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
@@ -19,6 +18,7 @@ from labdriver import (
     find_chromium,
     kernel_ready,
     problems,
+    require_browser,
     run_all_cells,
     wait_idle,
 )
@@ -28,23 +28,9 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 pytestmark = pytest.mark.browser
 
 
-def _require_browser():
-    chromium = find_chromium()
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        chromium = None
-    if chromium is None:
-        message = "Debian chromium and the playwright package are needed for the browser tests"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message + " (CI=true: a missing browser fails the run)")
-        pytest.skip(message)
-    return chromium
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    _require_browser()
+    require_browser()
     root = tmp_path_factory.mktemp("lab-root")
     for name in NOTEBOOKS:
         shutil.copy(ROOT / "notebooks" / name, root / name)

@@ -1,5 +1,5 @@
 """lambda_workbook.tables: the one formatting layer every notebook table goes through (its HTML, without a browser;
-tests/test_pack_pages.py looks at the rendered pages)."""
+tests/review/test_pack_pages.py looks at the rendered pages)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from botocore import exceptions as bx
 from lambda_workbook import cli, params
 from lambda_workbook.sources import errors
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _closed_port() -> int:

@@ -12,7 +12,7 @@ import pytest
 
 from lambda_workbook import billing, review, sample
 
-README = Path(__file__).resolve().parents[1] / "data" / "README.md"
+README = Path(__file__).resolve().parents[2] / "data" / "README.md"
 
 
 @pytest.fixture(scope="module")
