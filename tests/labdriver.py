@@ -1,6 +1,7 @@
 """Drive a real JupyterLab in a real Chromium (Debian's), for the browser tests.
 
-The recipe (see ../shared/reference/toolchain-notes.md): start ``jupyter lab`` on 127.0.0.1 with a token and a
+The recipe (Playwright's ``BrowserType.launch(executable_path=...)``, https://playwright.dev/python/docs/api/class-browsertype;
+JupyterLab's ``--ServerApp.token``, https://jupyter-server.readthedocs.io/): start ``jupyter lab`` on 127.0.0.1 with a token and a
 throw-away config dir that disables the news/announcements toast, copy the notebooks into a temp root (the
 browser autosaves), launch Chromium through Playwright with ``executable_path``, headless and unsandboxed, and
 run every cell through the Run menu.
