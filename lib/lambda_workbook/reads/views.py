@@ -38,7 +38,7 @@ def view(ranked: pd.DataFrame) -> pd.DataFrame:
 
 FINDINGS_VIEW = {"severity": "severity", "function": "function", "title": "finding",
                  "monthly_impact_usd": "$/month saved", "monthly_impact_low_usd": "low", "monthly_impact_high_usd": "high",
-                 "evidence": "evidence", "recommendation": "recommendation", "source": "source"}
+                 "evidence": "evidence", "recommendation": "recommendation", "evidence_path": "source"}
 
 
 def findings_view(found: pd.DataFrame) -> pd.DataFrame:
