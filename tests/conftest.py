@@ -72,16 +72,22 @@ def moto_server():
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def moto_sample(moto_server, sample_snapshot, tmp_path_factory):
     """The sample account's MOTO_SAMPLE_FUNCTIONS seeded into moto (last day of the sample, ending at the current
     hour), one more function in eu-west-1, and profiles ``prod`` / ``staging`` for the two accounts.
-    ``.env`` is the environment that points boto3 (and notebook kernels) at moto with those profiles."""
+    ``.env`` is the environment that points boto3 (and notebook kernels) at moto with those profiles.
+
+    Seeded afresh for each test module that asks: moto's backends are one in-process state, and the tuner's tests
+    reset it (``tune_moto.reset``), so a seeding made earlier in the session may be gone."""
     from types import SimpleNamespace
 
     import pandas as pd
+    import requests
 
     import moto_account
+
+    requests.post(moto_server.endpoint + "/moto-api/reset", timeout=30)
 
     end = pd.Timestamp.now(tz="UTC").floor("h")
     seeded = moto_account.seed_sample(moto_server.endpoint, sample_snapshot, list(MOTO_SAMPLE_FUNCTIONS), days=1,
