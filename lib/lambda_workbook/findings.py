@@ -292,10 +292,7 @@ def savings(found: pd.DataFrame, spend: pd.DataFrame | None = None) -> pd.DataFr
     f = found[~found["id"].isin(NOT_SAVINGS) & (found["monthly_impact_usd"] > 0)]
     if f.empty:
         return pd.DataFrame(columns=cols)
-    spent: dict[tuple, float] = {}
-    if spend is not None and len(spend):
-        s = spend.groupby(["account_id", "region", "function", "service"])["monthly_usd"].sum()
-        spent = {k: float(v) for k, v in s.items()}
+    spent = spend_by_bill(spend)
     rows = []
     for key, g in f.groupby(["account_id", "region", "function"], sort=False):
         bills = [set(filter(None, str(s).split("+"))) or {"lambda"} for s in g["saves_from"]]
@@ -319,6 +316,7 @@ def savings(found: pd.DataFrame, spend: pd.DataFrame | None = None) -> pd.DataFr
 def summary(found: pd.DataFrame, spend: pd.DataFrame | None = None) -> dict[str, Any]:
     """Spend per service and savings per service, counted once (see :func:`savings`), for an index page."""
     counted = savings(found, spend)
+    spent = spend_by_bill(spend)
     by_service: dict[str, dict[str, float]] = {}
     if spend is not None and len(spend):
         for service, usd in spend.groupby("service")["monthly_usd"].sum().items():
@@ -326,7 +324,7 @@ def summary(found: pd.DataFrame, spend: pd.DataFrame | None = None) -> dict[str,
     for r in counted.itertuples():
         services = r.services.split("+")
         # a group over several bills is booked against them in proportion to their spend (evenly when unknown)
-        parts = [spend_of(spend, (r.account_id, r.region, r.function), s) for s in services]
+        parts = [spent.get((r.account_id, r.region, r.function, s), math.nan) for s in services]
         total = sum(p for p in parts if p == p)
         for s, p in zip(services, parts, strict=True):
             share = (p / total) if total > 0 and p == p else 1.0 / len(services)
@@ -342,10 +340,9 @@ def summary(found: pd.DataFrame, spend: pd.DataFrame | None = None) -> dict[str,
             "by_service": by_service}
 
 
-def spend_of(spend: pd.DataFrame | None, key: tuple, service: str) -> float:
-    """What ``key`` spends a month on ``service`` (NaN when the spend table has no row for it)."""
+def spend_by_bill(spend: pd.DataFrame | None) -> dict[tuple, float]:
+    """``{(account_id, region, function, service): USD a month}`` from a :data:`SPEND_COLUMNS` table."""
     if spend is None or spend.empty:
-        return math.nan
-    sel = spend[(spend["account_id"] == key[0]) & (spend["region"] == key[1]) & (spend["function"] == key[2])
-                & (spend["service"] == service)]
-    return float(sel["monthly_usd"].sum()) if len(sel) else math.nan
+        return {}
+    s = spend.groupby(["account_id", "region", "function", "service"])["monthly_usd"].sum()
+    return {k: float(v) for k, v in s.items()}

@@ -126,12 +126,10 @@ def context(pack, snapshot, result, opts: dict[str, Any]) -> dict[str, Any]:
         return out
 
     findings, risks = rows(found), rows(risky)
-    services = [{"service": name, "spend": f"${v['spend_usd']:,.2f}", "savings": f"${v['savings_usd']:,.2f}",
-                 "share": f"{v['savings_usd'] / v['spend_usd']:.0%}" if v["spend_usd"] > 0 else "–"}
-                for name, v in per_service]
-    services += [{"service": review.SERVICE_NAMES.get(k, k), "spend": "not measured",
-                  "savings": f"${v['savings_usd']:,.2f}", "share": "–"}
-                 for k, v in summ["by_service"].items() if v["spend_usd"] != v["spend_usd"]]
+    services = [{"service": r.service, "spend": f"${r.spend_usd:,.2f}" if r.spend_usd == r.spend_usd else "not measured",
+                 "savings": f"${r.savings_usd:,.2f}",
+                 "share": f"{r.savings_share:.0%}" if r.savings_share == r.savings_share else "–"}
+                for r in review.spend_view(found, spent).itertuples() if r.service != "all"]
     order = sorted(pack.jobs, key=lambda j: (j.kind != "account", j.account_id, j.region, j.function, j.name))
     thresholds = "; ".join(f"{k} {v}" for k, v in asdict(result.thresholds).items()
                            if k not in ("secret_names", "secret_reference_suffixes"))

@@ -372,22 +372,22 @@ def _md(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def risks(found: pd.DataFrame) -> pd.DataFrame:
-    """The risks to discuss first, severity first (:func:`findings.risks`)."""
-    return contract.risks(found)
+#: The risks to discuss first, severity first (:func:`findings.risks`).
+risks = contract.risks
 
 
 def spend_view(found: pd.DataFrame, spend_table: pd.DataFrame) -> pd.DataFrame:
     """Per service: what the functions spend a month and what the findings save, counted once
     (:func:`findings.summary`), with a total row; a saving on a bill whose spend was not measured says so."""
     summ = contract.summary(found, spend_table)
+    def share(saved: float, spent: float) -> float:
+        return saved / spent if spent == spent and spent > 0 else math.nan
+
+    by_spend = sorted(summ["by_service"].items(), key=lambda kv: -np.nan_to_num(kv[1]["spend_usd"], nan=-1.0))
     rows = [{"service": SERVICE_NAMES.get(k, k), "spend_usd": v["spend_usd"], "savings_usd": v["savings_usd"],
-             "savings_share": v["savings_usd"] / v["spend_usd"] if v["spend_usd"] and v["spend_usd"] == v["spend_usd"]
-             else math.nan} for k, v in sorted(summ["by_service"].items(), key=lambda kv: -(kv[1]["spend_usd"]
-                                                                                            if kv[1]["spend_usd"] ==
-                                                                                            kv[1]["spend_usd"] else 0))]
+             "savings_share": share(v["savings_usd"], v["spend_usd"])} for k, v in by_spend]
     rows.append({"service": "all", "spend_usd": summ["spend_usd"], "savings_usd": summ["savings_usd"],
-                 "savings_share": summ["savings_usd"] / summ["spend_usd"] if summ["spend_usd"] else math.nan})
+                 "savings_share": share(summ["savings_usd"], summ["spend_usd"])})
     return pd.DataFrame(rows)
 
 

@@ -21,11 +21,6 @@ VIEW_COLUMNS = {
 }
 
 
-def _signed(x: float) -> str:
-    """Dollars with the sign in front: $3.00, −$3.00."""
-    return f"${x:,.2f}" if x >= 0 else f"−${-x:,.2f}"
-
-
 def _usd(x: float) -> str:
     if x != x:
         return ""
@@ -168,8 +163,8 @@ def describe(fr: FunctionRecommendation) -> pd.DataFrame:
         (f"the {r.strategy} strategy's size on {r.arch} (the chart)", f"{r.memory_mb:,.0f} MB, {r.duration_ms:,.1f} ms, "
          f"${r.monthly_cost:,.2f}/month — a finding only if the decision above says so"),
         (f"{a.arch} at {a.memory_mb:,.0f} MB", f"{a.duration_ms:,.1f} ms, ${a.monthly_usd:,.2f}/month, "
-         + (f"saves {_signed(a.saving_usd)}" if a.saving_usd >= 0 else f"costs {_signed(-a.saving_usd)} more")
-         + f" (saving at least {_signed(a.saving_band[0])}, at most {_signed(a.saving_band[1])}, each with "
+         + (f"saves {_usd(a.saving_usd)}" if a.saving_usd >= 0 else f"costs {_usd(-a.saving_usd)} more")
+         + f" (saving at least {_usd(a.saving_band[0])}, at most {_usd(a.saving_band[1])}, each with "
          f"{d.policy.confidence:.0%} probability); meets the policy with probability {a.probability:.0%}"),
     ]
     return pd.DataFrame(rows, columns=["", "value"]).set_index("")
