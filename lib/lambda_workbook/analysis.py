@@ -6,8 +6,10 @@ The costly whole-snapshot computations (:func:`lambda_workbook.costs.function_co
 with :func:`per_snapshot`, each result is kept per snapshot object (keyed by ``id()``, dropped when the snapshot
 is garbage-collected) and per argument values, so the review engine, the pack's planning and its index page share
 one computation instead of repeating it. Every hit returns a fresh copy (results are stored pickled), so a
-caller that changes what it got cannot change what the next caller gets. Arguments that are not plain values
-(a DataFrame, a price book) bypass the memo.
+caller that changes what it got cannot change what the next caller gets. A ``pricing=`` context is keyed by the
+books it holds for the snapshot's regions (``None`` by the books the function would load), so the review's
+context and a notebook's default are one key. Other arguments that are not plain values (a price book) bypass
+the memo.
 
 :func:`save` writes a bundle: the snapshot, the review's findings and every memo entry of that snapshot, pickled
 into the run folder. A notebook given ``analysis_path`` loads it with :func:`load` (or :func:`snapshot`), and its
@@ -150,11 +152,11 @@ def _keyword_defaults(fn: Callable) -> dict[str, Any]:
 def _recommend_all_key(arguments: dict[str, Any]) -> dict[str, Any]:
     """``recommend_all(**kwargs)`` hands ``kwargs`` to ``recommend_for_function`` (and what that does not take to
     ``recommend``): a keyword left out is that function's default, so both spellings are one key; ``progress``
-    only draws a bar."""
+    only draws a bar; ``pricing`` is keyed by :func:`_pricing_key`."""
     recommend = importlib.import_module(f"{__package__}.memory.recommend").recommend
     for_function = importlib.import_module(f"{__package__}.memory.snapshot").recommend_for_function
     defaults = {**_keyword_defaults(recommend), **_keyword_defaults(for_function)}
-    return {**defaults, **arguments.get("kwargs", {})}
+    return {**defaults, **arguments.get("kwargs", {}), "pricing": arguments.get("pricing")}
 
 
 def _analyse_key(arguments: dict[str, Any]) -> dict[str, Any]:
@@ -164,6 +166,15 @@ def _analyse_key(arguments: dict[str, Any]) -> dict[str, Any]:
     if arguments.get("keep_alive_min") is None:
         arguments = {**arguments, "keep_alive_min": DEFAULT_SCENARIO}
     return arguments
+
+
+def _pricing_key(snapshot: Any, pricing: Any) -> tuple:
+    """A pricing context by what it prices the snapshot's regions with (:meth:`lambda_workbook.prices.Pricing.key`);
+    ``None`` is the context the function builds itself (:func:`lambda_workbook.prices.for_snapshot`), so the
+    review's explicit context and a notebook's default one are the same key."""
+    from . import prices
+
+    return prices.for_snapshot(snapshot, pricing=pricing).key(snapshot.regions)
 
 
 #: Per memoised function: arguments -> the same call spelled one way (equal keys must mean equal results).
@@ -188,6 +199,8 @@ def per_snapshot(fn: Callable) -> Callable:
             arguments = dict(list(bound.arguments.items())[1:])
             if name in CANONICAL:
                 arguments = CANONICAL[name](arguments)
+            if "pricing" in arguments:
+                arguments["pricing"] = _pricing_key(snapshot, arguments["pricing"])
             key = (name, tuple((k, _plain(v)) for k, v in sorted(arguments.items())))
             memo = _entries(snapshot)
         except Exception:   # an argument that is not a plain value (or a call that will fail): no memo

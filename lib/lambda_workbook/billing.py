@@ -111,9 +111,10 @@ def vcpu_share(memory_mb) -> float:
 
 
 def breakdown(invocations, duration_ms, memory_mb, *, arch: str = "x86_64", init_ms=0.0,
-              cold_starts=None, region: str = "us-east-1", free_tier: bool = False,
+              cold_starts=None, region: str | None = None, free_tier: bool = False,
               ephemeral_mb: float = EPHEMERAL_FREE_MB, package_type: str = "Zip", runtime: str | None = None,
-              billing_date=None, account_gb_s: float = 0.0, book: _prices.PriceBook | None = None) -> dict[str, Any]:
+              billing_date=None, account_gb_s: float = 0.0, book: _prices.PriceBook | None = None,
+              pricing: _prices.Pricing | None = None) -> dict[str, Any]:
     """The parts of a Lambda bill: requests, compute (with INIT), ephemeral storage, and their total in USD.
 
     ``duration_ms`` is either one per-invocation duration (then ``invocations`` says how many) or an array
@@ -122,10 +123,12 @@ def breakdown(invocations, duration_ms, memory_mb, *, arch: str = "x86_64", init
     them when None), or an array aligned with ``duration_ms`` (NaN or 0 for warm starts).
     ``account_gb_s`` is other on-demand GB-s of the same architecture earlier in the month; it decides the
     tier this usage is priced in.
+    Prices come from ``book``, else ``pricing``'s book for ``region``, else the bundled book of ``region``
+    (us-east-1 when None): :func:`lambda_workbook.prices.resolve`.
     """
     check_arch(arch)
     memory = _check_memory(memory_mb)
-    book = book or _prices.load(region)
+    book = _prices.resolve(region, book=book, pricing=pricing)
     init_billed = init_is_billed(billing_date=billing_date, package_type=package_type, runtime=runtime)
     d = np.asarray(duration_ms, dtype=float)
     if d.ndim == 0:
@@ -180,13 +183,13 @@ def breakdown(invocations, duration_ms, memory_mb, *, arch: str = "x86_64", init
         "ephemeral_usd": storage_cost,
         "total_usd": request_cost + compute_cost + storage_cost,
         "arch": arch,
-        "region": region,
+        "region": book.region,
         "prices_as_of": book.as_of,
     }
 
 
 def lambda_cost(invocations, duration_ms, memory_mb, *, arch: str = "x86_64", init_ms=0.0,
-                region: str = "us-east-1", free_tier: bool = False, **options) -> float:
+                region: str | None = None, free_tier: bool = False, **options) -> float:
     """USD for Lambda invocations, request fee included (see :func:`breakdown` for the options).
 
     >>> round(lambda_cost(1000, 11722, 128), 6)   # the Lambda operator guide's 128 MB example
@@ -197,14 +200,15 @@ def lambda_cost(invocations, duration_ms, memory_mb, *, arch: str = "x86_64", in
 
 
 def cost_from_totals(invocations, billed_ms_total, memory_mb, arch, *, ephemeral_mb=EPHEMERAL_FREE_MB,
-                     region: str = "us-east-1", book: _prices.PriceBook | None = None) -> np.ndarray:
+                     region: str | None = None, book: _prices.PriceBook | None = None,
+                     pricing: _prices.Pricing | None = None) -> np.ndarray:
     """Vectorised monthly cost per row from already-billed totals (first-tier prices, no free tier).
 
     For tables of functions: ``invocations``, ``billed_ms_total`` (sum of billed ms, INIT included where it
     was billed), ``memory_mb``, ``arch`` are aligned arrays. Volume tiers depend on the whole account's
     usage and are not applied per function.
     """
-    book = book or _prices.load(region)
+    book = _prices.resolve(region, book=book, pricing=pricing)
     n = np.asarray(invocations, dtype=float)
     ms = np.asarray(billed_ms_total, dtype=float)
     mem = np.asarray(memory_mb, dtype=float)
@@ -223,8 +227,8 @@ def cost_from_totals(invocations, billed_ms_total, memory_mb, arch, *, ephemeral
 
 def provisioned_cost(concurrency, memory_mb, hours, *, arch: str = "x86_64", invocations: float = 0.0,
                      duration_ms: float = 0.0, spillover_invocations: float = 0.0,
-                     spillover_duration_ms: float | None = None, region: str = "us-east-1",
-                     book: _prices.PriceBook | None = None) -> dict[str, float]:
+                     spillover_duration_ms: float | None = None, region: str | None = None,
+                     book: _prices.PriceBook | None = None, pricing: _prices.Pricing | None = None) -> dict[str, float]:
     """Cost of keeping ``concurrency`` environments provisioned for ``hours`` (rounded up to 5 minutes).
 
     ``invocations`` served by provisioned environments pay the request fee and the PC duration rate;
@@ -232,7 +236,7 @@ def provisioned_cost(concurrency, memory_mb, hours, *, arch: str = "x86_64", inv
     """
     check_arch(arch)
     memory = _check_memory(memory_mb)
-    book = book or _prices.load(region)
+    book = _prices.resolve(region, book=book, pricing=pricing)
     if concurrency < 0 or hours < 0:
         raise ValueError(f"concurrency and hours must be >= 0, got {concurrency!r}, {hours!r}")
     seconds = math.ceil(round(hours * 3600.0 / PC_BILLING_STEP_S, 9)) * PC_BILLING_STEP_S
@@ -244,6 +248,6 @@ def provisioned_cost(concurrency, memory_mb, hours, *, arch: str = "x86_64", inv
     spill = 0.0
     if spillover_invocations:
         spill_ms = duration_ms if spillover_duration_ms is None else spillover_duration_ms
-        spill = lambda_cost(spillover_invocations, spill_ms, memory, arch=arch, region=region, book=book)
+        spill = lambda_cost(spillover_invocations, spill_ms, memory, arch=arch, book=book)
     return {"allocation_usd": allocation, "served_usd": served, "spillover_usd": spill,
             "total_usd": allocation + served + spill, "billed_hours": seconds / 3600.0}

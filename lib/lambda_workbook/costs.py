@@ -34,8 +34,13 @@ def metric_totals(snapshot: Snapshot, metric: str, stat: str = "Sum") -> pd.Seri
 
 
 @per_snapshot
-def function_costs(snapshot: Snapshot, *, book: _prices.PriceBook | None = None) -> pd.DataFrame:
-    """One row per function: traffic, durations and monthly USD (requests, compute incl. INIT, storage, PC)."""
+def function_costs(snapshot: Snapshot, *, book: _prices.PriceBook | None = None,
+                   pricing: _prices.Pricing | None = None) -> pd.DataFrame:
+    """One row per function: traffic, durations and monthly USD (requests, compute incl. INIT, storage, PC).
+
+    Each region is priced by ``pricing``'s book (default: :func:`lambda_workbook.prices.for_snapshot`; ``book``
+    replaces the book of its own region)."""
+    pricing = _prices.for_snapshot(snapshot, book=book, pricing=pricing)
     f = snapshot.functions.set_index(KEY)
     factor = month_factor(snapshot)
     reports = snapshot.reports.set_index(KEY)
@@ -71,7 +76,7 @@ def function_costs(snapshot: Snapshot, *, book: _prices.PriceBook | None = None)
     regions = out.index.get_level_values("region")
     parts = []
     for region in pd.unique(regions):
-        rbook = book if book is not None and book.region == region else _prices.load(region)
+        rbook = pricing.book(region)
         sel = out[regions == region]
         on_demand = billing.cost_from_totals(
             sel["invocations"] * factor, sel["billed_ms"] * factor, sel["memory_mb"], sel["arch"].to_numpy(),

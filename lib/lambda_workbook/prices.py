@@ -210,3 +210,8 @@ def load(region: str = "us-east-1", *, as_of: str | None = None, root: str | Pat
 
 def clear_cache() -> None:
     _load_cached.cache_clear()
+
+
+# The pricing context handed to the models (lambda_workbook.pricing), under this module's name too. Imported
+# last: pricing.py reads PriceBook, load and PricesNotFound from here.
+from .pricing import DEFAULT_REGION, Pricing, context, for_snapshot, resolve  # noqa: E402, F401

@@ -12,8 +12,9 @@ saving comes from). The review only runs, de-duplicates and ranks; the findings 
 A module or rule that fails does not sink the review: the failure is kept in :attr:`Review.errors` (and
 ``findings.attrs["errors"]``) and the rest still runs. :func:`spend` prices what each function spends a month per
 service, so :func:`totals` can count savings once and never above the spend they come from. The checklist of
-finding ids is :data:`CHECKS` (:mod:`lambda_workbook.checklist`). Pure: snapshot in, tables out (the price book
-and the runtime table are data files).
+finding ids is :data:`CHECKS` (:mod:`lambda_workbook.checklist`). Pure: snapshot in, tables out (the runtime
+table is a data file). The prices are one :class:`~lambda_workbook.prices.Pricing` context, built once at the top
+of :func:`run` (or handed in as ``pricing=``) and passed to every module and rule: nothing below loads a book.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import pandas as pd
 
 from . import costs
 from . import findings as contract
+from . import prices as _prices
 from .analysis import per_snapshot
 from .checklist import CHECKS, REQUIRED_IDS, Check, checklist  # noqa: F401  (public: review.CHECKS, ...)
 from .findings import COLUMNS, MONEY, NOT_SAVINGS, SECTIONS, SEVERITIES  # noqa: F401  (public: review.COLUMNS, ...)
@@ -54,14 +56,15 @@ MODULES = ("rules", "memory", "triggers", "reads", "coldstarts")
 # the model modules' findings (memory, triggers, reads, coldstarts), normalised into COLUMNS
 
 
-def _memory_findings(snapshot: Snapshot, t: Thresholds, options: dict[str, Any]) -> pd.DataFrame:
+def _memory_findings(snapshot: Snapshot, t: Thresholds, options: dict[str, Any], *,
+                     pricing: _prices.Pricing | None = None) -> pd.DataFrame:
     """The memory decisions as findings: every text comes from :class:`memory.Decision` (see its row)."""
     from . import memory
 
-    recs = memory.recommend_all(snapshot, **options)
+    recs = memory.recommend_all(snapshot, pricing=pricing, **options)
     if recs.empty:
         return pd.DataFrame(columns=COLUMNS)
-    fc = costs.function_costs(snapshot).set_index(KEY)
+    fc = costs.function_costs(snapshot, pricing=pricing).set_index(KEY)
     have_cpu = set(map(tuple, snapshot.insights.dropna(subset=["cpu_fraction"])[KEY].to_numpy()))
     out = []
     for r in recs.to_dict("records"):
@@ -104,12 +107,13 @@ def _with_severity(t: Thresholds, options: dict[str, Any]) -> dict[str, Any]:
     return {**t.policy().as_options(), **options}
 
 
-def _triggers_findings(snapshot: Snapshot, t: Thresholds, options: dict[str, Any]) -> pd.DataFrame:
+def _triggers_findings(snapshot: Snapshot, t: Thresholds, options: dict[str, Any], *,
+                       pricing: _prices.Pricing | None = None) -> pd.DataFrame:
     from . import triggers
 
-    df = triggers.findings(snapshot, **_with_severity(t, options))
+    df = triggers.findings(snapshot, pricing=pricing, **_with_severity(t, options))
     paths = _trigger_paths(snapshot)
-    fc = costs.function_costs(snapshot).set_index(KEY)
+    fc = costs.function_costs(snapshot, pricing=pricing).set_index(KEY)
     calls = {k: calls_path(g) for k, g in snapshot.calls.groupby(KEY)}
     out = []
     for r in df.to_dict("records"):
@@ -121,16 +125,19 @@ def _triggers_findings(snapshot: Snapshot, t: Thresholds, options: dict[str, Any
     return contract.frame(out)
 
 
-def _reads_findings(snapshot: Snapshot, t: Thresholds, options: dict[str, Any]) -> pd.DataFrame:
+def _reads_findings(snapshot: Snapshot, t: Thresholds, options: dict[str, Any], *,
+                    pricing: _prices.Pricing | None = None) -> pd.DataFrame:
     from . import reads
 
-    return contract.frame(reads.findings(snapshot, **_with_severity(t, options)).to_dict("records"))
+    return contract.frame(reads.findings(snapshot, pricing=pricing, **_with_severity(t, options)).to_dict("records"))
 
 
-def _coldstarts_findings(snapshot: Snapshot, t: Thresholds, options: dict[str, Any]) -> pd.DataFrame:
+def _coldstarts_findings(snapshot: Snapshot, t: Thresholds, options: dict[str, Any], *,
+                         pricing: _prices.Pricing | None = None) -> pd.DataFrame:
     from . import coldstarts
 
-    return contract.frame(coldstarts.findings(snapshot, **_with_severity(t, options)).to_dict("records"))
+    return contract.frame(coldstarts.findings(snapshot, pricing=pricing, **_with_severity(t, options))
+                          .to_dict("records"))
 
 
 ADAPTERS = {"memory": _memory_findings, "triggers": _triggers_findings, "reads": _reads_findings,
@@ -198,11 +205,13 @@ def check_module_thresholds(module_thresholds: dict[str, dict[str, Any]] | None)
 
 def run(snapshot: Snapshot, *, thresholds: Thresholds | dict | None = None,
         module_thresholds: dict[str, dict[str, Any]] | None = None, modules=MODULES, as_of: Any = "auto",
-        progress: bool = False) -> Review:
+        progress: bool = False, pricing: _prices.Pricing | None = None) -> Review:
     """Review a snapshot: every rule here and every module's findings, ranked by dollars.
 
     ``modules`` picks parts (:data:`MODULES`; ``"rules"`` = this module's own rules). A module or rule that
-    raises is recorded in :attr:`Review.errors` with its traceback; the others still run.
+    raises is recorded in :attr:`Review.errors` with its traceback; the others still run. ``pricing``: the
+    price books to use (default :func:`lambda_workbook.prices.for_snapshot`, built once here and handed to
+    every part).
     """
     from tqdm.auto import tqdm
 
@@ -212,6 +221,7 @@ def run(snapshot: Snapshot, *, thresholds: Thresholds | dict | None = None,
     if unknown:
         raise ValueError(f"unknown module(s) {unknown}; the review composes {', '.join(MODULES)}")
     when = resolve_as_of(snapshot, as_of)
+    pricing = _prices.for_snapshot(snapshot, pricing=pricing)
     frames, errors, seconds = [], [], {}
 
     def attempt(name: str, fn) -> None:
@@ -228,13 +238,14 @@ def run(snapshot: Snapshot, *, thresholds: Thresholds | dict | None = None,
     for name in tqdm(list(modules), desc="review", disable=not progress):
         if name == "rules":
             shared: list[Context] = []
-            attempt("rules", lambda shared=shared: shared.append(Context(snapshot, when)) or [])
+            attempt("rules", lambda shared=shared: shared.append(Context(snapshot, when, pricing=pricing)) or [])
             for fid, rule in RULES.items() if shared else ():
                 attempt(f"rules:{fid}", lambda rule=rule, shared=shared: rule(shared[0], t))
         else:
-            attempt(name, lambda name=name: ADAPTERS[name](snapshot, t, module_thresholds.get(name, {})))
+            attempt(name, lambda name=name: ADAPTERS[name](snapshot, t, module_thresholds.get(name, {}),
+                                                           pricing=pricing))
     spent: list[pd.DataFrame] = []
-    attempt("spend", lambda: spent.append(spend(snapshot)) or [])
+    attempt("spend", lambda: spent.append(spend(snapshot, pricing=pricing)) or [])
     frames = [f for f in frames if len(f)]
     found = rank(pd.concat(frames, ignore_index=True)) if frames else normalise(pd.DataFrame(columns=COLUMNS))
     errs = pd.DataFrame(errors, columns=ERROR_COLUMNS)
@@ -246,20 +257,22 @@ def run(snapshot: Snapshot, *, thresholds: Thresholds | dict | None = None,
 
 
 @per_snapshot
-def spend(snapshot: Snapshot) -> pd.DataFrame:
+def spend(snapshot: Snapshot, *, pricing: _prices.Pricing | None = None) -> pd.DataFrame:
     """What each function spends a month, per service (:data:`findings.SPEND_COLUMNS`): Lambda (requests,
     compute with billed INIT, storage, provisioned concurrency), its trigger's own charges and its DynamoDB and
-    S3 reads, at list prices without the free tier. A service nobody priced has no row (its spend is unknown)."""
+    S3 reads, at list prices without the free tier. A service nobody priced has no row (its spend is unknown).
+    ``pricing``: as in :func:`run` (default built here, once)."""
     from . import reads, triggers
 
-    fc = costs.function_costs(snapshot)
+    pricing = _prices.for_snapshot(snapshot, pricing=pricing)
+    fc = costs.function_costs(snapshot, pricing=pricing)
     rows = [fc[KEY].assign(service="lambda", monthly_usd=fc["monthly_usd"].astype(float),
                            basis="list prices: requests, compute incl. billed INIT, storage, provisioned")]
-    src = triggers.source_spend(snapshot)
+    src = triggers.source_spend(snapshot, pricing=pricing)
     if len(src):
         rows.append(src[KEY].assign(service=src["service"], monthly_usd=src["monthly_usd"],
                                     basis="trigger " + src["source"] + np.where(src["lower_bound"], " (lower bound)", "")))
-    rc = reads.read_calls(snapshot)
+    rc = reads.read_calls(snapshot, pricing=pricing)
     if len(rc):
         rc = rc[np.isfinite(rc["monthly_read_usd"])]
         rows.append(rc[KEY].assign(service=rc["service"], monthly_usd=rc["monthly_read_usd"],

@@ -17,7 +17,7 @@ from ..memory import runtime_family
 from .function import for_function
 from .provisioned import pc_count_for_cost, pc_options, snapstart, snapstart_cost, snapstart_words
 from .series import ByFunction, invocation_series, metric_series
-from .snapshot import analyse, book_for, exported
+from .snapshot import analyse, exported
 
 THRESHOLDS: dict[str, float | None] = {
     # AWS: INITs typically occur in under 1% of invocations ("AWS Lambda standardizes billing for INIT Phase",
@@ -72,7 +72,7 @@ def _finding(r, fid: str, severity: str, title: str, evidence: str, path: str, i
 @per_snapshot
 @exported
 def findings(snapshot, *, table: pd.DataFrame | None = None, book: _prices.PriceBook | None = None,
-             **thresholds) -> pd.DataFrame:
+             pricing: _prices.Pricing | None = None, **thresholds) -> pd.DataFrame:
     """Cold-start and INIT findings with evidence, dollars and a recommendation (thresholds: :data:`THRESHOLDS`).
 
     ids: ``cold-starts`` (frequent cold starts that inflate a synchronous p99 or bill real INIT money),
@@ -82,21 +82,22 @@ def findings(snapshot, *, table: pd.DataFrame | None = None, book: _prices.Price
     (heuristic: traced secret/parameter fetches or connection handshakes on every invocation).
     """
     th = _thresholds(thresholds)
-    table = analyse(snapshot, book=book) if table is None else table
+    pricing = _prices.for_snapshot(snapshot, book=book, pricing=pricing)
+    table = analyse(snapshot, pricing=pricing) if table is None else table
     days = snapshot.window_days
     index = ByFunction(snapshot)
     out: list[dict[str, Any]] = []
     for r in table.itertuples():
-        out += _cold_start_findings(r, th, days)
-        out += _pc_findings(snapshot, index, table, r, th, book)
-        out += _setup_findings(snapshot, index, r, th, book)
+        out += _cold_start_findings(r, th, days, pricing)
+        out += _pc_findings(snapshot, index, table, r, th, pricing)
+        out += _setup_findings(snapshot, index, r, th, pricing)
     df = pd.DataFrame(out, columns=FINDING_COLUMNS)
     order = {"high": 0, "medium": 1, "low": 2}
     return df.sort_values(["severity", "monthly_impact_usd"], key=lambda c: c.map(order) if c.name == "severity"
                           else -c.fillna(0), ignore_index=True)
 
 
-def _cold_start_findings(r, th: dict[str, Any], days: float) -> list[dict[str, Any]]:
+def _cold_start_findings(r, th: dict[str, Any], days: float, pricing: _prices.Pricing) -> list[dict[str, Any]]:
     out = []
     share = r.cold_share if r.cold_share == r.cold_share else 0.0
     observed_init = not str(r.init_source).startswith("prior")
@@ -115,7 +116,7 @@ def _cold_start_findings(r, th: dict[str, Any], days: float) -> list[dict[str, A
         out.append(_finding(
             r, "cold-starts", severity, f"{share:.0%} of invocations are cold starts" + (
                 f" and lift p99 {r.p99_inflation:.1f}x" if latency_hit else ""), evidence, path,
-            r.init_usd_month, trim, r.init_usd_month, cold_start_advice(r), "execution environment", False))
+            r.init_usd_month, trim, r.init_usd_month, cold_start_advice(r, pricing=pricing), "execution environment", False))
     heavy = observed_init and r.init_p50_ms >= th["init_heavy_ms"]
     heavy_share = r.init_share_of_time >= th["init_share"]
     if (heavy or heavy_share) and n_cold >= th["min_cold_starts"]:
@@ -145,12 +146,13 @@ def _cold_start_findings(r, th: dict[str, Any], days: float) -> list[dict[str, A
     return out
 
 
-def cold_start_advice(r) -> str:
+def cold_start_advice(r, *, pricing: _prices.Pricing | None = None) -> str:
     ss = snapstart(r.runtime, package_type=r.package_type, ephemeral_mb=r.ephemeral_storage_mb, provisioned=r.provisioned)
     if ss["eligible"] and not ss["charged"]:
         first = "Enable SnapStart on a published version (free for Java): restores replace the INIT"
     elif ss["eligible"]:
-        cost = snapstart_cost(r.memory_mb, r.cold_starts_month, runtime=r.runtime, arch=r.arch, region=r.region)
+        cost = snapstart_cost(r.memory_mb, r.cold_starts_month, runtime=r.runtime, arch=r.arch, region=r.region,
+                              pricing=pricing)
         price = (f"about ${cost['total_usd']:,.2f}/month here for one published version at today's cold starts"
                  if cost["total_usd"] == cost["total_usd"] else f"the {r.arch} price is not in the price book")
         first = f"Consider SnapStart (Python 3.12+ and .NET 8+ pay its cache and restore: {price})"
@@ -179,13 +181,13 @@ def _init_advice(r) -> str:
 
 
 def _pc_findings(snapshot, index: ByFunction, table: pd.DataFrame, r, th: dict[str, Any],
-                 book) -> list[dict[str, Any]]:
+                 pricing: _prices.Pricing) -> list[dict[str, Any]]:
     if r.invocations <= 0 or r.duration_mean_ms != r.duration_mean_ms:
         return []
     limit = th["pc_utilisation"] if th["pc_utilisation"] is not None else r.pc_breakeven
     if r.provisioned > 0:
         where = {"account_id": r.account_id, "region": r.region}
-        detail = for_function(snapshot, r.function_name, table=table, book=book, _index=index, **where)
+        detail = for_function(snapshot, r.function_name, table=table, pricing=pricing, _index=index, **where)
         opts = detail.options
         current = opts[opts["current"]]
         if current.empty:
@@ -226,13 +228,13 @@ def _pc_findings(snapshot, index: ByFunction, table: pd.DataFrame, r, th: dict[s
     if r.concurrency_mean < limit:   # even one environment would idle more than break-even allows
         return []
     series = invocation_series(snapshot, r.function_name, account_id=r.account_id, region=r.region, _index=index)
-    best_n = pc_count_for_cost(series, r.duration_mean_ms, arch=r.arch, region=r.region, book=book)
+    best_n = pc_count_for_cost(series, r.duration_mean_ms, arch=r.arch, region=r.region, pricing=pricing)
     if best_n == 0:
         return []
     opts = pc_options(series, r.duration_mean_ms, r.memory_mb, arch=r.arch, init_ms=r.init_mean_ms,
                       counts=(0, best_n), model=r.model, runtime=r.runtime, package_type=r.package_type,
                       ephemeral_mb=r.ephemeral_storage_mb, snapstart_option=False, region=r.region,
-                      book=book_for(book, r.region))
+                      pricing=pricing)
     base = float(opts["total_usd"].iloc[0])
     best = opts.loc[opts["total_usd"].idxmin()]
     saving = base - float(best["total_usd"])
@@ -249,7 +251,7 @@ def _pc_findings(snapshot, index: ByFunction, table: pd.DataFrame, r, th: dict[s
     return []
 
 
-def _setup_findings(snapshot, index: ByFunction, r, th: dict[str, Any], book) -> list[dict[str, Any]]:
+def _setup_findings(snapshot, index: ByFunction, r, th: dict[str, Any], pricing: _prices.Pricing) -> list[dict[str, Any]]:
     calls = index.rows("calls", {"account_id": r.account_id, "region": r.region, "function_name": r.function_name})
     if calls.empty or r.invocations <= 0:
         return []
@@ -263,7 +265,7 @@ def _setup_findings(snapshot, index: ByFunction, r, th: dict[str, Any], book) ->
         return []
     per_inv_ms = float((hits["calls_per_invocation"] * hits["mean_ms"]).sum())
     setup_ms = r.invocations * costs.month_factor(snapshot) * per_inv_ms   # a month of it, GB-s priced by billing
-    usd = float(billing.cost_from_totals(0.0, setup_ms, r.memory_mb, r.arch, book=book_for(book, r.region)))
+    usd = float(billing.cost_from_totals(0.0, setup_ms, r.memory_mb, r.arch, book=pricing.book(r.region)))
     what = "; ".join(f"{h.service}:{h.operation} {h.calls_per_invocation:.2f}/invocation x {h.mean_ms:.0f} ms"
                      for h in hits.itertuples())
     share = per_inv_ms / r.duration_mean_ms if r.duration_mean_ms else float("nan")

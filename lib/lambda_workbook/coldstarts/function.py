@@ -14,7 +14,7 @@ from ..keepalive import DEFAULT_SCENARIO, SCENARIOS, KeepAlive, keep_alive
 from .pool import cold_start_profile
 from .provisioned import Schedule, busy_schedule, pc_options
 from .series import ByFunction, invocation_series, observed_concurrency
-from .snapshot import analyse, book_for, modelled_count
+from .snapshot import analyse, modelled_count
 
 
 @dataclass
@@ -34,16 +34,19 @@ class FunctionColdStarts:
 
 def for_function(snapshot, name: str, *, table: pd.DataFrame | None = None, account_id: str | None = None,
                  region: str | None = None, keep_alive_min=None, schedule: Schedule | str | None = "auto",
-                 book: _prices.PriceBook | None = None, _index: ByFunction | None = None) -> FunctionColdStarts:
+                 book: _prices.PriceBook | None = None, pricing: _prices.Pricing | None = None,
+                 _index: ByFunction | None = None) -> FunctionColdStarts:
     """One function: its per-minute traffic and modelled cold starts, the hourly profile against observed
     concurrency, and the provisioned-concurrency / SnapStart options priced for a month.
 
     ``table``: a previous :func:`analyse` result (its row and routing model are reused; otherwise the whole
     snapshot is analysed to calibrate the model). ``schedule``: ``"auto"`` (the busy hours of the traffic),
-    a :class:`Schedule` or spec string, or None.
+    a :class:`Schedule` or spec string, or None. Prices: ``pricing``'s book of the function's region (default:
+    :func:`lambda_workbook.prices.for_snapshot`; ``book`` replaces the book of its region).
     """
     fn = snapshot.function(name, account_id=account_id, region=region)
-    table = analyse(snapshot, keep_alive_min=keep_alive_min, book=book) if table is None else table
+    pricing = _prices.for_snapshot(snapshot, book=book, pricing=pricing)
+    table = analyse(snapshot, keep_alive_min=keep_alive_min, pricing=pricing) if table is None else table
     match = table[(table["function_name"] == name) & (table["account_id"] == fn["account_id"])
                   & (table["region"] == fn["region"])]
     if match.empty:
@@ -78,7 +81,7 @@ def for_function(snapshot, name: str, *, table: pd.DataFrame | None = None, acco
                              max_concurrency=reserved, runtime=row["runtime"], package_type=row["package_type"],
                              ephemeral_mb=row["ephemeral_storage_mb"], billing_date=table.attrs.get("billing_date"),
                              latency=(row["duration_p50_ms"], row["duration_p99_ms"], row["init_p50_ms"],
-                                      row["init_p99_ms"]), region=row["region"], book=book_for(book, row["region"]))
+                                      row["init_p99_ms"]), region=row["region"], pricing=pricing)
         options["current"] = options["provisioned"].eq(int(row["provisioned"])) & options["schedule"].eq("") & \
             ~options["option"].eq("SnapStart")
     scen = pd.Series({n: modelled_count(series, d, n, model, row["provisioned"], reserved) for n in SCENARIOS},

@@ -18,8 +18,8 @@ from .pool import cold_start_profile, occupancy
 from .series import per_minute
 
 
-def pc_breakeven_utilization(*, arch: str = "x86_64", region: str = "us-east-1",
-                             book: _prices.PriceBook | None = None) -> float:
+def pc_breakeven_utilization(*, arch: str = "x86_64", region: str | None = None,
+                             book: _prices.PriceBook | None = None, pricing: _prices.Pricing | None = None) -> float:
     """Utilisation above which a provisioned environment costs less than on-demand for the same work.
 
     An environment busy a share ``u`` of the time costs ``allocation + u * pc_duration`` per GB-s
@@ -28,12 +28,12 @@ def pc_breakeven_utilization(*, arch: str = "x86_64", region: str = "us-east-1",
     Requests cost the same either way; saved INIT is not counted.
     """
     billing.check_arch(arch)
-    book = book or _prices.load(region)
+    book = _prices.resolve(region, book=book, pricing=pricing)
     alloc = book.price(f"lambda.pc_allocation.{arch}")
     on_demand = book.price(f"lambda.duration.{arch}")
     served = book.price(f"lambda.pc_duration.{arch}")
     if not on_demand > served:
-        raise ValueError(f"{region} prices: on-demand duration ({on_demand}) is not above the PC duration rate "
+        raise ValueError(f"{book.region} prices: on-demand duration ({on_demand}) is not above the PC duration rate "
                          f"({served}) for {arch}; provisioned concurrency never breaks even")
     return float(alloc / (on_demand - served))
 
@@ -169,8 +169,8 @@ def _runtime_version(runtime: str) -> tuple[int, ...] | None:
 
 
 def snapstart_cost(memory_mb: float, restores: float, *, runtime: str | None, arch: str = "x86_64",
-                   versions: int = 1, hours: float = billing.MONTH_HOURS, region: str = "us-east-1",
-                   book: _prices.PriceBook | None = None) -> dict[str, Any]:
+                   versions: int = 1, hours: float = billing.MONTH_HOURS, region: str | None = None,
+                   book: _prices.PriceBook | None = None, pricing: _prices.Pricing | None = None) -> dict[str, Any]:
     """Monthly SnapStart charges: cache (GB-s per published version, minimum 3 h) and restores (per GB).
 
     Free for Java. The arm64 prices are not in the price book (unknown: NaN, and the note says so).
@@ -181,7 +181,7 @@ def snapstart_cost(memory_mb: float, restores: float, *, runtime: str | None, ar
     gb = float(memory_mb) / 1024.0
     if runtime_family(runtime) == "java":
         return {"cache_usd": 0.0, "restore_usd": 0.0, "total_usd": 0.0, "note": "free for Java managed runtimes"}
-    book = book or _prices.load(region)
+    book = _prices.resolve(region, book=book, pricing=pricing)
     cache_id, restore_id = f"lambda.snapstart_cache.{arch}", f"lambda.snapstart_restore.{arch}"
     if not (book.has(cache_id) and book.has(restore_id)):
         nan = float("nan")
@@ -217,7 +217,8 @@ def pc_options(invocations_per_minute, duration_ms: float, memory_mb: float, *, 
                init_ms: float = 0.0, counts=(0,), schedule: Schedule | str | None = None, keep_alive_min=None,
                model: str = "poisson", max_concurrency=None, runtime: str | None = None, package_type: str = "Zip",
                ephemeral_mb: float = 512, billing_date=None, snapstart_option: bool = True, latency=None,
-               region: str = "us-east-1", book: _prices.PriceBook | None = None) -> pd.DataFrame:
+               region: str | None = None, book: _prices.PriceBook | None = None,
+               pricing: _prices.Pricing | None = None) -> pd.DataFrame:
     """Monthly cost of serving a per-minute traffic series on demand, with N provisioned environments
     (always on, or on a ``schedule``), or with SnapStart, at list prices.
 
@@ -230,7 +231,7 @@ def pc_options(invocations_per_minute, duration_ms: float, memory_mb: float, *, 
     s = per_minute(invocations_per_minute)
     if s.empty or s.sum() <= 0:
         raise ValueError("pc_options needs a series with some invocations")
-    book = book or _prices.load(region)
+    book = _prices.resolve(region, book=book, pricing=pricing)
     lam = s.to_numpy(dtype=float)
     d = float(duration_ms)
     if not (d > 0 and math.isfinite(d)):
@@ -289,7 +290,8 @@ def erlang_b(servers, load) -> np.ndarray:
 
 
 def pc_count_for_cost(invocations_per_minute, duration_ms: float, *, arch: str = "x86_64",
-                      region: str = "us-east-1", book: _prices.PriceBook | None = None) -> int:
+                      region: str | None = None, book: _prices.PriceBook | None = None,
+                      pricing: _prices.Pricing | None = None) -> int:
     """The number of always-on provisioned environments that minimises cost (cold starts aside).
 
     Provisioned environments take work first (overflow goes on demand: an Erlang loss system), so the k-th
@@ -301,7 +303,7 @@ def pc_count_for_cost(invocations_per_minute, duration_ms: float, *, arch: str =
     if lam.sum() <= 0:
         return 0
     conc, _ = occupancy(lam, np.full(len(lam), float(duration_ms)))
-    limit = pc_breakeven_utilization(arch=arch, region=region, book=book)
+    limit = pc_breakeven_utilization(arch=arch, book=_prices.resolve(region, book=book, pricing=pricing))
     k, blocked = 0, np.ones(len(conc))
     while True:
         nxt = conc * blocked / (k + 1 + conc * blocked)          # Erlang-B recursion, one server more

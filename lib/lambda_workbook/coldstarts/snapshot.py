@@ -71,20 +71,23 @@ def _calibrate(modelled: pd.DataFrame) -> tuple[str, dict[str, Any]]:
 @per_snapshot
 @exported
 def analyse(snapshot, *, keep_alive_min=None, model: str = "auto", billing_date=None,
-            book: _prices.PriceBook | None = None) -> pd.DataFrame:
+            book: _prices.PriceBook | None = None, pricing: _prices.Pricing | None = None) -> pd.DataFrame:
     """One row per function: modelled vs observed cold starts, INIT, latency, and what cold starts cost.
 
     ``model``: a routing model (``"poisson"``: a most-recently-used pool; ``"peak"``: requests spread over a
     pool sized to each minute's peak) or ``"auto"``, which picks the one closer to the observed REPORT cold
     starts (``attrs["model"]``, ``attrs["calibration"]``). Observed counts are the evidence where they exist
     (``cold_starts`` / ``cold_source``); the model fills in where they do not. Money is per 730-hour month at
-    list prices, INIT billed per the rules on ``billing_date`` (default: the snapshot's end).
+    list prices, INIT billed per the rules on ``billing_date`` (default: the snapshot's end), from ``pricing``'s
+    book of each function's region (default: :func:`lambda_workbook.prices.for_snapshot`; ``book`` replaces the
+    book of its region).
     """
     if model not in ("auto", *MODELS):
         raise ValueError(f"model must be 'auto' or one of {MODELS}, got {model!r}")
     ka = keep_alive(keep_alive_min)
     when = billing_date or str(snapshot.manifest["end"])[:10]
     billing.init_is_billed(billing_date=when)   # a bad date fails here, before the work
+    pricing = _prices.for_snapshot(snapshot, book=book, pricing=pricing)
     index = ByFunction(snapshot)
     rows = [_analyse_one(snapshot, index, pd.Series(fn), ka)
             for fn in snapshot.functions.sort_values(KEY).to_dict("records")]
@@ -99,7 +102,7 @@ def analyse(snapshot, *, keep_alive_min=None, model: str = "auto", billing_date=
         have = table["observed_cold_starts"].notna()
         table["cold_starts"] = table["observed_cold_starts"].where(have, table["modelled_cold_starts"])
         table["cold_source"] = table["observed_path"].where(have, "model: " + chosen + ", " + ka.label)
-        _money_and_latency(table, snapshot, when, book)
+        _money_and_latency(table, snapshot, when, pricing)
     table.attrs.update({"model": chosen, "calibration": calibration, "keep_alive": ka.label,
                         "billing_date": when})
     return table
@@ -148,18 +151,14 @@ def modelled_count(series: pd.Series, duration_ms: float, keep_alive_min, model:
                                 provisioned=provisioned, max_concurrency=None if pd.isna(reserved) else reserved)
 
 
-def book_for(book: _prices.PriceBook | None, region: str) -> _prices.PriceBook:
-    return book if book is not None and book.region == region else _prices.load(region)
-
-
-def _money_and_latency(table: pd.DataFrame, snapshot, when: str, book) -> None:
+def _money_and_latency(table: pd.DataFrame, snapshot, when: str, pricing: _prices.Pricing) -> None:
     factor = costs.month_factor(snapshot)
     inv = table["invocations"].where(table["invocations"] > 0)
     table["cold_share"] = (table["cold_starts"] / inv).clip(upper=1.0)
     table["cold_starts_month"] = table["cold_starts"] * factor
     init_usd, billed, share, p99, p99_warm, on_demand = ([] for _ in range(6))
     for r in table.itertuples():
-        rbook = book_for(book, r.region)
+        rbook = pricing.book(r.region)
         n = r.invocations * factor
         d = r.duration_mean_ms if r.duration_mean_ms == r.duration_mean_ms else 0.0
         cold = min(r.cold_starts_month, n)
@@ -188,7 +187,7 @@ def _money_and_latency(table: pd.DataFrame, snapshot, when: str, book) -> None:
     table["p99_inflation"] = table["p99_ms"] / table["p99_warm_ms"]
     util = table["concurrency_mean"] / table["provisioned"].where(table["provisioned"] > 0)
     table["pc_utilisation"] = util
-    table["pc_breakeven"] = [pc_breakeven_utilization(arch=a, region=g, book=book_for(book, g))
+    table["pc_breakeven"] = [pc_breakeven_utilization(arch=a, book=pricing.book(g))
                              for a, g in zip(table["arch"], table["region"], strict=True)]
 
 

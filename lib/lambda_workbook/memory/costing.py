@@ -46,9 +46,9 @@ def expected_billed_ms(mean_ms, cv: float = DEFAULT_CV) -> np.ndarray:
 
 
 def monthly_cost(duration_ms, memory_mb, *, invocations_per_month: float = 1e6, arch: str = "x86_64",
-                 region: str = "us-east-1", cv: float = DEFAULT_CV, init_ms: float = 0.0,
+                 region: str | None = None, cv: float = DEFAULT_CV, init_ms: float = 0.0,
                  cold_start_share: float = 0.0, provisioned_concurrency: float = 0.0,
-                 book: _prices.PriceBook | None = None) -> np.ndarray:
+                 book: _prices.PriceBook | None = None, pricing: _prices.Pricing | None = None) -> np.ndarray:
     """USD a month at each (duration, memory) pair: request fee + billed GB-s, first-tier prices, no free tier.
 
     Each invocation is rounded up to the next ms; ``cold_start_share`` of them also bill ``init_ms`` of INIT
@@ -65,7 +65,7 @@ def monthly_cost(duration_ms, memory_mb, *, invocations_per_month: float = 1e6, 
         raise ValueError(f"cold_start_share must be between 0 and 1, got {cold_start_share!r}")
     if not provisioned_concurrency >= 0:
         raise ValueError(f"provisioned_concurrency must be >= 0, got {provisioned_concurrency!r}")
-    book = book or _prices.load(region)
+    book = _prices.resolve(region, book=book, pricing=pricing)
     per_inv = expected_billed_ms(duration_ms, cv) + cold_start_share * float(init_ms)
     n = float(invocations_per_month)
     mem = np.asarray(memory_mb, dtype=float)

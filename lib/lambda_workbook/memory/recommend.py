@@ -87,12 +87,12 @@ def _choose(strategy: str, cost: np.ndarray, dur: np.ndarray, allowed: np.ndarra
 
 
 def recommend(model: DurationModel, *, strategy: str = "cost", invocations_per_month: float = 1e6,
-              arch: str = "x86_64", region: str = "us-east-1", latency_slo_ms: float | None = None,
+              arch: str = "x86_64", region: str | None = None, latency_slo_ms: float | None = None,
               cost_tolerance: float | None = None, min_memory_mb: float = MIN_MB, max_memory_mb: float = MAX_MB,
               step_mb: float = 64, balanced_weight: float = 0.5, headroom: float = DEFAULT_HEADROOM,
               current_memory_mb: float | None = None, slo_confidence: float = 0.5, level: float = 0.9,
               sizes=None, init_ms: float = 0.0, cold_start_share: float = 0.0, provisioned_concurrency: float = 0.0,
-              book: _prices.PriceBook | None = None) -> Recommendation:
+              book: _prices.PriceBook | None = None, pricing: _prices.Pricing | None = None) -> Recommendation:
     """The memory size that best meets ``strategy`` for ``model`` on ``arch``, priced through billing.
 
     * ``"cost"``: the lowest expected monthly cost (request fee and per-invocation ms rounding included); with
@@ -106,7 +106,8 @@ def recommend(model: DurationModel, *, strategy: str = "cost", invocations_per_m
     under the model (0.5 = the prediction itself; 0.9 = the band's upper side). Sizes below the memory floor
     (Max Memory Used p99 + ``headroom``) are never chosen. ``sizes`` replaces the 64-MB grid (e.g. the sizes a
     tuner may pick). ``current_memory_mb`` (default: the only measured size, if one) gives savings and their
-    band from the same posterior draws, so shared uncertainty cancels.
+    band from the same posterior draws, so shared uncertainty cancels. Prices: ``book``, else ``pricing``'s book
+    for ``region``, else the bundled book of ``region`` (us-east-1 when None; :func:`lambda_workbook.prices.resolve`).
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
@@ -119,7 +120,8 @@ def recommend(model: DurationModel, *, strategy: str = "cost", invocations_per_m
         raise ValueError(f"latency_slo_ms must be a positive number of ms, got {latency_slo_ms!r}")
     if not 0 < slo_confidence < 1:
         raise ValueError(f"slo_confidence must be between 0 and 1, got {slo_confidence!r}")
-    book = book or _prices.load(region)
+    book = _prices.resolve(region, book=book, pricing=pricing)
+    region = book.region
     mdl = model.for_arch(arch)
     if current_memory_mb is None and model.arch == arch and len(model.observations) == 1:
         current_memory_mb = float(model.observations["memory_mb"].iloc[0])

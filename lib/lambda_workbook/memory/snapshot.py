@@ -237,15 +237,16 @@ def recommend_for_function(snapshot, name: str, *, strategy: str = "cost", cost_
     rec = recommend(model, arch=obs["arch"], current_memory_mb=current, **kw)
     other = "arm64" if obs["arch"] == "x86_64" else "x86_64"
     alt = recommend(model, arch=other, current_memory_mb=current, **kw)
-    dec = decide_function(obs, model, pol, book=kw.get("book"))
+    dec = decide_function(obs, model, pol, book=kw.get("book"), pricing=kw.get("pricing"))
     return FunctionRecommendation(obs, model, dec, rec, alt, settings=kw)
 
 
-def decide_function(obs: dict[str, Any], model: DurationModel, policy: Policy, *, book=None) -> Decision:
+def decide_function(obs: dict[str, Any], model: DurationModel, policy: Policy, *, book=None,
+                    pricing: _prices.Pricing | None = None) -> Decision:
     """The decision for a snapshot function, priced at its own traffic, INIT and provisioned concurrency."""
     cost_kw = dict(invocations_per_month=obs["invocations_per_month"], init_ms=obs["init_mean_ms"],
                    cold_start_share=obs["cold_start_share"], provisioned_concurrency=obs["provisioned_concurrency"],
-                   book=book or _prices.load(obs["region"]))
+                   book=_prices.resolve(obs["region"], book=book, pricing=pricing))
     dec = decide(model, obs, policy, cost_kw)
     if obs["provisioned_concurrency"]:
         # the environments' allocation grows with memory, so a provisioned-concurrency change changes this decision
@@ -257,16 +258,21 @@ def decide_function(obs: dict[str, Any], model: DurationModel, policy: Policy, *
 
 
 @per_snapshot
-def recommend_all(snapshot, *, progress: bool = False, **kwargs) -> pd.DataFrame:
-    """:func:`recommend_for_function` for every function with invocations: one row each (see ``row``)."""
+def recommend_all(snapshot, *, progress: bool = False, pricing: _prices.Pricing | None = None,
+                  **kwargs) -> pd.DataFrame:
+    """:func:`recommend_for_function` for every function with invocations: one row each (see ``row``).
+
+    Each function is priced by ``pricing``'s book for its region (default: the snapshot's books,
+    :func:`lambda_workbook.prices.for_snapshot`; a ``book=`` keyword replaces the book of its region)."""
     from tqdm.auto import tqdm
 
+    pricing = _prices.for_snapshot(snapshot, book=kwargs.pop("book", None), pricing=pricing)
     rows, skipped = [], []
     funcs = snapshot.functions
     for _, fn in tqdm(list(funcs.iterrows()), desc="memory", disable=not progress):
         try:
             fr = recommend_for_function(snapshot, fn["function_name"], account_id=fn["account_id"],
-                                        region=fn["region"], **kwargs)
+                                        region=fn["region"], pricing=pricing, **kwargs)
         except (ValueError, ObservationError) as exc:
             skipped.append((fn["function_name"], str(exc)))
             continue

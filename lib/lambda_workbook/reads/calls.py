@@ -20,11 +20,12 @@ S3_READ_OPERATIONS = ("GetObject", "SelectObjectContent")
 
 
 
-def read_calls(snapshot, *, consistency: str = "eventual") -> pd.DataFrame:
+def read_calls(snapshot, *, consistency: str = "eventual", pricing: _prices.Pricing | None = None) -> pd.DataFrame:
     """The account's read calls (``calls`` table) with what they cost and waste each month.
 
     DynamoDB consistency is not recorded in a snapshot: ``consistency`` (default eventual, DynamoDB's default)
-    prices the units. Invocations per month come from :func:`lambda_workbook.costs.function_costs`.
+    prices the units. Invocations per month come from :func:`lambda_workbook.costs.function_costs`; prices from
+    ``pricing``'s book of each call's region (default: :func:`lambda_workbook.prices.for_snapshot`).
     """
     from .. import costs
 
@@ -35,7 +36,8 @@ def read_calls(snapshot, *, consistency: str = "eventual") -> pd.DataFrame:
     reads = calls[is_read].copy()
     if reads.empty:
         return reads.assign(invocations_per_month=pd.Series(dtype=float))
-    fc = costs.function_costs(snapshot)
+    pricing = _prices.for_snapshot(snapshot, pricing=pricing)
+    fc = costs.function_costs(snapshot, pricing=pricing)
     reads = reads.merge(fc[KEY + ["invocations_per_month", "memory_mb", "arch", "path"]], on=KEY, how="left")
     reads["calls_per_month"] = reads["invocations_per_month"] * reads["calls_per_invocation"]
     reads["selectivity"] = reads["items_returned"] / reads["items_evaluated"]
@@ -46,7 +48,7 @@ def read_calls(snapshot, *, consistency: str = "eventual") -> pd.DataFrame:
             u = uniform_read(r.items_evaluated, r.item_kb, check_operation(r.operation))[0] * (
                 CONSISTENCY["transactional"] if r.operation == "TransactGetItems" else factor)
         units.append(u)
-        book = _prices.load(r.region)
+        book = pricing.book(r.region)
         if r.service == "dynamodb":
             usd.append(r.calls_per_month * u * book.price("dynamodb.on_demand.read_unit"))
         else:

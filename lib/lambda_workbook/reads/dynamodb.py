@@ -40,11 +40,11 @@ def dynamodb_options(table_items, items_needed, item_kb, requests_per_month, *, 
                      index_item_kb: float | None = None, index_key_change_share: float = 0.0,
                      key_fits: bool = True, keys_known: bool = True, scan_calls: float | None = None,
                      query_calls: float | None = None, memory_mb=1024, arch: str = "x86_64",
-                     region: str = "us-east-1", transfer: str = "same-region",
+                     region: str | None = None, transfer: str = "same-region",
                      evaluate_ms_per_mb: float | None = None, network: Network | None = None,
                      parse_ms_per_mb: float = PARSE_MS_PER_MB, baseline_mb: float = BASELINE_MB,
                      expansion: float = EXPANSION, book: _prices.PriceBook | None = None,
-                     setting: Setting | None = None) -> pd.DataFrame:
+                     setting: Setting | None = None, pricing: _prices.Pricing | None = None) -> pd.DataFrame:
     """Four ways to read ``items_needed`` items of ``item_kb`` from a table of ``table_items`` (on-demand).
 
     Index ``scan`` (Scan + FilterExpression: every item evaluated and paid for), ``query`` (the table's own
@@ -58,10 +58,11 @@ def dynamodb_options(table_items, items_needed, item_kb, requests_per_month, *, 
     measured calls per read (X-Ray), used instead of packing the evaluated items into 1 MB pages.
     ``setting``: a :class:`~lambda_workbook.reads.Setting` holding the keywords both options tables share
     (``memory_mb``, ``arch``, ``region``, ``transfer``, ``network``, ``parse_ms_per_mb``, ``baseline_mb``,
-    ``expansion``, ``book``); a keyword given a value other than its default overrides it.
+    ``expansion``, ``book``, ``pricing``); a keyword given a value other than its default overrides it.
     """
     s = resolve(setting, memory_mb=memory_mb, arch=arch, region=region, transfer=transfer, network=network,
-                parse_ms_per_mb=parse_ms_per_mb, baseline_mb=baseline_mb, expansion=expansion, book=book)
+                parse_ms_per_mb=parse_ms_per_mb, baseline_mb=baseline_mb, expansion=expansion, book=book,
+                pricing=pricing)
     memory_mb, arch, region, transfer = s["memory_mb"], s["arch"], s["region"], s["transfer"]
     network, parse_ms_per_mb, baseline_mb, expansion, book = (s["network"], s["parse_ms_per_mb"], s["baseline_mb"],
                                                              s["expansion"], s["book"])
@@ -82,7 +83,7 @@ def dynamodb_options(table_items, items_needed, item_kb, requests_per_month, *, 
     check_choice("transfer", transfer, tuple(TRANSFERS))
     eval_ms = None if evaluate_ms_per_mb is None else check_number("evaluate_ms_per_mb", evaluate_ms_per_mb)
     net = network or DEFAULT_NETWORK
-    book = book or _prices.load(region)
+    book = _prices.resolve(region, book=book, pricing=s["pricing"])
     rru, wru = book.price("dynamodb.on_demand.read_unit"), book.price("dynamodb.on_demand.write_unit")
 
     scan_calls = None if scan_calls is None else check_number("scan_calls", scan_calls, strict=True)

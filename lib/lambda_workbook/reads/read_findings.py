@@ -162,7 +162,7 @@ def _s3_finding(r, t: Thresholds, book: _prices.PriceBook, net: Network) -> dict
 
 
 def findings(snapshot, *, network: Network | None = None, calls: pd.DataFrame | None = None,
-             **thresholds) -> pd.DataFrame:
+             pricing: _prices.Pricing | None = None, **thresholds) -> pd.DataFrame:
     """Read findings where the snapshot holds the evidence (its ``calls`` table).
 
     ``dynamodb-scan`` (a Scan whose filter keeps at most ``scan_max_selectivity`` of the items it pays for),
@@ -170,7 +170,8 @@ def findings(snapshot, *, network: Network | None = None, calls: pd.DataFrame | 
     ``whole_object_min_mb`` of which at most ``whole_object_max_used`` is used). Thresholds and assumptions are
     the fields of :class:`Thresholds`, passed as keywords. One row per finding with the columns of
     :data:`FINDING_COLUMNS`, biggest monthly impact first. ``calls``: :func:`read_calls` of the snapshot when
-    already computed (priced at the same consistency).
+    already computed (priced at the same consistency). Prices: ``pricing``'s book of each call's region
+    (default: :func:`lambda_workbook.prices.for_snapshot`).
     """
     known = set(Thresholds.__dataclass_fields__)
     unknown = set(thresholds) - known
@@ -179,13 +180,14 @@ def findings(snapshot, *, network: Network | None = None, calls: pd.DataFrame | 
     t = Thresholds(**thresholds)
     consistency_factor(t.consistency)
     net = network or DEFAULT_NETWORK
+    pricing = _prices.for_snapshot(snapshot, pricing=pricing)
     if calls is None:
-        calls = read_calls(snapshot, consistency=t.consistency)
+        calls = read_calls(snapshot, consistency=t.consistency, pricing=pricing)
     rows = []
     for r in calls.itertuples():
         if not np.isfinite(r.invocations_per_month) or r.invocations_per_month <= 0:
             continue
-        book = _prices.load(r.region)
+        book = pricing.book(r.region)
         if r.service == "dynamodb" and r.operation in ("Scan", "Query"):
             f = _dynamodb_finding(r, t, book, net)
         elif r.service == "s3" and r.operation == "GetObject":

@@ -46,14 +46,15 @@ S3_COLUMNS = ["available", "usable", "monthly_cost", "monthly_cost_low", "monthl
               "min_memory_mb", "fits", "feasible", "requires", "status", "note"]
 
 
-def s3_options(object_mb, fraction_needed, requests_per_month, *, memory_mb=1024, region: str = "us-east-1",
+def s3_options(object_mb, fraction_needed, requests_per_month, *, memory_mb=1024, region: str | None = None,
                arch: str = "x86_64", format: str = "csv", scanned_fraction: float | None = None,
                returned_fraction: float | None = None, ranges: int = 1, layout_known: bool = True,
                select_customer: bool = False, transfer: str = "same-region", stream: bool = False,
                select_wait_ms: float | None = None, athena_wait_ms: float | None = None,
                network: Network | None = None, parse_ms_per_mb: float = PARSE_MS_PER_MB,
                baseline_mb: float = BASELINE_MB, expansion: float = EXPANSION,
-               book: _prices.PriceBook | None = None, setting: Setting | None = None) -> pd.DataFrame:
+               book: _prices.PriceBook | None = None, setting: Setting | None = None,
+               pricing: _prices.Pricing | None = None) -> pd.DataFrame:
     """The four ways a function can read what it needs from one S3 object, per read and per month.
 
     Index ``get`` (the whole object), ``range-get`` (only the needed bytes; needs a known layout), ``select``
@@ -73,10 +74,11 @@ def s3_options(object_mb, fraction_needed, requests_per_month, *, memory_mb=1024
     ``"internet"``.
     ``setting``: a :class:`~lambda_workbook.reads.Setting` holding the keywords both options tables share
     (``memory_mb``, ``arch``, ``region``, ``transfer``, ``network``, ``parse_ms_per_mb``, ``baseline_mb``,
-    ``expansion``, ``book``); a keyword given a value other than its default overrides it.
+    ``expansion``, ``book``, ``pricing``); a keyword given a value other than its default overrides it.
     """
     s = resolve(setting, memory_mb=memory_mb, arch=arch, region=region, transfer=transfer, network=network,
-                parse_ms_per_mb=parse_ms_per_mb, baseline_mb=baseline_mb, expansion=expansion, book=book)
+                parse_ms_per_mb=parse_ms_per_mb, baseline_mb=baseline_mb, expansion=expansion, book=book,
+                pricing=pricing)
     memory_mb, arch, region, transfer = s["memory_mb"], s["arch"], s["region"], s["transfer"]
     network, parse_ms_per_mb, baseline_mb, expansion, book = (s["network"], s["parse_ms_per_mb"], s["baseline_mb"],
                                                              s["expansion"], s["book"])
@@ -89,7 +91,7 @@ def s3_options(object_mb, fraction_needed, requests_per_month, *, memory_mb=1024
     check_choice("transfer", transfer, tuple(TRANSFERS))
     nranges = int(check_number("ranges", ranges, minimum=1))
     net = network or DEFAULT_NETWORK
-    book = book or _prices.load(region)
+    book = _prices.resolve(region, book=book, pricing=s["pricing"])
     columnar = fmt == "parquet"
     scan_f = (frac if columnar else 1.0) if scanned_fraction is None else check_number(
         "scanned_fraction", scanned_fraction, maximum=1.0)

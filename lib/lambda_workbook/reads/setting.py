@@ -28,13 +28,14 @@ class Setting:
 
     memory_mb: float = 1024
     arch: str = "x86_64"
-    region: str = "us-east-1"
+    region: str | None = None      # None: the book's (or pricing's only) region, else us-east-1
     transfer: str = "same-region"
     network: Network | None = None
     parse_ms_per_mb: float = PARSE_MS_PER_MB
     baseline_mb: float = BASELINE_MB
     expansion: float = EXPANSION
     book: _prices.PriceBook | None = field(default=None, hash=False)   # a price book holds dicts: not hashable
+    pricing: _prices.Pricing | None = field(default=None, hash=False)
 
     def merge(self, **keywords: Any) -> dict[str, Any]:
         """The values a call uses: each field's keyword when it differs from the default, else the setting's."""

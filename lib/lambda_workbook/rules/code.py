@@ -7,7 +7,6 @@ import math
 
 import pandas as pd
 
-from .. import prices as _prices
 from .context import Context, calls_path, calls_text, dollars, finding_row
 from .thresholds import Thresholds
 
@@ -33,7 +32,7 @@ def rule_orchestration_in_code(ctx: Context, t: Thresholds) -> list[dict]:
         if cpu == cpu and cpu > t.orchestration_max_cpu:
             continue
         inv = float(c["invocations_per_month"])
-        book = _prices.load(key[1])
+        book = ctx.book(key)
         n_calls = float(calls.loc[calls["service"].str.lower() != "wait", "calls_per_invocation"].sum())
         transitions = 2.0 * float(waits["calls_per_invocation"].sum()) + n_calls + float(retries.sum()) + 2.0
         standard = inv * transitions * book.price("stepfunctions.standard.transition")

@@ -9,7 +9,6 @@ import re
 
 import pandas as pd
 
-from .. import prices as _prices
 from .context import Context, calls_path, dollars, finding_row, runtime_table
 from .thresholds import Thresholds
 
@@ -96,7 +95,7 @@ def rule_vpc_review(ctx: Context, t: Thresholds) -> list[dict]:
         # calls whose size or count is not recorded are unknown, not 0 KB: the NAT figure is then a lower bound
         unsized = public[public["response_kb"].isna() | public["calls_per_invocation"].isna()] if len(public) else public
         gb_month = kb * float(c["invocations_per_month"]) / 1024.0**2
-        nat = gb_month * _prices.load(key[1]).price("vpc.nat_gateway_gb")
+        nat = gb_month * ctx.book(key).price("vpc.nat_gateway_gb")
         parts = [f"VPC {f['vpc_id']}, {int(f['subnet_count'])} subnet(s), {int(f['security_group_count'])} "
                  "security group(s)"]
         if private.empty and len(calls):

@@ -45,14 +45,16 @@ def resolve_as_of(snapshot: Snapshot, as_of: Any = "auto") -> tuple[dt.date, str
 
 
 class Context:
-    """Tables the rules share, computed once: per-function costs, daily counts, calls, triggers, CPU share."""
+    """Tables the rules share, computed once: per-function costs, daily counts, calls, triggers, CPU share, and
+    the pricing context (:meth:`book`; default :func:`lambda_workbook.prices.for_snapshot`)."""
 
-    def __init__(self, snapshot: Snapshot, as_of: tuple[dt.date, str]):
+    def __init__(self, snapshot: Snapshot, as_of: tuple[dt.date, str], *, pricing: _prices.Pricing | None = None):
         self.snap = snapshot
         self.as_of, self.as_of_basis = as_of
+        self.pricing = _prices.for_snapshot(snapshot, pricing=pricing)
         self.factor = costs.month_factor(snapshot)
         self.end = pd.Timestamp(snapshot.manifest["end"])
-        self.costs = costs.function_costs(snapshot).set_index(KEY)
+        self.costs = costs.function_costs(snapshot, pricing=self.pricing).set_index(KEY)
         self.functions = snapshot.functions.set_index(KEY)
         m = snapshot.metrics
         counts = m[m["metric"].isin(["Invocations", "Errors", "Throttles", "Timeouts"]) & (m["stat"] == "Sum")]
@@ -70,6 +72,10 @@ class Context:
         self._cpu = {tuple(r[k] for k in KEY): (float(r["cpu_fraction"]), str(r["evidence"])) for _, r in ins.iterrows()}
         rep = snapshot.reports
         self._reports = dict(zip(map(tuple, rep[KEY].to_numpy()), rep["timeouts"], strict=True))
+
+    def book(self, key: tuple) -> _prices.PriceBook:
+        """The price book of a function's region (``key``: account, region, function)."""
+        return self.pricing.book(key[1])
 
     def function_keys(self) -> list[tuple]:
         """Every function of the snapshot (each has a row in :attr:`costs` too)."""
@@ -99,7 +105,7 @@ class Context:
         """USD of ``n`` invocations of ``duration_ms`` at the function's memory and architecture."""
         f = self.functions.loc[key]
         mem = min(max(float(f["memory_mb"]), billing.MEMORY_RANGE_MB[0]), billing.MEMORY_RANGE_MB[1])
-        return billing.lambda_cost(n, max(duration_ms, 0.0), mem, arch=f["arch"], book=_prices.load(key[1]))
+        return billing.lambda_cost(n, max(duration_ms, 0.0), mem, arch=f["arch"], book=self.book(key))
 
     def metric(self, key: tuple, metric: str, stat: str) -> pd.DataFrame:
         m = self.metrics

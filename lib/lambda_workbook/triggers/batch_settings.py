@@ -18,7 +18,8 @@ TIE_USD, TIE_SHARE = 0.01, 0.001   # batch settings this close to the cheapest c
 
 
 def batching(w: Workload, source: str = "sqs", *, batch_sizes=None, windows_s=None, producer: bool = True,
-             book: _prices.PriceBook | None = None, catalog: Catalog | None = None) -> pd.DataFrame:
+             book: _prices.PriceBook | None = None, catalog: Catalog | None = None,
+             pricing: _prices.Pricing | None = None) -> pd.DataFrame:
     """Monthly cost and added wait of ``source`` over a grid of batch sizes and batching windows.
 
     Queues and streams never hand the result back, so the grid is priced for a caller that does not wait.
@@ -34,7 +35,7 @@ def batching(w: Workload, source: str = "sqs", *, batch_sizes=None, windows_s=No
     windows = sorted({float(x) for x in (windows_s or DEFAULT_WINDOWS_S) if 0 <= x <= b["window_max_s"]})
     if not sizes or not windows:
         raise ValueError(f"no batch size in 1–{b['max_size']} or window in 0–{b['window_max_s']:g} s to price")
-    book = book or _prices.load(w.region)
+    book = _prices.resolve(w.region, book=book, pricing=pricing)
     rows = []
     for n in sizes:
         for win in windows:
@@ -50,7 +51,8 @@ def batching(w: Workload, source: str = "sqs", *, batch_sizes=None, windows_s=No
 
 def best_batch(w: Workload, source: str = "sqs", *, max_wait_s: float = 1.0, max_batch_ms: float | None = None,
                batch_sizes=None, windows_s=None, producer: bool = True, book: _prices.PriceBook | None = None,
-               catalog: Catalog | None = None, required: bool = True) -> pd.Series | None:
+               catalog: Catalog | None = None, required: bool = True,
+               pricing: _prices.Pricing | None = None) -> pd.Series | None:
     """The cheapest allowed batch size and window whose added wait stays within ``max_wait_s``.
 
     The bound applies to the worst-case wait (polling gap plus window). ``max_batch_ms`` optionally bounds one
@@ -61,7 +63,7 @@ def best_batch(w: Workload, source: str = "sqs", *, max_wait_s: float = 1.0, max
     """
     bound = check_number("max_wait_s", max_wait_s, minimum=0, doc=" (seconds)")
     grid = batching(w, source, batch_sizes=batch_sizes, windows_s=windows_s, producer=producer, book=book,
-                    catalog=catalog)
+                    catalog=catalog, pricing=pricing)
     ok = grid[grid["feasible"] & (grid["batch_wait_max_s"] <= bound + 1e-9)]
     if max_batch_ms is not None:
         ok = ok[ok["batch_ms"] <= max_batch_ms]

@@ -227,7 +227,7 @@ DEFAULT_THRESHOLDS = {
 
 
 @per_snapshot
-def findings(snapshot: Snapshot, **thresholds: Any) -> pd.DataFrame:
+def findings(snapshot: Snapshot, *, pricing: _prices.Pricing | None = None, **thresholds: Any) -> pd.DataFrame:
     """Invocation-source findings over every function of a snapshot (thresholds: :data:`DEFAULT_THRESHOLDS`).
 
     * ``apigw-rest-to-http`` — a REST API trigger with no REST-only feature evident, where an HTTP API would save
@@ -238,7 +238,8 @@ def findings(snapshot: Snapshot, **thresholds: Any) -> pd.DataFrame:
       the response does not use (the snapshot's ``calls`` table, ``result_used=False``).
 
     ``monthly_impact_low_usd``/``_high_usd`` price the month at the 10th and 90th percentile day of the window.
-    Functions in regions without a price snapshot are skipped; ``attrs["skipped_regions"]`` names them.
+    Prices: ``pricing``'s book of each function's region (default: :func:`lambda_workbook.prices.for_snapshot`).
+    Functions in regions without a book are skipped; ``attrs["skipped_regions"]`` names them.
     """
     unknown = set(thresholds) - set(DEFAULT_THRESHOLDS)
     if unknown:
@@ -246,17 +247,18 @@ def findings(snapshot: Snapshot, **thresholds: Any) -> pd.DataFrame:
     p = {**DEFAULT_THRESHOLDS, **thresholds}
     for name, value in p.items():
         check_number(name, value, minimum=0, doc=" (finding threshold)")
-    priced = set(_prices.available())
+    pricing = _prices.for_snapshot(snapshot, pricing=pricing)
+    priced = set(pricing.regions)
     skipped = [r for r in snapshot.regions if r not in priced]
     if skipped:
         snapshot = snapshot.subset(snapshot.functions[~snapshot.functions["region"].isin(skipped)])
     cat = load_catalog()
     obs = observed(snapshot, invocation_overhead_ms=p["invocation_overhead_ms"],
-                   default_payload_kb=p["default_payload_kb"], catalog=cat)
+                   default_payload_kb=p["default_payload_kb"], catalog=cat, pricing=pricing)
     factors = _daily_factors(snapshot)
     out = []
     for _, row in obs[obs["in_catalog"] & (obs["events_per_month"] > 0)].iterrows():
-        book = _prices.load(row["region"])
+        book = pricing.book(row["region"])
         key = tuple(row[k] for k in KEY)
         band = tuple(factors.loc[[key]].iloc[0]) if key in factors.index else None
         s = cat.source(row["source"])

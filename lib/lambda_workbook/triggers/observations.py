@@ -20,7 +20,8 @@ _SHARDS = re.compile(r"(\d+)\s+shards?\b", re.IGNORECASE)
 
 
 def observed(snapshot: Snapshot, *, invocation_overhead_ms: float = 0.0, default_payload_kb: float = 1.0,
-             catalog: Catalog | None = None, book: _prices.PriceBook | None = None) -> pd.DataFrame:
+             catalog: Catalog | None = None, book: _prices.PriceBook | None = None,
+             pricing: _prices.Pricing | None = None) -> pd.DataFrame:
     """One row per enabled trigger of each function: what invokes it, and the events behind its invocations.
 
     Invocations and mean duration per month come from :func:`lambda_workbook.costs.function_costs`; a function
@@ -28,15 +29,17 @@ def observed(snapshot: Snapshot, *, invocation_overhead_ms: float = 0.0, default
     batched triggers the events per month are the invocations times the batch fill the model predicts at the
     configured batch size and window (see :mod:`lambda_workbook.triggers`); per-event work is
     ``(mean duration - invocation_overhead_ms) / fill``. Payload comes from the trigger row (``payload_kb``),
-    else ``default_payload_kb`` (and the row says so).
+    else ``default_payload_kb`` (and the row says so). Prices: ``pricing``'s book of each trigger's region
+    (default: :func:`lambda_workbook.prices.for_snapshot`; ``book`` replaces the book of its region).
     """
     cat = catalog or load_catalog()
+    pricing = _prices.for_snapshot(snapshot, book=book, pricing=pricing)
     cols = KEY + ["source", "in_catalog", "sync", "detail", "memory_mb", "arch", "timeout_s", "invocations_per_month",
                   "duration_mean_ms", "batch_size", "batch_window_s", "partitions", "batch_fill", "events_per_month",
                   "payload_kb", "duration_per_event_ms", "evidence"]
     if snapshot.functions.empty:
         return pd.DataFrame(columns=cols)
-    fc = costs.function_costs(snapshot).set_index(KEY)
+    fc = costs.function_costs(snapshot, pricing=pricing).set_index(KEY)
     t = snapshot.triggers
     t = t[t["enabled"]]
     share = t.groupby(KEY)["source_type"].transform("count")
@@ -70,7 +73,7 @@ def observed(snapshot: Snapshot, *, invocation_overhead_ms: float = 0.0, default
                 partitions = int(b["partitions"]) * pf
             poll = float(b["poll_interval_s"])
             if partitions is None:  # shards sized by the traffic itself: settle the circular estimate
-                rbook = book if book is not None and book.region == trig["region"] else _prices.load(trig["region"])
+                rbook = pricing.book(trig["region"])
                 c = s["capacity"]
                 partitions = pf
                 for _ in range(4):
@@ -143,19 +146,21 @@ SOURCE_SERVICE = {"apigw-rest": "api-gateway", "apigw-http": "api-gateway", "api
 
 
 def source_spend(snapshot: Snapshot, *, observations: pd.DataFrame | None = None,
-                 catalog: Catalog | None = None) -> pd.DataFrame:
+                 catalog: Catalog | None = None, pricing: _prices.Pricing | None = None) -> pd.DataFrame:
     """What each function's trigger costs a month on its own bill (the source's charges, Lambda's not):
     one row per function and source with ``service`` (:data:`SOURCE_SERVICE`), ``monthly_usd`` and
-    ``lower_bound`` (a part of the source is not priced). Regions without a price snapshot are skipped."""
+    ``lower_bound`` (a part of the source is not priced). Regions without a book in ``pricing`` (default:
+    :func:`lambda_workbook.prices.for_snapshot`) are skipped."""
     cat = catalog or load_catalog()
-    obs = observations if observations is not None else observed(snapshot, catalog=cat)
-    priced = set(_prices.available())
+    pricing = _prices.for_snapshot(snapshot, pricing=pricing)
+    obs = observations if observations is not None else observed(snapshot, catalog=cat, pricing=pricing)
+    priced = set(pricing.regions)
     rows = []
     for _, row in obs[obs["in_catalog"] & (obs["events_per_month"] > 0)].iterrows():
         service = SOURCE_SERVICE.get(row["source"])
         if service is None or row["region"] not in priced:
             continue
-        t = compare(row_workload(row), sources=[row["source"]], book=_prices.load(row["region"]), catalog=cat).iloc[0]
+        t = compare(row_workload(row), sources=[row["source"]], book=pricing.book(row["region"]), catalog=cat).iloc[0]
         rows.append({**{k: row[k] for k in KEY}, "source": row["source"], "service": service,
                      "monthly_usd": float(t["source_cost"]), "lower_bound": bool(t["lower_bound"])})
     return pd.DataFrame(rows, columns=[*KEY, "source", "service", "monthly_usd", "lower_bound"])

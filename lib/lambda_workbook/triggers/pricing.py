@@ -284,35 +284,34 @@ def _check_ids(cat: Catalog, sources) -> list[str]:
     return ids
 
 
-def _rows(w: Workload, sources, producer: bool, book, catalog) -> list[dict]:
+def _rows(w: Workload, sources, producer: bool, book, catalog, pricing=None) -> list[dict]:
     if not isinstance(w, Workload):
         raise TypeError(f"expected a triggers.Workload, got {type(w).__name__}")
     cat = catalog or load_catalog()
-    book = book or _prices.load(w.region)
-    if book.region != w.region:
-        raise ValueError(f"the price book is for {book.region}, the workload for {w.region}")
+    book = _prices.resolve(w.region, book=book, pricing=pricing)   # a book for another region is refused
     return [evaluate(w, sid, cat, book, producer) for sid in _check_ids(cat, sources)]
 
 
 def compare(w: Workload, *, sources=None, producer: bool = True, book: _prices.PriceBook | None = None,
-            catalog: Catalog | None = None) -> pd.DataFrame:
+            catalog: Catalog | None = None, pricing: _prices.Pricing | None = None) -> pd.DataFrame:
     """Every invocation source priced for workload ``w``: one row per source id, USD per month.
 
     Infeasible sources stay in the table with ``feasible=False`` and the ``reason``. ``producer=False`` leaves
     out what it costs to put the events into the source (SendMessage, Publish, PutEvents, PUT units, the S3
     PUT or DynamoDB write) for when the events exist there anyway. ``source_cost + lambda_cost = monthly_cost``.
     A row with ``lower_bound`` True left the parts named in ``unpriced`` out (their price or quantity is unknown):
-    its costs are lower bounds, never totals.
+    its costs are lower bounds, never totals. Prices: ``book``, else ``pricing``'s book for ``w.region``, else
+    the bundled book of ``w.region`` (:func:`lambda_workbook.prices.resolve`).
     """
-    rows = _rows(w, sources, producer, book, catalog)
+    rows = _rows(w, sources, producer, book, catalog, pricing)
     for r in rows:
         r.pop("_meters")
     return pd.DataFrame(rows).set_index("source")
 
 
 def meters(w: Workload, *, sources=None, producer: bool = True, book: _prices.PriceBook | None = None,
-           catalog: Catalog | None = None) -> pd.DataFrame:
+           catalog: Catalog | None = None, pricing: _prices.Pricing | None = None) -> pd.DataFrame:
     """The metered quantities behind :func:`compare`'s ``source_cost``: one row per source and meter."""
-    rows = [m for r in _rows(w, sources, producer, book, catalog) for m in r["_meters"]]
+    rows = [m for r in _rows(w, sources, producer, book, catalog, pricing) for m in r["_meters"]]
     cols = ["source", "item", "rule", "role", "quantity", "unit", "cost", "known", "charged", "free_item", "note"]
     return pd.DataFrame(rows, columns=cols)
