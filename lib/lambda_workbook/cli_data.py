@@ -62,7 +62,7 @@ def _sample_generate(args: argparse.Namespace) -> int:
 def _prices_show(args: argparse.Namespace) -> int:
     from . import prices
 
-    book = prices.load(args.region)
+    book = prices.context(args.region).book(args.region)
     print(f"# {book.region} prices as of {book.as_of} ({book.path})")
     with_pd_options(lambda: print(book.table().drop(columns=["source"]).to_string()))
     return 0

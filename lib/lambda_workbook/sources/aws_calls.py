@@ -84,7 +84,7 @@ class CallLog:
                 ("s3.put_request", s3_list, "S3 ListBuckets (LIST requests)"),
             ]
             try:
-                book = _prices.load(region)
+                book = _prices.resolve(region)
             except (_prices.PricesNotFound, ValueError):
                 book = None
                 unpriced.append(region)

@@ -22,7 +22,8 @@ class TuningResult:
     tolerance of the best size; ``converged`` says it reached the confidence asked for (and measured or ruled
     out every size) before the budget ran out. ``model`` is the memory model fitted to the warm invocations
     (``None`` if it could not be fitted); ``recommendation`` is that model's own pick among the feasible
-    sizes, for comparison — the tuner's choice is ``memory_mb``.
+    sizes, for comparison — the tuner's choice is ``memory_mb``. ``book`` is the price book the run was priced
+    with (None: the bundled book of ``region``).
     """
 
     memory_mb: float
@@ -40,6 +41,11 @@ class TuningResult:
     steps: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     ruled_out: dict[float, str] = field(default_factory=dict)
+    book: _prices.PriceBook | None = field(default=None, repr=False)
+
+    def price_book(self) -> _prices.PriceBook:
+        """The book this run is priced with (:func:`lambda_workbook.prices.resolve`)."""
+        return _prices.resolve(self.region, book=self.book)
 
     def stats(self) -> pd.DataFrame:
         """Per size: invocations by kind, mean warm duration, and measured USD per invocation (request fee in).
@@ -48,7 +54,7 @@ class TuningResult:
         winsorised mean the tuner compares.
         """
         s = self.samples
-        book = _prices.load(self.region)
+        book = self.price_book()
         rows = []
         for m in self.options:
             part = s[s["memory_mb"] == m]
@@ -73,7 +79,7 @@ class TuningResult:
         s = self.samples.dropna(subset=["billed_duration_ms"])
         if s.empty:
             return 0.0
-        book = _prices.load(self.region)
+        book = self.price_book()
         return float(billing.cost_from_totals(np.ones(len(s)), s["billed_duration_ms"], s["memory_mb"], self.arch,
                                               book=book).sum())
 

@@ -94,10 +94,11 @@ class _Run:
 
 def tune(invoke: Callable[[float], Mapping[str, Any]], memory_options, *, strategy: str = "cost",
          arch: str = "x86_64", max_invocations: int | None = None, runtime: str | None = None,
-         region: str = "us-east-1", invocations_per_month: float = 1e6, latency_slo_ms: float | None = None,
+         region: str | None = None, invocations_per_month: float = 1e6, latency_slo_ms: float | None = None,
          cost_tolerance: float | None = None, balanced_weight: float = 0.5, regret_tolerance: float = 0.02,
          confidence: float | None = None, batch: int = 1, min_warm: int | None = None,
-         max_warm_per_size: int | None = None, progress: bool = False, seed: int = 0) -> TuningResult:
+         max_warm_per_size: int | None = None, progress: bool = False, seed: int = 0,
+         book: _prices.PriceBook | None = None, pricing: _prices.Pricing | None = None) -> TuningResult:
     """Find the memory size that best meets ``strategy`` among ``memory_options`` with few invocations.
 
     ``invoke(memory_mb)`` runs the function once at that size and returns a mapping with ``duration_ms`` and
@@ -107,6 +108,8 @@ def tune(invoke: Callable[[float], Mapping[str, Any]], memory_options, *, strate
     The run stops once the pick is within ``regret_tolerance`` of the best size with probability
     ``confidence`` judged from the measurements (see the module doc); ``seed`` fixes that judgement's draws.
     ``confidence``, ``min_warm`` and ``max_warm_per_size`` default to ``CONFIDENCE``, ``MIN_WARM`` and ``MAX_WARM``.
+    Prices: ``book``, else ``pricing``'s book for ``region``, else the bundled book of ``region`` (us-east-1 when
+    None; :func:`lambda_workbook.prices.resolve`); the result keeps the book it was priced with.
     """
     confidence = CONFIDENCE if confidence is None else confidence
     min_warm = MIN_WARM if min_warm is None else min_warm
@@ -124,7 +127,8 @@ def tune(invoke: Callable[[float], Mapping[str, Any]], memory_options, *, strate
         raise ValueError("batch and min_warm must be >= 1 and max_warm_per_size >= min_warm")
     if not 0 <= balanced_weight <= 1:
         raise ValueError(f"balanced_weight must be between 0 (speed) and 1 (cost), got {balanced_weight!r}")
-    book = _prices.load(region)
+    book = _prices.resolve(region, book=book, pricing=pricing)
+    region = book.region
     from tqdm.auto import tqdm
 
     bar = tqdm(total=budget, desc="tuning", unit="inv", disable=not progress)
@@ -202,7 +206,7 @@ def tune(invoke: Callable[[float], Mapping[str, Any]], memory_options, *, strate
             except Exception as exc:  # noqa: BLE001 - the model's view is optional
                 notes.append(f"the memory model's recommendation failed ({type(exc).__name__}: {exc})")
         return TuningResult(memory_mb=float(j.sizes[j.pick]), invocations=len(run.rows), samples=samples,
-                            model=model, recommendation=rec, strategy=strategy, arch=arch, region=region,
+                            model=model, recommendation=rec, strategy=strategy, arch=arch, region=region, book=book,
                             options=opts, converged=converged, confidence=j.confidence,
                             infeasible=dict(sorted(run.infeasible.items())),
                             steps=steps, notes=notes,

@@ -293,7 +293,7 @@ def build(sets=None, *, small: bool = False, max_functions: int | None = None, s
     factor = billing.MONTH_HOURS / (cfg.days * 24.0)
     all_pools = _pools.pools(sets)
     twins = _twins(all_pools)
-    book = _prices.load(REGION)
+    book = _prices.context([REGION]).book(REGION)
     functions, metrics, reports, samples, triggers, truths, deployed = ([] for _ in range(7))
     for ds, curve, position, mem in _plan(all_pools, max_functions):
         pool = next(p for p in all_pools[(ds, curve)] if p.memory_mb == mem)

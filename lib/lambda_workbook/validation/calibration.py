@@ -22,6 +22,7 @@ def events(account, *, n: int = 2000) -> pd.DataFrame:
     """One row per (function, other measured size): the model's probability and the truth of the policy event."""
     pol = _score.policy()
     snap, truth = account.snapshot, account.truth
+    pricing = prices.for_snapshot(snap)
     rows = []
     for name in snap.functions["function_name"]:
         obs = memory.function_observations(snap, name)
@@ -34,7 +35,7 @@ def events(account, *, n: int = 2000) -> pd.DataFrame:
         d = model.samples(m, n=n)
         c = monthly_cost(d, m[None, :], invocations_per_month=obs["invocations_per_month"], init_ms=obs["init_mean_ms"],
                          cold_start_share=obs["cold_start_share"], arch=model.arch, cv=model.cv,
-                         book=prices.load(obs["region"]))
+                         book=pricing.book(obs["region"]))
         tc, td = tr["true_monthly_usd"].to_numpy(float), tr["true_mean_ms"].to_numpy(float)
         for j in range(m.size):
             if j == j0:

@@ -70,17 +70,17 @@ def policy() -> Policy:
 class Truth:
     """The truth table (``account.TRUTH_COLUMNS``) indexed per function and architecture."""
 
-    def __init__(self, truth: pd.DataFrame):
+    def __init__(self, truth: pd.DataFrame, *, pricing: _prices.Pricing | None = None):
         self.table = truth
         self._groups = {k: g.sort_values("memory_mb").reset_index(drop=True)
                         for k, g in truth.groupby(KEY + ["arch"], sort=False)}
-        self._books: dict[str, _prices.PriceBook] = {}
+        self.pricing = pricing if pricing is not None else _prices.context(sorted(set(truth["region"])), strict=False)
 
     def curve(self, key: tuple, arch: str) -> pd.DataFrame | None:
         return self._groups.get((*key, arch))
 
     def _cost(self, region: str, n: float, billed_ms: float, memory_mb: float, arch: str) -> float:
-        book = self._books.setdefault(region, _prices.load(region))
+        book = self.pricing.book(region)
         return float(billing.cost_from_totals(n, n * billed_ms, memory_mb, arch, book=book))
 
     def at(self, key: tuple, arch: str, memory_mb: float) -> dict[str, Any]:
