@@ -299,11 +299,15 @@ def from_namespace(notebook: str, namespace: Mapping[str, Any]) -> SimpleNamespa
 def open(notebook: str, namespace: Mapping[str, Any]) -> tuple[SimpleNamespace, Any]:  # noqa: A001
     """A notebook's first call: checks its parameters from ``namespace`` (:func:`from_namespace`), then loads the
     snapshot they name (:func:`lambda_workbook.analysis.snapshot`, restricted to ``p.regions`` and, where the
-    notebook declares ``account``, to ``p.accounts``). Returns ``(p, snap)``."""
+    notebook declares ``account``, to ``p.accounts``). Returns ``(p, snap)``; ``p.pricing`` is the snapshot's
+    pricing context (:func:`lambda_workbook.prices.for_snapshot`), built once here for the notebook's calls."""
     p = from_namespace(notebook, namespace)
     from .analysis import snapshot
+    from .prices import for_snapshot
 
-    return p, snapshot(p, accounts=getattr(p, "accounts", None))
+    snap = snapshot(p, accounts=getattr(p, "accounts", None))
+    p.pricing = for_snapshot(snap)
+    return p, snap
 
 
 def _number(x: float) -> str:
