@@ -41,7 +41,7 @@ def test_memory_explorer_opens_on_the_review_decision(snap, mem):
     assert r.current_memory_mb == snap.function("media-thumbnail-io")["memory_mb"]
     # the finding the review raises for this function is the same decision
     found = review.findings(snap)
-    mine = found[(found["function"] == "media-thumbnail-io") & found["id"].str.startswith("memory-")]
+    mine = found[(found["function_name"] == "media-thumbnail-io") & found["id"].str.startswith("memory-")]
     if dec.finding is None:
         assert mine.empty
     else:
