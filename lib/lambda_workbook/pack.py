@@ -59,6 +59,7 @@ from .notebook_pages import (  # noqa: F401  (public: pack.finish_notebook, pack
     quiet_worker,
 )
 from .redact import Redactor, local_paths
+from .renamed import renamed
 from .schema import KEY, Snapshot
 
 DEEP_DIVES = ("memory", "invocation_sources", "read_what_you_need", "cold_starts")
@@ -96,6 +97,7 @@ _COUNTS: dict[str, tuple[int, int | None]] = {"top": (0, None), "workers": (0, N
 # planning
 
 
+@renamed(function_name="function")
 @dataclass
 class Job:
     """One notebook run of the pack; paths are relative to the run directory."""

@@ -211,7 +211,7 @@ def test_explorer_picks_what_the_review_decides(sample_snapshot, sample_findings
 
     ex = explorers.MemoryExplorer(sample_snapshot, EXPLORED[0])
     for name in EXPLORED:
-        ex.set(function=name, arch=sample_table.loc[name, "arch"])
+        ex.set(function_name=name, arch=sample_table.loc[name, "arch"])
         assert ex.error is None and ex.result.mode == "decision"
         row = sample_table.loc[name]
         assert ex.result.memory_mb == row["recommended_memory_mb"], name
@@ -226,7 +226,7 @@ def test_explorer_picks_what_the_review_decides(sample_snapshot, sample_findings
             assert "with probability ≥ 90%" in ex.table.loc["rule", "value"]
             assert ex.table.loc["probability", "value"] == f"{row['probability']:.0%}"
     # media-thumbnail-io: the explorer's cheapest strategy point is a view; the pick stays the review's 1,024 MB
-    ex.set(function="media-thumbnail-io", arch="arm64", strategy="decision")
+    ex.set(function_name="media-thumbnail-io", arch="arm64", strategy="decision")
     assert ex.result.memory_mb == 1024 and "saves at least 10% and is at most 10% slower" in ex.result.rule
     assert ex.figure.layout.title.text.startswith("media-thumbnail-io: the review's decision")
 
