@@ -188,7 +188,7 @@ def sample_old_vs_new() -> pd.DataFrame:
             rows.append({"keep-alive": name, "model": model, "median |log|": round(float(np.median(np.abs(np.log(ratio)))), 3),
                          "within 25%": f"{ratio.between(0.8, 1.25).mean():.0%}",
                          "range": f"{ratio.min():.2f}-{ratio.max():.2f}", "picked": table.attrs["model"],
-                         "findings": ", ".join(f"{r.id}:{r.function}" for r in coldstarts.findings(snap, table=table)
+                         "findings": ", ".join(f"{r.id}:{r.function_name}" for r in coldstarts.findings(snap, table=table)
                                                .itertuples()) if model == "poisson" else ""})
     return pd.DataFrame(rows)
 
@@ -221,7 +221,7 @@ def main() -> None:
     print()
     print("== 3. speed on the sample account (29 functions, 14 days of per-minute metrics)")
     print(f"analyse {t_analyse:.1f} s, findings {t_findings:.1f} s; findings: "
-          + ", ".join(f"{r.id}:{r.function}" for r in found.itertuples()))
+          + ", ".join(f"{r.id}:{r.function_name}" for r in found.itertuples()))
     print()
     print("== 4. the idle window fitted to the 2025 keep-alive counts")
     keep_alive_fit()

@@ -53,13 +53,14 @@ def legacy_jobs(snapshot, found):
         base = {k: v for k, v in jobs[0].parameters.items()
                 if k in ("source", "snapshot_path", "profile", "lookback_days")}
         chosen = pack.select_functions(snapshot, found, top=LEGACY_TOP)
-        ids = {k: set(g["id"]) for k, g in found.groupby(["account_id", "region", "function"])}
+        ids = {k: set(g["id"]) for k, g in found.groupby(["account_id", "region", "function_name"])}
         for r in chosen.itertuples():
-            key = (r.account_id, r.region, r.function)
+            key = (r.account_id, r.region, r.function_name)
             for nb in pack.available_deep_dives():
                 if _legacy_relevant(nb, key, snapshot, ids.get(key, set())):
-                    jobs.append(pack.Job(nb, f"{nb} — {r.function}", f"{r.account_id}/{r.region}/{r.function}/{nb}",
-                                         {**base, "region": r.region, "function": r.function, "analysis_path": ""},
+                    jobs.append(pack.Job(nb, f"{nb} — {r.function_name}",
+                                         f"{r.account_id}/{r.region}/{r.function_name}/{nb}",
+                                         {**base, "region": r.region, "function": r.function_name, "analysis_path": ""},
                                          *key, kind="deep-dive"))
         return jobs
     return edit

@@ -24,7 +24,7 @@ def _triggers_findings(args: argparse.Namespace) -> int:
     from . import sources, triggers
 
     snap = sources.load(args.source, snapshot_path=args.snapshot)
-    print_findings(triggers.findings(snap), ["id", "function", "monthly_impact_usd", "title"])
+    print_findings(triggers.findings(snap), ["id", "function_name", "monthly_impact_usd", "title"])
     return 0
 
 
@@ -77,7 +77,7 @@ def _reads_findings(args: argparse.Namespace) -> int:
     from . import reads, sources
 
     print_findings(reads.findings(sources.load(args.source, snapshot_path=args.snapshot)),
-                    ["id", "severity", "function", "monthly_impact_usd", "title"], "no read findings")
+                    ["id", "severity", "function_name", "monthly_impact_usd", "title"], "no read findings")
     return 0
 
 
@@ -102,7 +102,7 @@ def _coldstarts_findings(args: argparse.Namespace) -> int:
     from . import coldstarts
 
     snap, table = _coldstarts_table(args)
-    print_findings(coldstarts.findings(snap, table=table), ["id", "severity", "function", "monthly_impact_usd", "title"])
+    print_findings(coldstarts.findings(snap, table=table), ["id", "severity", "function_name", "monthly_impact_usd", "title"])
     return 0
 
 

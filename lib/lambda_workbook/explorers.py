@@ -22,6 +22,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from . import billing
+from .renamed import keywords, renamed
 
 STYLE = {"description_width": "initial"}   # every control's label shown in full
 
@@ -70,7 +71,9 @@ class Explorer:
         return {name: w.value for name, w in self.controls.items()}
 
     def set(self, **values: Any) -> Explorer:
-        """Set control values as a user would (one recomputation at the end)."""
+        """Set control values as a user would (one recomputation at the end); a control's former name (a keyword
+        :meth:`compute` renamed) still works, with a warning."""
+        values = keywords(type(self).compute, values, stacklevel=2)
         unknown = set(values) - set(self.controls)
         if unknown:
             raise KeyError(f"{type(self).__name__} has no control(s) {sorted(unknown)}; it has {sorted(self.controls)}")
@@ -253,7 +256,8 @@ class ColdStartsExplorer(Explorer):
     KEEP_ALIVE_CHOICES = ("measured-2025", "measured-2021", "seed", "fixed-10", "2017", 1.0, 5.0, 15.0, 30.0, 60.0)
     SCHEDULES = {"always on": None, "busy hours of the traffic": "auto", "mon-fri 08-18 UTC": "mon-fri 08-18 UTC"}
 
-    def __init__(self, snapshot=None, function: str | None = None, *, table: pd.DataFrame | None = None) -> None:
+    @renamed(function_name="function")
+    def __init__(self, snapshot=None, function_name: str | None = None, *, table: pd.DataFrame | None = None) -> None:
         from . import coldstarts, plots
 
         super().__init__()
@@ -261,13 +265,13 @@ class ColdStartsExplorer(Explorer):
         self.row, self.observed = None, None
         if snapshot is not None:
             table = coldstarts.analyse(snapshot) if table is None else table
-            if function is None:
-                function = str(table.sort_values("cold_starts", ascending=False)["function_name"].iloc[0])
-            self.row = table[table["function_name"] == function].iloc[0]
-            self.observed = coldstarts.invocation_series(snapshot, function, account_id=self.row["account_id"],
+            if function_name is None:
+                function_name = str(table.sort_values("cold_starts", ascending=False)["function_name"].iloc[0])
+            self.row = table[table["function_name"] == function_name].iloc[0]
+            self.observed = coldstarts.invocation_series(snapshot, function_name, account_id=self.row["account_id"],
                                                          region=self.row["region"])
             self.observed_concurrency = coldstarts.observed_concurrency(
-                snapshot, function, account_id=self.row["account_id"], region=self.row["region"])
+                snapshot, function_name, account_id=self.row["account_id"], region=self.row["region"])
         r = self.row
         peak = float(self.observed.max()) if self.observed is not None and self.observed.max() > 0 else 10.0
         style = STYLE
@@ -358,7 +362,7 @@ class MemoryExplorer(Explorer):
     sets the sliders; ``pick="strategy"`` opens on the notebook's strategy instead of the decision).
     """
 
-    primary = "function"
+    primary = "function_name"
     title = "Memory: predicted duration and monthly cost over memory, and the picked size"
     PICKS = (("review decision", "decision"), ("strategy: cost", "cost"), ("strategy: speed", "speed"),
              ("strategy: balanced", "balanced"))
@@ -368,7 +372,8 @@ class MemoryExplorer(Explorer):
                 "balanced_weight", "strategy")
     POLICY = ("headroom", "plausible", "min_measure_usd", "min_speedup")
 
-    def __init__(self, snapshot, function: str | None = None, *, level: float = 0.9, pick: str = "decision",
+    @renamed(function_name="function")
+    def __init__(self, snapshot, function_name: str | None = None, *, level: float = 0.9, pick: str = "decision",
                  **settings: Any) -> None:
         from . import memory, plots
 
@@ -385,10 +390,11 @@ class MemoryExplorer(Explorer):
         names = sorted(snapshot.reports.loc[snapshot.reports["invocations"] > 0, "function_name"].unique())
         if not names:
             raise ValueError("the snapshot has no function with invocations to explore")
-        function = function or names[0]
-        if function not in names:
-            raise KeyError(f"function {function!r} has no REPORT data in the snapshot (have {', '.join(names[:8])}, ...)")
-        obs, _ = self._fit(function)
+        function_name = function_name or names[0]
+        if function_name not in names:
+            raise KeyError(f"function {function_name!r} has no REPORT data in the snapshot "
+                           f"(have {', '.join(names[:8])}, ...)")
+        obs, _ = self._fit(function_name)
         default = memory.Policy()
         start = {"max_slowdown": default.max_slowdown, "min_savings_share": default.min_savings_share,
                  "cost_tolerance": default.cost_tolerance, "confidence": default.confidence,
@@ -403,7 +409,7 @@ class MemoryExplorer(Explorer):
                                        readout_format=".0%", style=style)
 
         self.controls = {
-            "function": widgets.Dropdown(options=names, value=function, description="function", style=style),
+            "function_name": widgets.Dropdown(options=names, value=function_name, description="function", style=style),
             "strategy": widgets.Dropdown(options=self.PICKS, value="decision" if pick == "decision" else start["strategy"],
                                          description="pick", style=style),
             "arch": widgets.ToggleButtons(options=billing.ARCHITECTURES, value=obs["arch"], description="architecture",
@@ -433,22 +439,24 @@ class MemoryExplorer(Explorer):
         return self._memory.policy_from(max_slowdown=max_slowdown, min_savings_share=min_savings_share,
                                         cost_tolerance=cost_tolerance, confidence=confidence, **self.policy)
 
-    def decision(self, name: str, policy=None):
-        """The decision for ``name`` at ``policy`` (default: the review's), the object its finding is rendered
-        from; cached per function and policy."""
+    @renamed(function_name="name")
+    def decision(self, function_name: str, policy=None):
+        """The decision for ``function_name`` at ``policy`` (default: the review's), the object its finding is
+        rendered from; cached per function and policy."""
         pol = policy or self._memory.policy_from(**self.policy)
-        key = ("decision", name, pol)
+        key = ("decision", function_name, pol)
         if key not in self._fits:
-            obs, model = self._fit(name)
+            obs, model = self._fit(function_name)
             self._fits[key] = self._memory.decide_function(obs, model, pol)
         return self._fits[key]
 
-    def compute(self, *, function: str, strategy: str, arch: str, latency_slo_ms: float, cost_tolerance: float,
+    @renamed(function_name="function")
+    def compute(self, *, function_name: str, strategy: str, arch: str, latency_slo_ms: float, cost_tolerance: float,
                 balanced_weight: float, max_slowdown: float, min_savings_share: float, confidence: float) -> Any:
-        obs, model = self._fit(function)
+        obs, model = self._fit(function_name)
         pol = self.policy_for(max_slowdown=max_slowdown, min_savings_share=min_savings_share,
                               cost_tolerance=cost_tolerance, confidence=confidence)
-        dec = self.decision(function, pol)
+        dec = self.decision(function_name, pol)
         slo = obs["duration_mean_ms"] * (1 + max_slowdown) if latency_slo_ms >= self.NO_SLO else float(latency_slo_ms)
         rec = self._memory.recommend(
             model, strategy="cost" if strategy == "decision" else strategy, arch=arch, region=obs["region"],
@@ -469,7 +477,7 @@ class MemoryExplorer(Explorer):
             point = rec.points()["recommended"]
             saving, band, prob = rec.monthly_savings, rec.savings_interval, float("nan")
             text = f"the {strategy} strategy's {rec.memory_mb:,.0f} MB (the review's decision: {dec.title()})"
-        return self._memory.MemoryPick(function=function, mode=strategy, arch=arch, memory_mb=float(point["memory_mb"]),
+        return self._memory.MemoryPick(function_name=function_name, mode=strategy, arch=arch, memory_mb=float(point["memory_mb"]),
                           duration_ms=float(point["duration_ms"]), monthly_cost=float(point["monthly_cost"]),
                           monthly_savings=saving, savings_band=band, probability=prob, rule=rule, text=text,
                           decision=dec, recommendation=rec, current_memory_mb=float(obs["memory_mb"]),
@@ -479,7 +487,7 @@ class MemoryExplorer(Explorer):
         saving = r.monthly_savings or 0.0
         money = f"saves ${saving:,.2f}/month" if saving >= 0 else f"costs ${-saving:,.2f}/month more"
         what = "the review's decision" if r.mode == "decision" else f"the {r.mode} strategy"
-        title = (f"{r.function}: {what} on {r.arch}: {r.memory_mb:,.0f} MB ({money} than today)"
+        title = (f"{r.function_name}: {what} on {r.arch}: {r.memory_mb:,.0f} MB ({money} than today)"
                  f"<br><sup>{r.text}</sup>")
         rec = r.recommendation
         return self._plots.memory_tradeoff(rec.curve, r.observed, current=rec.points()["current"],

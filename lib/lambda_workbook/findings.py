@@ -7,7 +7,7 @@ ticket all render the same texts. The review engine only runs the modules, de-du
 
 Columns (:data:`COLUMNS`):
 
-* ``id``, ``severity`` (:data:`SEVERITIES`), ``account_id``, ``region``, ``function``, ``section``;
+* ``id``, ``severity`` (:data:`SEVERITIES`), ``account_id``, ``region``, ``function_name``, ``section``;
 * ``title``, ``evidence`` (the numbers, with the note after "Note:"), ``recommendation``;
 * ``evidence_path``: where the numbers come from, as ``kind:name`` items joined by ``"; "`` (built from a
   tuple, never parsed out of a sentence): ``reports:sample`` REPORT lines, ``metrics:<Metric>`` CloudWatch,
@@ -23,6 +23,11 @@ Columns (:data:`COLUMNS`):
 Severity: :class:`Severity` turns dollars into a severity with the review's thresholds (``medium_usd``,
 ``high_usd``); every module that prices a finding receives the same two numbers. Risks keep the severity their
 rule gives them (a throttled API is high whatever it costs).
+
+Names: the function's column is ``function_name``, as in every snapshot table. Until the next minor version the
+public outputs (:func:`review.run`'s findings, the pack's ``findings.csv`` and ``findings.json``) also carry the
+former ``function`` column, an exact copy placed last (:func:`with_deprecated_aliases`); a findings file that has
+only ``function`` still loads (:func:`complete`).
 """
 
 from __future__ import annotations
@@ -36,13 +41,17 @@ import pandas as pd
 
 SEVERITIES = ("high", "medium", "low")
 SECTIONS = ("function code", "execution environment", "invocation source", "external services")
-COLUMNS = ["id", "severity", "account_id", "region", "function", "title", "evidence", "evidence_path",
+COLUMNS = ["id", "severity", "account_id", "region", "function_name", "title", "evidence", "evidence_path",
            "monthly_impact_usd", "monthly_impact_low_usd", "monthly_impact_high_usd", "recommendation", "section",
            "saves_from", "band_meaning", "probability"]
 MONEY = ["monthly_impact_usd", "monthly_impact_low_usd", "monthly_impact_high_usd"]
 NUMBERS = [*MONEY, "probability"]
 #: Columns added after the first findings files were written: a file without them still loads.
 OPTIONAL = ("saves_from", "band_meaning", "probability")
+
+#: Deprecated column -> the canonical column it copies. The copies ride along on the public outputs only
+#: (:func:`with_deprecated_aliases`) and go away in the next minor version.
+DEPRECATED_ALIASES: dict[str, str] = {"function": "function_name"}
 
 #: Findings whose dollars are the expected value of a measurement, not a saving: never added to savings totals.
 NOT_SAVINGS = ("memory-measure",)
@@ -151,7 +160,7 @@ class Finding:
         if self.note:
             evidence = f"{evidence.rstrip('.')}. Note: {self.note.strip().rstrip('.')}."
         return {"id": self.id, "severity": self.severity, "account_id": self.key[0], "region": self.key[1],
-                "function": self.key[2], "title": self.title, "evidence": evidence,
+                "function_name": self.key[2], "title": self.title, "evidence": evidence,
                 "evidence_path": join_path(self.path), "monthly_impact_usd": b.usd, "monthly_impact_low_usd": b.low,
                 "monthly_impact_high_usd": b.high, "recommendation": self.recommendation, "section": self.section,
                 "saves_from": "+".join(self.saves_from or SAVES_FROM.get(self.id, ())) if b.usd == b.usd else "",
@@ -181,8 +190,9 @@ def complete(df: pd.DataFrame) -> pd.DataFrame:
     """A table of finding rows in :data:`COLUMNS`: missing columns added (``saves_from`` and ``band_meaning``
     from the id's defaults where a price exists), numbers as floats, text as text, nothing else kept."""
     out = df.copy()
-    if "function" not in out and "function_name" in out:
-        out["function"] = out["function_name"]
+    for old, new in DEPRECATED_ALIASES.items():   # a file or module table written before the rename
+        if new not in out and old in out:
+            out[new] = out[old]
     for col in COLUMNS:
         if col not in out:
             out[col] = math.nan if col in NUMBERS else ""
@@ -200,6 +210,19 @@ def complete(df: pd.DataFrame) -> pd.DataFrame:
                                                     ids.map(lambda i: BAND_MEANING.get(i, "")))
     out.loc[~priced, "band_meaning"] = ""
     return out[COLUMNS].reset_index(drop=True)
+
+
+def with_deprecated_aliases(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with each deprecated column of :data:`DEPRECATED_ALIASES` added last, an exact copy of its
+    canonical column (``function`` = ``function_name``), for readers of the findings written before the rename.
+    Applied only where findings leave the library (:func:`review.run`, :func:`review.load`, the pack's files);
+    pages, views and Markdown show the canonical column alone. The copies go away in the next minor version."""
+    out = df.drop(columns=[c for c in DEPRECATED_ALIASES if c in df.columns])
+    for old, new in DEPRECATED_ALIASES.items():
+        if new in out:
+            out[old] = out[new]
+    out.attrs.update(df.attrs)
+    return out
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -233,7 +256,7 @@ def rank(found: pd.DataFrame, by: str = "review") -> pd.DataFrame:
         return found.reset_index(drop=True)
     usd = found["monthly_impact_usd"]
     key = pd.DataFrame({"sev": _severity_order(found), "kind": _risk_order(found), "usd": -usd.fillna(0.0),
-                        "unpriced": usd.isna(), "id": found["id"], "fn": found["function"]})
+                        "unpriced": usd.isna(), "id": found["id"], "fn": found["function_name"]})
     if by == "money":
         cols = ["unpriced", "usd", "sev", "kind", "id", "fn"]
     elif by == "risk":
@@ -256,7 +279,7 @@ def risks(found: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------------------
 # totals that add up
 
-SPEND_COLUMNS = ["account_id", "region", "function", "service", "monthly_usd", "basis"]
+SPEND_COLUMNS = ["account_id", "region", "function_name", "service", "monthly_usd", "basis"]
 
 
 def _groups(services: list[set[str]]) -> list[int]:
@@ -287,14 +310,14 @@ def savings(found: pd.DataFrame, spend: pd.DataFrame | None = None) -> pd.DataFr
     Columns: the function key, ``services``, ``ids``, ``monthly_usd``, ``low_usd``, ``high_usd``, ``sum_usd`` (the
     plain sum of the group's findings), ``spend_usd`` (NaN: not measured) and ``capped``.
     """
-    cols = ["account_id", "region", "function", "services", "ids", "monthly_usd", "low_usd", "high_usd", "sum_usd",
+    cols = ["account_id", "region", "function_name", "services", "ids", "monthly_usd", "low_usd", "high_usd", "sum_usd",
             "spend_usd", "capped"]
     f = found[~found["id"].isin(NOT_SAVINGS) & (found["monthly_impact_usd"] > 0)]
     if f.empty:
         return pd.DataFrame(columns=cols)
     spent = spend_by_bill(spend)
     rows = []
-    for key, g in f.groupby(["account_id", "region", "function"], sort=False):
+    for key, g in f.groupby(["account_id", "region", "function_name"], sort=False):
         bills = [set(filter(None, str(s).split("+"))) or {"lambda"} for s in g["saves_from"]]
         groups = _groups(bills)
         for gid in sorted(set(groups)):
@@ -324,7 +347,7 @@ def summary(found: pd.DataFrame, spend: pd.DataFrame | None = None) -> dict[str,
     for r in counted.itertuples():
         services = r.services.split("+")
         # a group over several bills is booked against them in proportion to their spend (evenly when unknown)
-        parts = [spent.get((r.account_id, r.region, r.function, s), math.nan) for s in services]
+        parts = [spent.get((r.account_id, r.region, r.function_name, s), math.nan) for s in services]
         total = sum(p for p in parts if p == p)
         for s, p in zip(services, parts, strict=True):
             share = (p / total) if total > 0 and p == p else 1.0 / len(services)
@@ -341,8 +364,8 @@ def summary(found: pd.DataFrame, spend: pd.DataFrame | None = None) -> dict[str,
 
 
 def spend_by_bill(spend: pd.DataFrame | None) -> dict[tuple, float]:
-    """``{(account_id, region, function, service): USD a month}`` from a :data:`SPEND_COLUMNS` table."""
+    """``{(account_id, region, function_name, service): USD a month}`` from a :data:`SPEND_COLUMNS` table."""
     if spend is None or spend.empty:
         return {}
-    s = spend.groupby(["account_id", "region", "function", "service"])["monthly_usd"].sum()
+    s = spend.groupby(["account_id", "region", "function_name", "service"])["monthly_usd"].sum()
     return {k: float(v) for k, v in s.items()}

@@ -58,11 +58,11 @@ def _short(error: str) -> str:
 
 
 def deep_links(jobs: list) -> dict[tuple, list]:
-    """The rendered deep dives of each function ``(account_id, region, function)``."""
+    """The rendered deep dives of each function ``(account_id, region, function_name)``."""
     out: dict[tuple, list] = {}
     for j in jobs:
         if j.kind == "deep-dive" and j.has_html:
-            out.setdefault((j.account_id, j.region, j.function), []).append(j)
+            out.setdefault((j.account_id, j.region, j.function_name), []).append(j)
     return out
 
 
@@ -116,10 +116,11 @@ def context(pack, snapshot, result, opts: dict[str, Any]) -> dict[str, Any]:
     def rows(table) -> list[dict[str, Any]]:
         out = []
         for r in table.to_dict("records"):
-            key = (r["account_id"], r["region"], r["function"])
+            key = (r["account_id"], r["region"], r["function_name"])
             prob = r.get("probability")
             out.append({**{k: r[k] for k in ("id", "severity", "title", "evidence", "evidence_path", "recommendation",
-                                             "function", "account_id", "region", "section", "band_meaning")},
+                                             "function_name", "account_id", "region", "section",
+                                             "band_meaning")},
                         "band": review.band(r), "probability": f"{prob:.0%}" if prob == prob and prob is not None else "",
                         "saves_from": " + ".join(review.SERVICE_NAMES.get(x, x) for x in r["saves_from"].split("+") if x),
                         "dives": [{"link": j.link(), "name": j.name.replace("_", " ")} for j in links.get(key, [])]})
@@ -130,7 +131,7 @@ def context(pack, snapshot, result, opts: dict[str, Any]) -> dict[str, Any]:
                  "savings": f"${r.savings_usd:,.2f}",
                  "share": f"{r.savings_share:.0%}" if r.savings_share == r.savings_share else "–"}
                 for r in review.spend_view(found, spent).itertuples() if r.service != "all"]
-    order = sorted(pack.jobs, key=lambda j: (j.kind != "account", j.account_id, j.region, j.function, j.name))
+    order = sorted(pack.jobs, key=lambda j: (j.kind != "account", j.account_id, j.region, j.function_name, j.name))
     thresholds = "; ".join(f"{k} {v}" for k, v in asdict(result.thresholds).items()
                            if k not in ("secret_names", "secret_reference_suffixes"))
     from .notebook_pages import PLOTLY_FILE

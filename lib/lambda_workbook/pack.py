@@ -59,6 +59,7 @@ from .notebook_pages import (  # noqa: F401  (public: pack.finish_notebook, pack
     quiet_worker,
 )
 from .redact import Redactor, local_paths
+from .renamed import renamed
 from .schema import KEY, Snapshot
 
 DEEP_DIVES = ("memory", "invocation_sources", "read_what_you_need", "cold_starts")
@@ -96,6 +97,7 @@ _COUNTS: dict[str, tuple[int, int | None]] = {"top": (0, None), "workers": (0, N
 # planning
 
 
+@renamed(function_name="function")
 @dataclass
 class Job:
     """One notebook run of the pack; paths are relative to the run directory."""
@@ -106,7 +108,7 @@ class Job:
     parameters: dict[str, Any]
     account_id: str = ""
     region: str = ""
-    function: str = ""
+    function_name: str = ""
     kind: str = "account"         # account | deep-dive
     status: str = "pending"
     error: str = ""
@@ -171,28 +173,28 @@ def select_functions(snapshot: Snapshot, found: pd.DataFrame, *, top: int = 5, r
     them explains are candidates, so each of the ``top`` gets a deep dive."""
     if rank_by not in RANK_BY:
         raise ValueError(f"rank_by must be one of {', '.join(RANK_BY)}, got {rank_by!r}")
-    c = costs.function_costs(snapshot)[KEY + ["monthly_usd"]].rename(columns={"function_name": "function"})
+    c = costs.function_costs(snapshot)[KEY + ["monthly_usd"]]
     per = review.by_function(found)
-    t = c.merge(per, on=["account_id", "region", "function"], how="left").fillna(
+    t = c.merge(per, on=KEY, how="left").fillna(
         {"findings": 0, "high": 0, "monthly_usd_y": 0.0, "ids": ""})
     t = t.rename(columns={"monthly_usd_x": "cost_usd", "monthly_usd_y": "impact_usd"})
     globs = [g.strip() for g in str(pattern or "").split(",") if g.strip()]
     if globs:
-        t = t[t["function"].map(lambda n: any(fnmatch.fnmatchcase(n, g) for g in globs))]
+        t = t[t["function_name"].map(lambda n: any(fnmatch.fnmatchcase(n, g) for g in globs))]
         if t.empty:
             raise ValueError(f"no function matches {pattern!r} (functions include: "
                              f"{', '.join(sorted(snapshot.functions['function_name'])[:8])}, ...)")
     if explained_by is not None:
         ids = _ids_by_function(found)
         t = t[[bool(set(deep_dives_for(ids.get(k, ()))) & set(explained_by))
-               for k in zip(t["account_id"], t["region"], t["function"], strict=True)]]
+               for k in zip(t["account_id"], t["region"], t["function_name"], strict=True)]]
     order = ["impact_usd", "high", "findings", "cost_usd"] if rank_by == "impact" else ["cost_usd", "impact_usd"]
     t = t.sort_values(order, ascending=False, ignore_index=True)
     return t.head(top) if top else t
 
 
 def _ids_by_function(found: pd.DataFrame) -> dict[tuple, set[str]]:
-    return {k: set(g["id"]) for k, g in found.groupby(["account_id", "region", "function"])} if len(found) else {}
+    return {k: set(g["id"]) for k, g in found.groupby(KEY)} if len(found) else {}
 
 
 def _source_parameters(options: dict[str, Any], snapshot_dir: Path | None) -> dict[str, Any]:
@@ -226,9 +228,9 @@ def plan(snapshot: Snapshot, found: pd.DataFrame, run_dir: Path, options: dict[s
     ids = _ids_by_function(found)
     names = snapshot.functions.groupby(["region", "function_name"])["account_id"].nunique()
     for r in chosen.itertuples():
-        key = (r.account_id, r.region, r.function)
+        key = (r.account_id, r.region, r.function_name)
         src = base
-        if names.get((r.region, r.function), 1) > 1:  # the same name in several accounts: give the notebook one
+        if names.get((r.region, r.function_name), 1) > 1:  # the same name in several accounts: give the notebook one
             sub = run_dir / "snapshots" / _safe(r.account_id)
             if not sub.exists():
                 sources.save(snapshot.in_accounts([r.account_id]), sub)
@@ -236,9 +238,9 @@ def plan(snapshot: Snapshot, found: pd.DataFrame, run_dir: Path, options: dict[s
         for nb in dives:
             if by_findings and not relevant(nb, key, snapshot, ids.get(key, set())):
                 continue
-            out = f"{_safe(r.account_id)}/{_safe(r.region)}/{_safe(r.function)}/{nb}"
-            jobs.append(Job(nb, f"{nb.replace('_', ' ').capitalize()} — {r.function} ({r.account_id}, {r.region})", out,
-                            {**src, "region": r.region, "function": r.function}, *key, kind="deep-dive"))
+            out = f"{_safe(r.account_id)}/{_safe(r.region)}/{_safe(r.function_name)}/{nb}"
+            jobs.append(Job(nb, f"{nb.replace('_', ' ').capitalize()} — {r.function_name} ({r.account_id}, {r.region})", out,
+                            {**src, "region": r.region, "function": r.function_name}, *key, kind="deep-dive"))
     return jobs, chosen
 
 

@@ -420,7 +420,7 @@ def findings_impact(found: pd.DataFrame, top: int = 15) -> go.Figure:
 
     measured = found["id"].isin(NOT_SAVINGS)
     data = found[~measured].dropna(subset=["monthly_impact_usd"]).nlargest(top, "monthly_impact_usd").iloc[::-1]
-    labels = data["function"] + " · " + data["id"]
+    labels = data["function_name"] + " · " + data["id"]
     low = data["monthly_impact_low_usd"].fillna(data["monthly_impact_usd"])
     high = data["monthly_impact_high_usd"].fillna(data["monthly_impact_usd"])
     fig = go.Figure()

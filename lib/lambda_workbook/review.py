@@ -117,7 +117,7 @@ def _triggers_findings(snapshot: Snapshot, t: Thresholds, options: dict[str, Any
     calls = {k: calls_path(g) for k, g in snapshot.calls.groupby(KEY)}
     out = []
     for r in df.to_dict("records"):
-        key = (r["account_id"], r["region"], r["function"])
+        key = (r["account_id"], r["region"], r["function_name"])
         p = [paths.get(key, "triggers"), fc.loc[key, "path"] if key in fc.index else "metrics"]
         if r["id"] == "sync-for-async" and calls.get(key):
             p.append(calls[key])
@@ -252,8 +252,8 @@ def run(snapshot: Snapshot, *, thresholds: Thresholds | dict | None = None,
     found.attrs["errors"] = errs.to_dict("records")
     found.attrs["as_of"] = str(when[0])
     flags = [f.as_dict() for f in snapshot.flags or []]
-    return Review(found, errs, str(when[0]), when[1], t, module_thresholds, seconds, flags,
-                  spent[0] if spent else pd.DataFrame(columns=contract.SPEND_COLUMNS))
+    return Review(contract.with_deprecated_aliases(found), errs, str(when[0]), when[1], t, module_thresholds,
+                  seconds, flags, spent[0] if spent else pd.DataFrame(columns=contract.SPEND_COLUMNS))
 
 
 @per_snapshot
@@ -277,8 +277,8 @@ def spend(snapshot: Snapshot, *, pricing: _prices.Pricing | None = None) -> pd.D
         rc = rc[np.isfinite(rc["monthly_read_usd"])]
         rows.append(rc[KEY].assign(service=rc["service"], monthly_usd=rc["monthly_read_usd"],
                                    basis="reads " + rc["operation"]))
-    out = pd.concat(rows, ignore_index=True).rename(columns={"function_name": "function"})
-    out = out.groupby(["account_id", "region", "function", "service"], as_index=False).agg(
+    out = pd.concat(rows, ignore_index=True)
+    out = out.groupby(["account_id", "region", "function_name", "service"], as_index=False).agg(
         monthly_usd=("monthly_usd", "sum"), basis=("basis", lambda b: "; ".join(sorted(set(b)))))
     return out[contract.SPEND_COLUMNS]
 
@@ -322,7 +322,7 @@ def totals(found: pd.DataFrame, spend: pd.DataFrame | None = None) -> pd.DataFra
 
 def by_function(found: pd.DataFrame, spend: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per function: findings, high-severity count and monthly savings counted once (:func:`findings.savings`)."""
-    cols = ["account_id", "region", "function"]
+    cols = ["account_id", "region", "function_name"]
     if found.empty:
         return pd.DataFrame(columns=cols + ["findings", "high", "monthly_usd", "ids"])
     g = found.assign(hi=found["severity"] == "high")
@@ -364,7 +364,7 @@ def view(found: pd.DataFrame, top: int | None = None, *, styled: bool = False, b
     f = rank(found, by).head(top) if top else rank(found, by)
     out = pd.DataFrame({
         "$/month (band)": [band(r) for r in f.to_dict("records")], "severity": f["severity"].to_numpy(),
-        "id": f["id"].to_numpy(), "function": (f["function"] + " (" + f["account_id"].str[-4:] + ")").to_numpy(),
+        "id": f["id"].to_numpy(), "function": (f["function_name"] + " (" + f["account_id"].str[-4:] + ")").to_numpy(),
         "finding": f["title"].to_numpy(), "evidence": f["evidence"].to_numpy(), "source": f["evidence_path"].to_numpy(),
         "recommendation": f["recommendation"].to_numpy(),
     }, index=pd.RangeIndex(1, len(f) + 1, name="rank"))
@@ -377,8 +377,8 @@ def view(found: pd.DataFrame, top: int | None = None, *, styled: bool = False, b
 def to_csv(found: pd.DataFrame) -> str:
     """The ranked findings as CSV (a ``rank`` column first)."""
     f = rank(found)
-    return f.assign(rank=range(1, len(f) + 1))[["rank", *COLUMNS]].to_csv(index=False, lineterminator="\n",
-                                                                          float_format="%.2f")
+    out = contract.with_deprecated_aliases(f.assign(rank=range(1, len(f) + 1))[["rank", *COLUMNS]])
+    return out.to_csv(index=False, lineterminator="\n", float_format="%.2f")
 
 
 def _md(text: str) -> str:
@@ -444,17 +444,17 @@ def to_markdown(found: pd.DataFrame, *, title: str = "Lambda architecture review
               "finding ranks below one worth less than a dollar.", "",
               "| # | $/month | severity | id | function | finding |", "|---|---|---|---|---|---|"]
     for i, r in enumerate(f.to_dict("records"), 1):
-        lines.append(f"| {i} | {_md(band(r))} | {r['severity']} | `{r['id']}` | {_md(r['function'])} "
+        lines.append(f"| {i} | {_md(band(r))} | {r['severity']} | `{r['id']}` | {_md(r['function_name'])} "
                      f"({_md(r['account_id'])}, {_md(r['region'])}) | {_md(r['title'])} |")
     for i, r in enumerate(f.to_dict("records"), 1):
-        lines += ["", f"## {i}. [{r['severity']}] {r['id']}: {r['function']} — {r['title']}", "",
-                  f"- **Where:** {r['function']} in account {r['account_id']}, {r['region']}",
+        lines += ["", f"## {i}. [{r['severity']}] {r['id']}: {r['function_name']} — {r['title']}", "",
+                  f"- **Where:** {r['function_name']} in account {r['account_id']}, {r['region']}",
                   f"- **Section:** {r['section']}", f"- **Monthly impact:** {band(r)}"
                   + (f" — band: {r['band_meaning']}" if r.get("band_meaning") else "")
                   + (f"; probability {r['probability']:.0%}" if r.get("probability") == r.get("probability") else ""),
                   f"- **Evidence** ({r['evidence_path']}): {r['evidence']}",
                   f"- **Recommendation:** {r['recommendation']}"]
-        link = (links or {}).get((r["account_id"], r["region"], r["function"]))
+        link = (links or {}).get((r["account_id"], r["region"], r["function_name"]))
         if link:
             lines.append(f"- **Deep dive:** {link}")
     return "\n".join(lines) + "\n"
@@ -466,7 +466,8 @@ def results(review: Review | pd.DataFrame, top: int = 20) -> dict[str, Any]:
     spent = review.spend if isinstance(review, Review) else None
     t = totals(found, spent)
     rows = [{k: (None if isinstance(v, float) and math.isnan(v) else round(v, 4) if isinstance(v, float) else v)
-             for k, v in r.items()} for r in rank(found).head(top).to_dict("records")]
+             for k, v in r.items()}
+            for r in contract.with_deprecated_aliases(rank(found).head(top)[COLUMNS]).to_dict("records")]
     out = {"count": int(len(found)), "by_id": {k: int(v) for k, v in found["id"].value_counts().sort_index().items()},
            "by_severity": {s: int((found["severity"] == s).sum()) for s in SEVERITIES},
            "monthly_usd": round(float(t.loc["all", "monthly_usd"]), 4),
@@ -493,8 +494,13 @@ def save(found: pd.DataFrame, path: str | Path) -> Path:
 
 
 def load(path: str | Path) -> pd.DataFrame:
-    """Findings written by :func:`save` (or a review pack's ``findings.csv``)."""
+    """Findings written by :func:`save` (or a review pack's ``findings.csv``), with the deprecated ``function``
+    copy of ``function_name`` last, as :func:`run` returns them; a file written before the rename (``function``
+    only) loads too."""
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for old, new in contract.DEPRECATED_ALIASES.items():
+        if new not in df and old in df:
+            df[new] = df[old]
     missing = [c for c in COLUMNS if c not in df.columns and c not in contract.OPTIONAL]
     if missing:
         raise ValueError(f"{path}: not a findings file (missing column(s) {missing})")
@@ -503,13 +509,13 @@ def load(path: str | Path) -> pd.DataFrame:
     for col in contract.OPTIONAL:
         if col not in df:
             df[col] = ""
-    return df[COLUMNS]
+    return contract.with_deprecated_aliases(df[COLUMNS])
 
 
 def for_snapshot(found: pd.DataFrame, snapshot: Snapshot) -> pd.DataFrame:
     """The findings about functions of ``snapshot`` (e.g. after restricting it to an account or region)."""
     keys = set(map(tuple, snapshot.functions[KEY].to_numpy()))
-    mask = np.array([(a, r, f) in keys for a, r, f in zip(found["account_id"], found["region"], found["function"],
+    mask = np.array([(a, r, f) in keys for a, r, f in zip(found["account_id"], found["region"], found["function_name"],
                                                         strict=True)], dtype=bool)
     out = found[mask].reset_index(drop=True)
     out.attrs.update(found.attrs)

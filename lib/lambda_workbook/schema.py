@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .renamed import renamed
+
 SCHEMA_VERSION = 1
 KEY = ["account_id", "region", "function_name"]
 
@@ -187,6 +189,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
 ]}
 
 
+@renamed(function_name="function")
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a snapshot, located: file, row (the file's: the header is row 1), column, function.
@@ -201,27 +204,28 @@ class Problem:
     message: str
     row: int | None = None
     column: str = ""
-    function: str = ""
+    function_name: str = ""
     key: tuple | None = None
     more: int = 0
 
     def line(self) -> str:
         """The problem as one line: ``file, row N, column 'c', function 'f' (account, region): what; allowed``."""
         where = [self.file] + [f"row {self.row}"] * (self.row is not None) + [f"column {self.column!r}"] * bool(
-            self.column) + [f"function {self.function}"] * bool(self.function)
+            self.column) + [f"function {self.function_name}"] * bool(self.function_name)
         tail = f" (and {self.more} more row{'s' * (self.more > 1)} like it)" if self.more else ""
         return " ".join(f"{', '.join(where)}: {self.message}{tail}".split())
 
     def as_dict(self) -> dict[str, Any]:
         return {"level": self.level, "file": self.file, "row": self.row, "column": self.column,
-                "function": self.key[2] if self.key else "", "account_id": self.key[0] if self.key else "",
+                "function_name": self.key[2] if self.key else "", "account_id": self.key[0] if self.key else "",
                 "region": self.key[1] if self.key else "", "more": self.more, "message": self.message,
                 "line": self.line()}
 
     def map_text(self, fn) -> Problem:
         """The same problem with ``fn`` applied to its text (redaction)."""
         key = tuple(fn(str(k)) for k in self.key) if self.key else None
-        return replace(self, file=fn(self.file), message=fn(self.message), function=fn(self.function), key=key)
+        return replace(self, file=fn(self.file), message=fn(self.message), function_name=fn(self.function_name),
+                       key=key)
 
 
 class SchemaError(ValueError):
@@ -367,9 +371,10 @@ class Snapshot:
         start, end = manifest_time(self.manifest, "start"), manifest_time(self.manifest, "end")
         return (end - start).total_seconds() / 86400.0
 
-    def function(self, name: str, *, account_id: str | None = None, region: str | None = None) -> pd.Series:
+    @renamed(function_name="name")
+    def function(self, function_name: str, *, account_id: str | None = None, region: str | None = None) -> pd.Series:
         """One function's configuration row; an unknown or ambiguous name is a clear error."""
-        f = self.functions
+        f, name = self.functions, function_name
         mask = f["function_name"] == name
         if account_id:
             mask &= f["account_id"] == account_id
@@ -383,12 +388,13 @@ class Snapshot:
             raise KeyError(f"function {name!r} exists in several accounts/regions; pass account_id and region")
         return rows.iloc[0]
 
-    def for_function(self, table: str, name: str, *, account_id: str | None = None,
+    @renamed(function_name="name")
+    def for_function(self, table: str, function_name: str, *, account_id: str | None = None,
                      region: str | None = None) -> pd.DataFrame:
         """Rows of a per-function table that belong to one function."""
-        fn = self.function(name, account_id=account_id, region=region)
+        fn = self.function(function_name, account_id=account_id, region=region)
         df = self.tables[table]
-        mask = (df["function_name"] == name) & (df["account_id"] == fn["account_id"]) & (df["region"] == fn["region"])
+        mask = (df["function_name"] == function_name) & (df["account_id"] == fn["account_id"]) & (df["region"] == fn["region"])
         return df[mask]
 
     def in_regions(self, regions: list[str] | None) -> Snapshot:

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .findings import DEPRECATED_ALIASES
 from .table_kinds import (  # noqa: F401 - part of this module's interface
     KINDS,
     LABELS,
@@ -83,6 +84,8 @@ def prepare(data: pd.DataFrame | pd.Series, *, columns: Iterable[str] | None = N
         if unknown:
             raise KeyError(f"no column(s) {unknown} to show; the table has {list(df.columns)}")
         df = df[wanted]
+    else:   # a deprecated copy of a findings column (``function`` = ``function_name``) is shown once
+        df = df.drop(columns=[old for old, new in DEPRECATED_ALIASES.items() if old in df and new in df])
     kinds = dict(kinds or {})
     bad = {c: k for c, k in kinds.items() if k not in KINDS}
     if bad:

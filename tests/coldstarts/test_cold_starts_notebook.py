@@ -34,7 +34,7 @@ def test_notebook_results_match_the_library(run, analysed):
     res = json.loads((out / "cold_starts.results.json").read_text())
     assert res["notebook"] == "cold_starts" and res["model"] == table.attrs["model"]
     assert len(res["functions"]) == len(table)
-    assert [(f["id"], f["function"]) for f in res["findings"]] == list(zip(found["id"], found["function"], strict=True))
+    assert [(f["id"], f["function_name"]) for f in res["findings"]] == list(zip(found["id"], found["function_name"], strict=True))
     assert res["focus"] == coldstarts.focus_function(table, found)
     billing = next(f for f in res["functions"] if f["function_name"] == "billing-java")
     row = table.set_index("function_name").loc["billing-java"]

@@ -402,19 +402,19 @@ def test_modelled_cold_starts_agree_with_the_observed_reports(analysed):
 
 def test_required_findings_fire_and_controls_stay_quiet(analysed):
     _, found = analysed
-    fired = set(zip(found["id"], found["function"], strict=True))
+    fired = set(zip(found["id"], found["function_name"], strict=True))
     for fid, fn in (("cold-starts", "admin-audit-export"), ("cold-starts", "billing-java"),
                     ("init-heavy", "billing-java"), ("provisioned-concurrency", "checkout-api")):
         assert (fid, fn) in fired, (fid, fn)
-    assert not set(found["function"]) & CONTROLS
+    assert not set(found["function_name"]) & CONTROLS
     assert list(found.columns) == cs.FINDING_COLUMNS
     assert set(found["severity"]) <= {"high", "medium", "low"}
-    pc = found[(found["id"] == "provisioned-concurrency") & (found["function"] == "checkout-api")].iloc[0]
+    pc = found[(found["id"] == "provisioned-concurrency") & (found["function_name"] == "checkout-api")].iloc[0]
     # 40 x 2 GB x 730 h idle at the arm64 allocation price is ~$700 a month; right-sizing saves almost all of it
     assert 600 < pc["monthly_impact_usd"] <= pc["monthly_impact_high_usd"] < 720
     assert pc["monthly_impact_low_usd"] > 600
     assert "peak concurrency 1" in pc["evidence"] and "break-even of 60%" in pc["evidence"]
-    cold = found[(found["id"] == "cold-starts") & (found["function"] == "billing-java")].iloc[0]
+    cold = found[(found["id"] == "cold-starts") & (found["function_name"] == "billing-java")].iloc[0]
     assert "reports:sample (cold starts)" in cold["evidence_path"] and "SnapStart" in cold["recommendation"]
     heavy = found[found["id"] == "init-heavy"].iloc[0]
     assert heavy["heuristic"] and heavy["section"] == "function code"
@@ -431,7 +431,7 @@ def test_pc_finding_prices_snapstart_as_the_price_book_does(analysed, sample_sna
     recommendation quote the same total, say what SnapStart itself charges (nothing for Java), and agree with
     the options table and the saving."""
     table, found = analysed
-    pc = found[(found["id"] == "provisioned-concurrency") & (found["function"] == "checkout-api")].iloc[0]
+    pc = found[(found["id"] == "provisioned-concurrency") & (found["function_name"] == "checkout-api")].iloc[0]
     detail = cs.for_function(sample_snapshot, "checkout-api", table=table)
     ss = detail.options.set_index("option").loc["SnapStart"]
     assert ss["snapstart_usd"] == cs.snapstart_cost(2048, 1e6, runtime="java21", arch="arm64")["total_usd"] == 0.0
@@ -465,7 +465,7 @@ def test_cold_start_advice_prices_snapstart_from_the_price_book(runtime, arch):
 
 def test_sample_python_cold_starts_do_not_call_snapstart_free(analysed):
     _, found = analysed
-    cold = found[(found["id"] == "cold-starts") & (found["function"] == "admin-audit-export")].iloc[0]
+    cold = found[(found["id"] == "cold-starts") & (found["function_name"] == "admin-audit-export")].iloc[0]
     assert "pay its cache and restore" in cold["recommendation"] and "free" not in cold["recommendation"]
     assert "arm64 price is not in the price book" in cold["recommendation"]
 

@@ -382,7 +382,7 @@ def test_memory_explorer_without_a_browser(sample_snapshot):
     assert "x86_64" in ex.figure.layout.title.text
     ex.set(arch="arm64", latency_slo_ms=215.0)
     assert ex.result.duration_ms <= 215.0 and ex.result.memory_mb > cheapest.memory_mb
-    ex.set(function="orders-api", latency_slo_ms=1e5, arch="x86_64", strategy="decision")
+    ex.set(function_name="orders-api", latency_slo_ms=1e5, arch="x86_64", strategy="decision")
     assert ex.result.current_memory_mb == 512 and ex.table.loc["current_memory_mb", "value"] == 512
     assert "orders-api" in ex.figure.layout.title.text
     # the explorer shows the review's decision, rendered by the same object as the finding

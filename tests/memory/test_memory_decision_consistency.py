@@ -166,7 +166,7 @@ def test_band_meaning_is_the_decisions(sample_table):
 def test_sample_sizes_agree_within_each_finding(sample_findings, sample_snapshot):
     today = sample_snapshot.functions.set_index("function_name")["memory_mb"]
     for r in sample_findings.to_dict("records"):
-        mb = float(today[r["function"]])
+        mb = float(today[r["function_name"]])
         if r["id"] == "arm64-candidate":
             # judged at today's size: the title, the evidence and the recommendation all name it, and only it
             assert f"at today's {mb:,.0f} MB" in r["title"] and f"at the same {mb:,.0f} MB" in r["evidence"]
@@ -182,7 +182,7 @@ def test_sample_sizes_agree_within_each_finding(sample_findings, sample_snapshot
 def test_orders_api_arm64_and_its_memory_finding_agree(sample_findings, sample_table):
     """orders-api: measure-first on memory, arm64 at today's 512 MB. The memory note points at the arm64 finding
     at the same size; the arm64 recommendation says its saving is judged at 512 MB."""
-    f = sample_findings[sample_findings["function"] == "orders-api"].set_index("id")
+    f = sample_findings[sample_findings["function_name"] == "orders-api"].set_index("id")
     arm = f.loc["arm64-candidate"]
     assert "512 MB" in arm["title"] and "640" not in " ".join(f["title"] + f["evidence"] + f["recommendation"])
     assert "judged at today's 512 MB" in arm["recommendation"]
@@ -194,7 +194,7 @@ def test_orders_api_arm64_and_its_memory_finding_agree(sample_findings, sample_t
 
 def test_pc_priced_memory_decision_says_what_it_would_be_without_the_environments(sample_findings):
     f = sample_findings
-    m = f[(f["function"] == "checkout-api") & (f["id"] == "memory-measure")].iloc[0]
+    m = f[(f["function_name"] == "checkout-api") & (f["id"] == "memory-measure")].iloc[0]
     assert "40 provisioned environments" in m["evidence"]
     assert "without them the memory decision would be '" in m["evidence"]
 
@@ -211,12 +211,12 @@ def test_explorer_picks_what_the_review_decides(sample_snapshot, sample_findings
 
     ex = explorers.MemoryExplorer(sample_snapshot, EXPLORED[0])
     for name in EXPLORED:
-        ex.set(function=name, arch=sample_table.loc[name, "arch"])
+        ex.set(function_name=name, arch=sample_table.loc[name, "arch"])
         assert ex.error is None and ex.result.mode == "decision"
         row = sample_table.loc[name]
         assert ex.result.memory_mb == row["recommended_memory_mb"], name
         assert ex.table.loc["review decision", "value"] == row["title"]
-        f = sample_findings[(sample_findings["function"] == name) & (sample_findings["id"] != "arm64-candidate")]
+        f = sample_findings[(sample_findings["function_name"] == name) & (sample_findings["id"] != "arm64-candidate")]
         if len(f):
             assert f["title"].iloc[0] == row["title"]
         if row["action"] in ("decrease", "increase"):
@@ -226,7 +226,7 @@ def test_explorer_picks_what_the_review_decides(sample_snapshot, sample_findings
             assert "with probability ≥ 90%" in ex.table.loc["rule", "value"]
             assert ex.table.loc["probability", "value"] == f"{row['probability']:.0%}"
     # media-thumbnail-io: the explorer's cheapest strategy point is a view; the pick stays the review's 1,024 MB
-    ex.set(function="media-thumbnail-io", arch="arm64", strategy="decision")
+    ex.set(function_name="media-thumbnail-io", arch="arm64", strategy="decision")
     assert ex.result.memory_mb == 1024 and "saves at least 10% and is at most 10% slower" in ex.result.rule
     assert ex.figure.layout.title.text.startswith("media-thumbnail-io: the review's decision")
 

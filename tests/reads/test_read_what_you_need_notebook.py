@@ -50,7 +50,7 @@ def test_notebook_runs_clean(by_hand):
 def test_results_hold_findings_and_the_library_s_options(by_hand, sample_snapshot):
     _, res = by_hand
     assert res["notebook"] == "read_what_you_need" and res["patterns"] == "entered by hand"
-    assert {f["id"]: f["function"] for f in res["findings"]} == {"dynamodb-scan": "inventory-report",
+    assert {f["id"]: f["function_name"] for f in res["findings"]} == {"dynamodb-scan": "inventory-report",
                                                                  "s3-whole-object": "log-extractor"}
     expected = reads.rank(reads.s3_options(40.0, 0.02, 30000.0, memory_mb=1024, arch="arm64"))
     got = pd.DataFrame(res["options"]["s3"]).set_index("option")

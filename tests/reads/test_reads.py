@@ -376,7 +376,7 @@ def found(sample_snapshot):
 
 def test_findings_fire_on_their_archetypes(found):
     assert list(found.columns) == reads.FINDING_COLUMNS
-    by_id = {i: set(g["function"]) for i, g in found.groupby("id")}
+    by_id = {i: set(g["function_name"]) for i, g in found.groupby("id")}
     assert by_id["dynamodb-scan"] == {"inventory-report"}
     assert by_id["s3-whole-object"] == {"log-extractor"}
     for archetype in sample.ARCHETYPES:
@@ -387,7 +387,7 @@ def test_findings_fire_on_their_archetypes(found):
 
 def test_findings_are_quiet_on_the_controls(found):
     controls = {a.name for a in sample.ARCHETYPES if a.expect == ("control",)}
-    assert controls and not controls & set(found["function"])
+    assert controls and not controls & set(found["function_name"])
 
 
 def test_findings_carry_evidence_dollars_and_a_recommendation(found):
@@ -445,7 +445,7 @@ def test_a_query_whose_filter_discards_most_items_is_found(sample_snapshot):
     tables["calls"] = calls
     found = reads.findings(Snapshot(sample_snapshot.manifest, tables))
     row = found[found["id"] == "dynamodb-query-filter"]
-    assert list(row["function"]) == ["nightly-ledger-close"]
+    assert list(row["function_name"]) == ["nightly-ledger-close"]
     assert "filters away 97.50%" in row.iloc[0]["title"] and row.iloc[0]["alternative"] == "query-gsi"
     assert row.iloc[0]["current_monthly_usd"] > row.iloc[0]["alternative_monthly_usd"]
 

@@ -32,7 +32,7 @@ def mem(snap):
 
 def test_memory_explorer_opens_on_the_review_decision(snap, mem):
     r = mem.result
-    assert mem.error is None and r.mode == "decision" and r.function == "media-thumbnail-io"
+    assert mem.error is None and r.mode == "decision" and r.function_name == "media-thumbnail-io"
     dec = _decision(snap, "media-thumbnail-io")
     assert r.decision.action == dec.action
     expected = memory.pick(dec)
@@ -41,7 +41,7 @@ def test_memory_explorer_opens_on_the_review_decision(snap, mem):
     assert r.current_memory_mb == snap.function("media-thumbnail-io")["memory_mb"]
     # the finding the review raises for this function is the same decision
     found = review.findings(snap)
-    mine = found[(found["function"] == "media-thumbnail-io") & found["id"].str.startswith("memory-")]
+    mine = found[(found["function_name"] == "media-thumbnail-io") & found["id"].str.startswith("memory-")]
     if dec.finding is None:
         assert mine.empty
     else:
@@ -56,10 +56,10 @@ def test_memory_explorer_opens_on_the_review_decision(snap, mem):
 def test_memory_explorer_recomputes_when_a_control_moves(snap):
     ex = explorers.MemoryExplorer(snap, "media-thumbnail-io")
     first_title = ex.figure.layout.title.text
-    ex.set(function="pdf-render")
+    ex.set(function_name="pdf-render")
     r = ex.result
     dec = _decision(snap, "pdf-render")
-    assert r.function == "pdf-render" and r.decision.action == dec.action
+    assert r.function_name == "pdf-render" and r.decision.action == dec.action
     assert r.memory_mb == pytest.approx(memory.pick(dec)["memory_mb"])
     assert ex.figure.layout.title.text != first_title and "pdf-render" in ex.figure.layout.title.text
     # the policy sliders feed the decision's policy
@@ -68,6 +68,10 @@ def test_memory_explorer_recomputes_when_a_control_moves(snap):
     assert ex.result.decision.policy.confidence == pytest.approx(0.8)
     expected = memory.pick(_decision(snap, "pdf-render", max_slowdown=0.3, confidence=0.8))
     assert ex.result.memory_mb == pytest.approx(expected["memory_mb"])
+    # the control's former name still works, with a warning that points at this call
+    with pytest.warns(DeprecationWarning, match="'function' is deprecated, use 'function_name'") as record:
+        ex.set(function="media-thumbnail-io")
+    assert ex.result.function_name == "media-thumbnail-io" and record[0].filename == __file__
 
 
 def test_memory_explorer_other_architecture_and_strategies(snap):
@@ -87,10 +91,10 @@ def test_memory_explorer_other_architecture_and_strategies(snap):
 
 
 @pytest.mark.parametrize(("kwargs", "error"), [
-    ({"function": "no-such-function"}, KeyError),
-    ({"function": "orders-api", "max_slowdwon": 0.2}, KeyError),
-    ({"function": "orders-api", "pick": "cheapest"}, ValueError),
-    ({"function": "orders-api", "strategy": "fastest"}, ValueError),
+    ({"function_name": "no-such-function"}, KeyError),
+    ({"function_name": "orders-api", "max_slowdwon": 0.2}, KeyError),
+    ({"function_name": "orders-api", "pick": "cheapest"}, ValueError),
+    ({"function_name": "orders-api", "strategy": "fastest"}, ValueError),
 ])
 def test_memory_explorer_refuses_bad_arguments_clearly(snap, kwargs, error):
     with pytest.raises(error) as err:

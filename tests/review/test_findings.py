@@ -57,14 +57,14 @@ def test_overlapping_findings_of_one_function_count_once_and_never_above_spend()
                       _f("memory-measure", 50.0, 0.0, 90.0), _f("memory-underprovisioned", -3.0),
                       _f("memory-overprovisioned", 4.0, fn="other")])
     counted = fx.savings(found)
-    fn = counted[counted["function"] == "fn"].set_index("services")
+    fn = counted[counted["function_name"] == "fn"].set_index("services")
     assert fn.loc["lambda", "monthly_usd"] == 8.0 and fn.loc["lambda", "ids"] == "cold-starts, init-heavy"
     assert fn.loc["lambda", "high_usd"] == 9.0 and fn.loc["lambda", "sum_usd"] == 13.0
     assert fn.loc["api-gateway", "monthly_usd"] == 20.0
     assert counted["monthly_usd"].sum() == 32.0   # measure-first and a cost increase are not savings
     # capped by what the function spends on those bills
     capped = fx.savings(found, _spend([("fn", "lambda", 6.5), ("fn", "api-gateway", 30.0)]))
-    lam = capped.set_index(["function", "services"]).loc[("fn", "lambda")]
+    lam = capped.set_index(["function_name", "services"]).loc[("fn", "lambda")]
     assert lam["monthly_usd"] == 6.5 and lam["high_usd"] == 6.5 and bool(lam["capped"])
     summ = fx.summary(found, _spend([("fn", "lambda", 6.5), ("fn", "api-gateway", 30.0), ("other", "lambda", 40)]))
     assert summ["savings_usd"] == pytest.approx(6.5 + 20 + 4) and summ["sum_of_findings_usd"] == pytest.approx(37)
@@ -85,10 +85,10 @@ def test_review_order_puts_no_high_finding_below_a_cheap_one():
     found = fx.frame([_f("s3-whole-object", 0.4, sev="low", fn="a"), _f("throttles", sev="high", fn="b"),
                       _f("dynamodb-scan", 250.0, sev="high", fn="c"), _f("timeout-headroom", sev="medium", fn="d"),
                       _f("deprecated-runtime", sev="high", fn="e"), _f("batch-size", 3.0, sev="low", fn="f")])
-    order = list(fx.rank(found)["function"])
+    order = list(fx.rank(found)["function_name"])
     assert order == ["c", "f", "b", "e", "d", "a"]
-    assert list(fx.rank(found, "money")["function"]) == ["c", "f", "a", "b", "e", "d"]
-    assert list(fx.rank(found, "risk")["function"][:3]) == ["b", "e", "c"]
+    assert list(fx.rank(found, "money")["function_name"]) == ["c", "f", "a", "b", "e", "d"]
+    assert list(fx.rank(found, "risk")["function_name"][:3]) == ["b", "e", "c"]
     assert list(fx.risks(found)["id"]) == ["throttles", "deprecated-runtime", "timeout-headroom"]
     with pytest.raises(ValueError, match="rank by must be 'review', 'money' or 'risk', got 'size'"):
         fx.rank(found, "size")
@@ -119,8 +119,8 @@ def test_sample_totals_add_up(sample_review):
 
 def test_review_thresholds_reach_every_module(sample_review):
     snap = sources.load("sample")
-    quiet = review.run(snap, thresholds={"medium_usd": 1e6, "high_usd": 2e6}).findings.set_index(["function", "id"])
-    loud = sample_review.findings.set_index(["function", "id"])
+    quiet = review.run(snap, thresholds={"medium_usd": 1e6, "high_usd": 2e6}).findings.set_index(["function_name", "id"])
+    loud = sample_review.findings.set_index(["function_name", "id"])
     for key in [("catalog-rest-api", "apigw-rest-to-http"), ("inventory-report", "dynamodb-scan"),
                 ("sqs-worker-batch1", "batch-size"), ("media-thumbnail-io", "memory-overprovisioned")]:
         assert loud.loc[key, "severity"] in ("high", "medium") and quiet.loc[key, "severity"] == "low", key
@@ -139,7 +139,7 @@ def test_markdown_and_results_state_what_was_counted(sample_review, tmp_path):
     old = review.rank(sample_review.findings).drop(columns=list(fx.OPTIONAL))
     old.to_csv(path, index=False)
     back = review.load(path)
-    assert list(back.columns) == review.COLUMNS and (back["saves_from"] == "").all()
+    assert list(back.columns) == [*review.COLUMNS, "function"] and (back["saves_from"] == "").all()
 
 
 def test_spend_view_rows_add_up(sample_review):

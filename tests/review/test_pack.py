@@ -182,6 +182,16 @@ def test_index_ranks_findings_by_dollars_with_evidence_and_links(built):
     for name in ("findings.csv", "findings.md", "findings.json", "review.json"):
         assert (result.run_dir / name).exists() and f"href='{name}'" in index
     assert len(review.load(result.run_dir / "findings.csv")) == len(result.findings)
+    # the function column is shown once; the files for outside tools carry the deprecated copy last
+    head = listed[listed.index("<tr>"):listed.index("</tr>")]
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", head).count("function") == 1
+    first_row = listed[listed.index("</tr>") + 5:]
+    first_row = first_row[:first_row.index("</tr>")]
+    assert first_row.count("<td") == head.count("<th")
+    csv_head = (result.run_dir / "findings.csv").read_text().splitlines()[0].split(",")
+    assert csv_head[-1] == "function" and csv_head.count("function_name") == 1
+    top = json.loads((result.run_dir / "findings.json").read_text())["top"]
+    assert top and all(r["function"] == r["function_name"] for r in top)
     md = (result.run_dir / "findings.md").read_text()
     assert "Deep dive:** read_what_you_need: acct-1/us-east-1/inventory-report/read_what_you_need.html" in md
     latest = (out / "index.html").read_text()
@@ -213,39 +223,39 @@ def test_plan_gives_each_top_function_exactly_the_deep_dives_its_findings_need(s
     jobs, chosen = pack.plan(sample_snapshot, sample_found, tmp_path, opts, None, tmp_path / "findings.csv")
     accounts = [j for j in jobs if j.kind == "account"]
     assert [(j.account_id, j.parameters["account"]) for j in accounts] == [(PROD, PROD), (STAGING, STAGING)]
-    ids = {k: set(g["id"]) for k, g in sample_found.groupby(["account_id", "region", "function"])}
+    ids = {k: set(g["id"]) for k, g in sample_found.groupby(["account_id", "region", "function_name"])}
     # --top counts functions, and every chosen function has a finding a deep dive explains
-    assert len(chosen) == opts["top"] == len(set(chosen["function"]))
+    assert len(chosen) == opts["top"] == len(set(chosen["function_name"]))
     planned: dict[str, list[str]] = {}
     for j in jobs:
         if j.kind == "deep-dive":
-            planned.setdefault(j.function, []).append(j.name)
+            planned.setdefault(j.function_name, []).append(j.name)
     for r in chosen.itertuples():
-        wanted = pack.deep_dives_for(ids[(r.account_id, r.region, r.function)])
-        assert wanted and planned.get(r.function) == wanted, r.function
-    assert set(planned) == set(chosen["function"])
+        wanted = pack.deep_dives_for(ids[(r.account_id, r.region, r.function_name)])
+        assert wanted and planned.get(r.function_name) == wanted, r.function_name
+    assert set(planned) == set(chosen["function_name"])
     # the cold-start archetypes get the cold-starts deep dive with the default options
     for name in ("billing-java", "admin-audit-export"):
         assert "cold_starts" in planned[name], name
     # a function whose findings no notebook explains takes no place in the top N
     unexplained = [k[2] for k, v in ids.items() if not pack.deep_dives_for(v)]
-    assert unexplained and not set(unexplained) & set(chosen["function"])
-    assert all(j.parameters["function"] == j.function and j.parameters["source"] == "sample"
+    assert unexplained and not set(unexplained) & set(chosen["function_name"])
+    assert all(j.parameters["function"] == j.function_name and j.parameters["source"] == "sample"
                and j.parameters["analysis_path"] == "" for j in jobs if j.kind == "deep-dive")
     few, _ = pack.plan(sample_snapshot, sample_found, tmp_path, pack.load_options(top=2), None, tmp_path / "f.csv",
                        analysis_path=tmp_path / "a.pickle")
-    assert len({j.function for j in few if j.kind == "deep-dive"}) == 2
+    assert len({j.function_name for j in few if j.kind == "deep-dive"}) == 2
     assert {j.parameters["analysis_path"] for j in few} == {str((tmp_path / "a.pickle").resolve())}
 
 
 def test_named_deep_dives_go_to_every_chosen_function(sample_snapshot, sample_found, tmp_path):
     opts = pack.load_options(top=3, deep_dives="memory")
     jobs, chosen = pack.plan(sample_snapshot, sample_found, tmp_path, opts, None, tmp_path / "findings.csv")
-    assert [(j.function, j.name) for j in jobs if j.kind == "deep-dive"] == [(f, "memory") for f in chosen["function"]]
+    assert [(j.function_name, j.name) for j in jobs if j.kind == "deep-dive"] == [(f, "memory") for f in chosen["function_name"]]
     by_cost = pack.select_functions(sample_snapshot, sample_found, top=2, rank_by="cost")
-    assert list(by_cost["function"]) == list(costs.function_costs(sample_snapshot)["function_name"].head(2))
+    assert list(by_cost["function_name"]) == list(costs.function_costs(sample_snapshot)["function_name"].head(2))
     staging = pack.select_functions(sample_snapshot, sample_found, top=0, pattern="staging-*,*-nomatch")
-    assert set(staging["function"]) == {"staging-orders-worker", "staging-users-api"}
+    assert set(staging["function_name"]) == {"staging-orders-worker", "staging-users-api"}
     with pytest.raises(ValueError, match="no function matches 'nope-\\*'"):
         pack.select_functions(sample_snapshot, sample_found, pattern="nope-*")
 

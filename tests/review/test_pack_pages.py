@@ -93,7 +93,7 @@ def built_pack(chromium, sample_snapshot, tmp_path_factory):
                         workers=2, progress=False)
     pages = {"index": result.index}
     for job in result.jobs:
-        if job.has_html and (job.kind == "account" or job.function == FUNCTION):
+        if job.has_html and (job.kind == "account" or job.function_name == FUNCTION):
             pages.setdefault(job.name, result.run_dir / f"{job.out}.html")
     return result, pages
 

@@ -23,7 +23,7 @@ def reviewed(sample_snapshot):
 @pytest.fixture(scope="module")
 def fired(reviewed):
     f = reviewed.findings
-    return set(zip(f["function"], f["id"], strict=True))
+    return set(zip(f["function_name"], f["id"], strict=True))
 
 
 def test_the_whole_review_ran(reviewed):
@@ -57,7 +57,7 @@ def test_required_ids_are_all_in_the_checklist():
 
 def test_one_schema_in_review_order(reviewed):
     f = reviewed.findings
-    assert list(f.columns) == review.COLUMNS
+    assert list(f.columns) == [*review.COLUMNS, "function"]   # the deprecated copy, last
     assert set(f["severity"]) <= set(review.SEVERITIES)
     assert set(f["section"]) <= set(review.SECTIONS)
     assert (f["evidence"].str.len() > 20).all() and (f["evidence_path"].str.len() > 0).all()
@@ -90,7 +90,7 @@ def test_one_schema_in_review_order(reviewed):
 
 
 def test_reliability_findings_carry_their_numbers(reviewed):
-    f = reviewed.findings.set_index(["function", "id"])
+    f = reviewed.findings.set_index(["function_name", "id"])
     to = f.loc[("payment-webhook", "timeout-rate")]
     assert "16.0%" in to["evidence"] and "timeout 6 s" in to["evidence"] and to["severity"] == "high"
     assert "metrics:Timeouts" in to["evidence_path"]
@@ -102,7 +102,7 @@ def test_reliability_findings_carry_their_numbers(reviewed):
 
 
 def test_secrets_are_named_never_valued(reviewed, sample_snapshot):
-    row = reviewed.findings.set_index(["function", "id"]).loc[("notifications-sender", "secret-env-names")]
+    row = reviewed.findings.set_index(["function_name", "id"]).loc[("notifications-sender", "secret-env-names")]
     for name in ("STRIPE_SECRET_KEY", "DB_PASSWORD", "TWILIO_AUTH_TOKEN"):
         assert name in row["evidence"]
     assert "SENDER_ID" not in row["evidence"] and "LOG_LEVEL" not in row["evidence"]
@@ -133,7 +133,7 @@ def test_thresholds_are_parameters(sample_snapshot):
 def test_runtime_support_is_judged_at_a_stated_date(sample_snapshot):
     def runtime_rows(as_of):
         r = review.run(sample_snapshot, modules=("rules",), as_of=as_of)
-        return r, r.findings[r.findings["id"] == "deprecated-runtime"].set_index("function")
+        return r, r.findings[r.findings["id"] == "deprecated-runtime"].set_index("function_name")
 
     r, rows = runtime_rows("auto")   # a snapshot read from disk: its end date
     assert r.as_of == "2026-11-01" and r.as_of_basis == "the snapshot's end"
@@ -173,7 +173,7 @@ def test_files_for_tickets_round_trip(reviewed, tmp_path):
     f = reviewed.findings
     path = review.save(f, tmp_path / "findings.csv")
     back = review.load(path)
-    assert list(back.columns) == review.COLUMNS and len(back) == len(f)
+    assert list(back.columns) == [*review.COLUMNS, "function"] and len(back) == len(f)
     pd.testing.assert_series_equal(back["monthly_impact_usd"].round(2), f["monthly_impact_usd"].round(2),
                                    check_names=False)
     md = review.to_markdown(f)
@@ -187,7 +187,7 @@ def test_files_for_tickets_round_trip(reviewed, tmp_path):
 def test_findings_for_one_account(reviewed, sample_snapshot):
     staging = sample_snapshot.in_accounts(["444455556666"])
     assert review.for_snapshot(reviewed.findings, staging).empty   # staging holds only controls
-    assert list(review.for_snapshot(reviewed.findings.iloc[0:0], staging).columns) == review.COLUMNS
+    assert list(review.for_snapshot(reviewed.findings.iloc[0:0], staging).columns) == [*review.COLUMNS, "function"]
     prod = review.for_snapshot(reviewed.findings, sample_snapshot.in_accounts(["111122223333"]))
     assert len(prod) == len(reviewed.findings)
     with pytest.raises(ValueError, match="not in this snapshot"):

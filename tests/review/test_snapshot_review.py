@@ -114,7 +114,7 @@ def test_flags_are_on_the_index_and_in_review_json_and_exit_0(corrupt, tmp_path,
     assert f"flagged: {line}" in cap.err and "1 snapshot problems flagged" in cap.out
     record = json.loads((out / "r" / "review.json").read_text())
     assert [f["line"] for f in record["review"]["flags"]] == [line] and record["exit_code"] == 0
-    assert record["review"]["flags"][0]["function"] == name and record["review"]["flags"][0]["row"] == 2
+    assert record["review"]["flags"][0]["function_name"] == name and record["review"]["flags"][0]["row"] == 2
     index = (out / "r" / "index.html").read_text()
     assert "Flagged in the snapshot (1)" in index and "runtime &#x27;cobol9&#x27; is not in the workbook" in index
     findings = json.loads((out / "r" / "findings.json").read_text())

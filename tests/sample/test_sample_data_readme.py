@@ -34,7 +34,7 @@ def table(text) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def found(sample_snapshot) -> dict[str, set[str]]:
     f = review.run(sample_snapshot).findings
-    return {name: set(g["id"]) for name, g in f.groupby("function")}
+    return {name: set(g["id"]) for name, g in f.groupby("function_name")}
 
 
 def _ids(cell: str) -> set[str]:

@@ -57,7 +57,7 @@ def test_notebook_prices_a_function_of_the_sample_account(run, sample_snapshot):
     assert results["cheapest_feasible_text"].startswith(table.loc[results["cheapest_feasible"], "name"])
     assert results["best_batch"]["source"] == "sqs" and results["best_batch"]["batch_size"] > 1
     assert results["best_batch"]["batch_wait_max_s"] <= 1.0
-    assert {(f["id"], f["function"]) for f in results["findings"]} == {
+    assert {(f["id"], f["function_name"]) for f in results["findings"]} == {
         ("apigw-rest-to-http", "catalog-rest-api"), ("batch-size", "sqs-worker-batch1"),
         ("sync-for-async", "signup-handler")}
     text = json.dumps([c.get("outputs") for c in nb_cells(nb)])

@@ -546,11 +546,11 @@ def three(sample_snapshot):
 
 
 def test_findings_fire_on_their_archetypes(found):
-    assert list(found.columns[:7]) == ["id", "severity", "section", "account_id", "region", "function", "title"]
+    assert list(found.columns[:7]) == ["id", "severity", "section", "account_id", "region", "function_name", "title"]
     by_id = {r.id: r for r in found.itertuples()}
-    assert by_id["apigw-rest-to-http"].function == "catalog-rest-api"
-    assert by_id["batch-size"].function == "sqs-worker-batch1"
-    assert by_id["sync-for-async"].function == "signup-handler"
+    assert by_id["apigw-rest-to-http"].function_name == "catalog-rest-api"
+    assert by_id["batch-size"].function_name == "sqs-worker-batch1"
+    assert by_id["sync-for-async"].function_name == "signup-handler"
     assert re.fullmatch(r"REST API → HTTP API saves \$[\d,]+\.\d\d/month", by_id["apigw-rest-to-http"].title)
     assert re.fullmatch(r"SQS batch size 1 → \d+ \(window \d+ s\) saves \$[\d,]+\.\d\d/month", by_id["batch-size"].title)
     assert "cheapest fully priced here" in by_id["sync-for-async"].recommendation
@@ -563,7 +563,7 @@ def test_findings_fire_on_their_archetypes(found):
 def test_findings_stay_quiet_on_the_controls_and_other_archetypes(found):
     ours = {"apigw-rest-to-http", "batch-size", "sync-for-async"}
     for a in sample.ARCHETYPES:
-        fired = set(found.loc[found["function"] == a.name, "id"])
+        fired = set(found.loc[found["function_name"] == a.name, "id"])
         assert fired == ours & set(a.expect), (a.name, fired)
 
 

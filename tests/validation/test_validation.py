@@ -120,7 +120,7 @@ def _cost(mean, mb, arch="x86_64"):
 
 
 def _finding(fid, name, usd, low, high):
-    return {"id": fid, **KEY, "function": name, "monthly_impact_usd": usd, "monthly_impact_low_usd": low,
+    return {"id": fid, **KEY, "function_name": name, "monthly_impact_usd": usd, "monthly_impact_low_usd": low,
             "monthly_impact_high_usd": high}
 
 
@@ -227,7 +227,7 @@ def test_no_measure_findings_is_handled(hand):
     per_set = s.measure.set_index("dataset")
     assert set(per_set.index) == {"hand", "overall"}
     empty = score.score(_truth("flat", [128, 512], [1000, 250], current=512),
-                        pd.DataFrame(columns=["id", "account_id", "region", "function", "monthly_impact_usd",
+                        pd.DataFrame(columns=["id", "account_id", "region", "function_name", "monthly_impact_usd",
                                               "monthly_impact_low_usd", "monthly_impact_high_usd"]),
                         None, score.Policy(0.1, 0.1, 0.25, 0.1, 0.9))
     row = empty.measure.set_index("dataset").loc["overall"]

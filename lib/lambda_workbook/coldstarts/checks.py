@@ -37,7 +37,7 @@ THRESHOLDS: dict[str, float | None] = {
 }
 
 
-FINDING_COLUMNS = ["id", "severity", "function", "account_id", "region", "title", "evidence", "evidence_path",
+FINDING_COLUMNS = ["id", "severity", "function_name", "account_id", "region", "title", "evidence", "evidence_path",
                    "monthly_impact_usd", "monthly_impact_low_usd", "monthly_impact_high_usd", "recommendation",
                    "section", "heuristic"]
 
@@ -63,7 +63,7 @@ def _thresholds(overrides: dict[str, Any]) -> dict[str, Any]:
 
 def _finding(r, fid: str, severity: str, title: str, evidence: str, path: str, impact: float, low: float,
              high: float, recommendation: str, section: str, heuristic: bool) -> dict[str, Any]:
-    return {"id": fid, "severity": severity, "function": r.function_name, "account_id": r.account_id,
+    return {"id": fid, "severity": severity, "function_name": r.function_name, "account_id": r.account_id,
             "region": r.region, "title": title, "evidence": evidence, "evidence_path": path,
             "monthly_impact_usd": impact, "monthly_impact_low_usd": low, "monthly_impact_high_usd": high,
             "recommendation": recommendation, "section": section, "heuristic": heuristic}

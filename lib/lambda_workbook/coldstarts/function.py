@@ -11,6 +11,7 @@ import pandas as pd
 
 from .. import prices as _prices
 from ..keepalive import DEFAULT_SCENARIO, SCENARIOS, KeepAlive, keep_alive
+from ..renamed import renamed
 from .pool import cold_start_profile
 from .provisioned import Schedule, busy_schedule, pc_options
 from .series import ByFunction, invocation_series, observed_concurrency
@@ -32,7 +33,8 @@ class FunctionColdStarts:
     keep_alive: KeepAlive = field(default_factory=lambda: SCENARIOS[DEFAULT_SCENARIO])
 
 
-def for_function(snapshot, name: str, *, table: pd.DataFrame | None = None, account_id: str | None = None,
+@renamed(function_name="name")
+def for_function(snapshot, function_name: str, *, table: pd.DataFrame | None = None, account_id: str | None = None,
                  region: str | None = None, keep_alive_min=None, schedule: Schedule | str | None = "auto",
                  book: _prices.PriceBook | None = None, pricing: _prices.Pricing | None = None,
                  _index: ByFunction | None = None) -> FunctionColdStarts:
@@ -44,18 +46,18 @@ def for_function(snapshot, name: str, *, table: pd.DataFrame | None = None, acco
     a :class:`Schedule` or spec string, or None. Prices: ``pricing``'s book of the function's region (default:
     :func:`lambda_workbook.prices.for_snapshot`; ``book`` replaces the book of its region).
     """
-    fn = snapshot.function(name, account_id=account_id, region=region)
+    fn = snapshot.function(function_name, account_id=account_id, region=region)
     pricing = _prices.for_snapshot(snapshot, book=book, pricing=pricing)
     table = analyse(snapshot, keep_alive_min=keep_alive_min, pricing=pricing) if table is None else table
-    match = table[(table["function_name"] == name) & (table["account_id"] == fn["account_id"])
+    match = table[(table["function_name"] == function_name) & (table["account_id"] == fn["account_id"])
                   & (table["region"] == fn["region"])]
     if match.empty:
-        raise KeyError(f"function {name!r} is not in the analysis table")
+        raise KeyError(f"function {function_name!r} is not in the analysis table")
     row = match.iloc[0]
     model = str(row.get("model", table.attrs.get("model", "poisson")))
     ka = keep_alive(keep_alive_min)
     index = _index or ByFunction(snapshot)
-    series = invocation_series(snapshot, name, account_id=fn["account_id"], region=fn["region"], _index=index)
+    series = invocation_series(snapshot, function_name, account_id=fn["account_id"], region=fn["region"], _index=index)
     reserved = None if pd.isna(row["reserved"]) else row["reserved"]
     d = row["duration_mean_ms"]
     active = series.sum() > 0 and d == d
@@ -64,7 +66,7 @@ def for_function(snapshot, name: str, *, table: pd.DataFrame | None = None, acco
     hourly = profile[["invocations", "cold_starts"]].resample("h").sum()
     hourly["concurrency_mean"] = profile["concurrency"].resample("h").mean()
     hourly["provisioned"] = profile["provisioned"].resample("h").mean()
-    observed = observed_concurrency(snapshot, name, account_id=fn["account_id"], region=fn["region"], _index=index)
+    observed = observed_concurrency(snapshot, function_name, account_id=fn["account_id"], region=fn["region"], _index=index)
     hourly["concurrency_max_observed"] = observed.reindex(hourly.index).fillna(0.0) if len(observed) else np.nan
     sched = None
     if schedule == "auto" and active:

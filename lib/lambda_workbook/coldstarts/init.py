@@ -11,13 +11,15 @@ import pandas as pd
 from scipy import stats
 
 from ..initpriors import init_prior
+from ..renamed import renamed
 from .series import ByFunction, lookup
 
 
-def init_estimate(snapshot, name: str, *, account_id: str | None = None, region: str | None = None,
+@renamed(function_name="name")
+def init_estimate(snapshot, function_name: str, *, account_id: str | None = None, region: str | None = None,
                   _index: ByFunction | None = None) -> dict[str, Any]:
     """INIT duration of a function: from its REPORT statistics, else its raw REPORT lines, else the prior."""
-    fn, index = lookup(snapshot, name, account_id, region, _index)
+    fn, index = lookup(snapshot, function_name, account_id, region, _index)
     rep = index.rows("reports", fn)
     if len(rep) and rep["cold_starts"].iloc[0] > 0 and pd.notna(rep["init_p50_ms"].iloc[0]):
         r = rep.iloc[0]

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import billing
+from ..renamed import renamed
 from ..schema import KEY
 
 
@@ -140,12 +141,13 @@ class ByFunction:
         return self._groups[table].get((fn["account_id"], fn["region"], fn["function_name"]), df.iloc[:0])
 
 
-def lookup(snapshot, name: str, account_id, region, index: ByFunction | None):
-    fn = snapshot.function(name, account_id=account_id, region=region)
+def lookup(snapshot, function_name: str, account_id, region, index: ByFunction | None):
+    fn = snapshot.function(function_name, account_id=account_id, region=region)
     return fn, (index or ByFunction(snapshot))
 
 
-def invocation_series(snapshot, name: str, *, account_id: str | None = None, region: str | None = None,
+@renamed(function_name="name")
+def invocation_series(snapshot, function_name: str, *, account_id: str | None = None, region: str | None = None,
                       _index: ByFunction | None = None) -> pd.Series:
     """A function's invocations per minute over the snapshot window (missing minutes = 0).
 
@@ -153,7 +155,7 @@ def invocation_series(snapshot, name: str, *, account_id: str | None = None, reg
     each period's count is spread evenly over its minutes (whole invocations, evenly spaced), which keeps
     the gaps of sparse traffic about right. ``attrs["path"]`` says which.
     """
-    fn, index = lookup(snapshot, name, account_id, region, _index)
+    fn, index = lookup(snapshot, function_name, account_id, region, _index)
     rows = index.rows("metrics", fn)
     inv = rows[(rows["metric"] == "Invocations") & (rows["stat"] == "Sum")]
     idx = pd.date_range(pd.Timestamp(snapshot.manifest["start"]), pd.Timestamp(snapshot.manifest["end"]),
@@ -186,8 +188,9 @@ def metric_series(rows: pd.DataFrame, metric: str, stat: str) -> pd.Series:
     return sel.set_index("timestamp")["value"].sort_index()
 
 
-def observed_concurrency(snapshot, name: str, *, account_id: str | None = None, region: str | None = None,
+@renamed(function_name="name")
+def observed_concurrency(snapshot, function_name: str, *, account_id: str | None = None, region: str | None = None,
                          _index: ByFunction | None = None) -> pd.Series:
     """The function's hourly ``ConcurrentExecutions`` Maximum (empty when the snapshot has none)."""
-    fn, index = lookup(snapshot, name, account_id, region, _index)
+    fn, index = lookup(snapshot, function_name, account_id, region, _index)
     return metric_series(index.rows("metrics", fn), "ConcurrentExecutions", "Maximum").rename("concurrency_max_observed")

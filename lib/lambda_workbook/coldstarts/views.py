@@ -69,7 +69,7 @@ def schedule_parameter(spec: str) -> Schedule | str | None:
 def focus_function(table: pd.DataFrame, found: pd.DataFrame) -> str:
     """The function a reader should look at first: the top cold-start finding's, else the most cold starts."""
     if len(found):
-        return str(found["function"].iloc[0])
+        return str(found["function_name"].iloc[0])
     if table.empty:
         raise ValueError("the snapshot has no functions")
     return str(table.sort_values("cold_starts", ascending=False)["function_name"].iloc[0])

@@ -11,12 +11,14 @@ import pandas as pd
 
 from .. import prices as _prices
 from ..analysis import per_snapshot
+from ..renamed import renamed
 from .decision import Decision, Policy, decide
 from .model import DEFAULT_CV, DEFAULT_HEADROOM, DurationModel, ObservationError, fit
 from .recommend import Recommendation, recommend
 
 
-def function_observations(snapshot, name: str, *, account_id: str | None = None,
+@renamed(function_name="name")
+def function_observations(snapshot, function_name: str, *, account_id: str | None = None,
                           region: str | None = None) -> dict[str, Any]:
     """What a snapshot says about one function's duration and memory: the inputs of :func:`fit`.
 
@@ -27,11 +29,11 @@ def function_observations(snapshot, name: str, *, account_id: str | None = None,
     """
     from .. import costs as _costs
 
-    fn = snapshot.function(name, account_id=account_id, region=region)
+    fn = snapshot.function(function_name, account_id=account_id, region=region)
     key = dict(account_id=fn["account_id"], region=fn["region"])
-    rep = snapshot.for_function("reports", name, **key)
+    rep = snapshot.for_function("reports", function_name, **key)
     factor = _costs.month_factor(snapshot)
-    out: dict[str, Any] = {"function_name": name, **key, "runtime": fn["runtime"] or None,
+    out: dict[str, Any] = {"function_name": function_name, **key, "runtime": fn["runtime"] or None,
                            "arch": fn["arch"], "memory_mb": float(fn["memory_mb"]),
                            "timeout_s": float(fn["timeout_s"]), "cpu_fraction": None, "evidence": [],
                            "provisioned_concurrency": float(np.nan_to_num(fn.get("provisioned_concurrency", 0.0)))}
@@ -57,20 +59,20 @@ def function_observations(snapshot, name: str, *, account_id: str | None = None,
         out["cv"] = float(math.sqrt(math.expm1(sigma ** 2))) if sigma else DEFAULT_CV
     else:
         c = _costs.function_costs(snapshot.subset(snapshot.functions[
-            (snapshot.functions["function_name"] == name) & (snapshot.functions["account_id"] == key["account_id"])
+            (snapshot.functions["function_name"] == function_name) & (snapshot.functions["account_id"] == key["account_id"])
             & (snapshot.functions["region"] == key["region"])]))
         row = c.iloc[0]
         if not (row["invocations"] > 0 and pd.notna(row["duration_mean_ms"])):
-            raise ValueError(f"function {name!r} has no invocations with a duration in this snapshot: nothing to model")
+            raise ValueError(f"function {function_name!r} has no invocations with a duration in this snapshot: nothing to model")
         out.update(invocations=float(row["invocations"]), invocations_per_month=float(row["invocations_per_month"]),
                    duration_mean_ms=float(row["duration_mean_ms"]), duration_p50_ms=np.nan, duration_p99_ms=np.nan,
                    max_memory_used_p99_mb=np.nan, cold_start_share=0.0, init_mean_ms=0.0, cv=DEFAULT_CV,
                    source="CloudWatch Duration average")
-    ins = snapshot.for_function("insights", name, **key)
+    ins = snapshot.for_function("insights", function_name, **key)
     if len(ins) and pd.notna(ins["cpu_fraction"].iloc[0]) and ins["cpu_fraction"].iloc[0] > 0:
         out["cpu_fraction"] = float(ins["cpu_fraction"].iloc[0])
         out["evidence"].append(f"CPU share {out['cpu_fraction']:.2f} from {ins['evidence'].iloc[0]}")
-    calls = snapshot.for_function("calls", name, **key)
+    calls = snapshot.for_function("calls", function_name, **key)
     out["wait_ms"] = None
     if len(calls):
         per_call = calls["mean_ms"].fillna(0.0)
@@ -80,7 +82,7 @@ def function_observations(snapshot, name: str, *, account_id: str | None = None,
             out["wait_ms"] = min(wait, 0.98 * out["duration_mean_ms"])
             out["evidence"].append(f"{wait:.0f} ms of downstream calls per invocation "
                                    f"({', '.join(sorted(set(calls['evidence'])))})")
-    extra = _other_size_samples(snapshot, name, key, out["memory_mb"])
+    extra = _other_size_samples(snapshot, function_name, key, out["memory_mb"])
     out["other_sizes"] = extra
     if len(extra):
         out["evidence"].append(f"REPORT lines at other sizes: {sorted(set(extra['memory_mb'].astype(int)))} MB")
@@ -202,7 +204,8 @@ def policy_from(*, cost_tolerance: float | None = 0.10, max_slowdown: float | No
                   confidence=confidence, headroom=headroom, **known)
 
 
-def recommend_for_function(snapshot, name: str, *, strategy: str = "cost", cost_tolerance: float | None = 0.10,
+@renamed(function_name="name")
+def recommend_for_function(snapshot, function_name: str, *, strategy: str = "cost", cost_tolerance: float | None = 0.10,
                            max_slowdown: float | None = 0.10, latency_slo_ms: float | None = None,
                            headroom: float = DEFAULT_HEADROOM, min_savings_share: float = 0.10,
                            min_speedup: float = 0.25, confidence: float = 0.9, account_id: str | None = None,
@@ -224,7 +227,7 @@ def recommend_for_function(snapshot, name: str, *, strategy: str = "cost", cost_
     pol = policy_from(cost_tolerance=cost_tolerance, max_slowdown=max_slowdown, headroom=headroom,
                       min_savings_share=min_savings_share, min_speedup=min_speedup, confidence=confidence,
                       plausible=plausible, min_measure_usd=min_measure_usd)
-    obs = function_observations(snapshot, name, account_id=account_id, region=region)
+    obs = function_observations(snapshot, function_name, account_id=account_id, region=region)
     model = fit_function(obs)
     slo = latency_slo_ms
     if slo is None and max_slowdown is not None:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..renamed import renamed
 from .model import DurationModel
 from .snapshot import FunctionRecommendation
 
@@ -129,13 +130,14 @@ def policy(p) -> dict[str, Any]:
             "confidence": p.confidence}
 
 
-def pick_function(table: pd.DataFrame, name: str = "") -> str:
-    """``name`` if given (checked against the table), else the function with the largest finding savings."""
-    if name:
-        if name not in set(table["function_name"]):
-            raise KeyError(f"function {name!r} has no memory recommendation (known: "
+@renamed(function_name="name")
+def pick_function(table: pd.DataFrame, function_name: str = "") -> str:
+    """``function_name`` if given (checked against the table), else the function with the largest finding savings."""
+    if function_name:
+        if function_name not in set(table["function_name"]):
+            raise KeyError(f"function {function_name!r} has no memory recommendation (known: "
                            f"{', '.join(sorted(table['function_name'])[:10])}, ...)")
-        return name
+        return function_name
     if table.empty:
         raise ValueError("no function with invocations to look at")
     order = table["action"].map({"decrease": 2, "increase": 2, "measure": 1}).fillna(0)
@@ -216,11 +218,12 @@ def pick(decision, arch: str | None = None) -> dict[str, Any]:
             "probability": float("nan"), "rule": p.rule(), "outcome": d.action, "text": d.title()}
 
 
+@renamed(function_name="function")
 @dataclass
 class MemoryPick:
     """What ``explorers.MemoryExplorer`` shows: the picked point, the rule behind it and the objects it came from."""
 
-    function: str
+    function_name: str
     mode: str
     arch: str
     memory_mb: float

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import prices as _prices
+from ..renamed import renamed
 from ..schema import KEY
 from .limits import CONSISTENCY, check_operation, consistency_factor
 from .units import uniform_read
@@ -71,26 +72,27 @@ def network_measurements(snapshot, *, min_kb: float = 256.0) -> pd.DataFrame:
 
 
 
-def patterns(snapshot, function: str = "", *, s3: Mapping[str, Any], dynamodb: Mapping[str, Any],
+@renamed(function_name="function")
+def patterns(snapshot, function_name: str = "", *, s3: Mapping[str, Any], dynamodb: Mapping[str, Any],
              memory_mb=1024, arch: str = "x86_64", calls: pd.DataFrame | None = None
              ) -> tuple[dict[str, Any], dict[str, Any], str]:
     """Keyword arguments for :func:`s3_options` and :func:`dynamodb_options`, and where they came from.
 
-    Without ``function`` the patterns are the ``s3`` / ``dynamodb`` values as entered (at ``memory_mb``,
+    Without ``function_name`` the patterns are the ``s3`` / ``dynamodb`` values as entered (at ``memory_mb``,
     ``arch``). With it, the function's configuration and its biggest S3 GetObject and DynamoDB read in the
     ``calls`` table replace them (a store the function does not read keeps the entered values). ``calls``:
     :func:`read_calls` of the snapshot when already computed.
     """
     s3_kw = {**s3, "memory_mb": memory_mb, "arch": arch}
     db_kw = {**dynamodb, "memory_mb": memory_mb, "arch": arch}
-    if not function:
+    if not function_name:
         return s3_kw, db_kw, "entered by hand"
-    fn = snapshot.function(function)
+    fn = snapshot.function(function_name)
     s3_kw.update(memory_mb=int(fn["memory_mb"]), arch=fn["arch"], region=fn["region"])
     db_kw.update(memory_mb=int(fn["memory_mb"]), arch=fn["arch"], region=fn["region"])
     calls = read_calls(snapshot) if calls is None else calls
     if not calls.empty:
-        calls = calls[(calls["function_name"] == function) & (calls["account_id"] == fn["account_id"])
+        calls = calls[(calls["function_name"] == function_name) & (calls["account_id"] == fn["account_id"])
                       & (calls["region"] == fn["region"])]
     found = []
     s3_calls = calls[(calls["service"] == "s3") & (calls["operation"] == "GetObject")] if len(calls) else calls
@@ -118,4 +120,4 @@ def patterns(snapshot, function: str = "", *, s3: Mapping[str, Any], dynamodb: M
     plain = {k: float(v) for kw in (s3_kw, db_kw) for k, v in kw.items() if isinstance(v, np.floating)}
     s3_kw.update({k: v for k, v in plain.items() if k in s3_kw})
     db_kw.update({k: v for k, v in plain.items() if k in db_kw})
-    return s3_kw, db_kw, f"{function}: {int(fn['memory_mb'])} MB {fn['arch']}" + where
+    return s3_kw, db_kw, f"{function_name}: {int(fn['memory_mb'])} MB {fn['arch']}" + where

@@ -27,7 +27,7 @@ SECTION = "external services"
 
 #: The bills a read finding's saving comes out of: the service's reads and the function's waiting.
 _READ_BILLS = {"dynamodb": ("dynamodb", "lambda"), "s3": ("s3", "lambda")}
-FINDING_COLUMNS = ["id", "severity", "account_id", "region", "function", "title", "evidence", "source", "evidence_path",
+FINDING_COLUMNS = ["id", "severity", "account_id", "region", "function_name", "title", "evidence", "source", "evidence_path",
                    "saves_from",
                    "monthly_impact_usd", "monthly_impact_low_usd", "monthly_impact_high_usd", "current_monthly_usd",
                    "alternative", "alternative_monthly_usd", "recommendation", "section"]
@@ -95,7 +95,7 @@ def _dynamodb_finding(r, t: Thresholds, book: _prices.PriceBook, net: Network) -
         f"{r.items_returned / r.items_evaluated:.2%} that match). Prices {book.region} {book.as_of}.")
     return dict(
         id="dynamodb-scan" if scan else "dynamodb-query-filter", severity=_severity(central, t),
-        account_id=r.account_id, region=r.region, function=r.function_name,
+        account_id=r.account_id, region=r.region, function_name=r.function_name,
         title=(f"Scans {r.resource or 'a table'} and keeps {r.items_returned / r.items_evaluated:.2%} of the items "
                "it pays for" if scan else
                f"Query on {r.resource or 'a table'} filters away {1 - r.items_returned / r.items_evaluated:.2%} "
@@ -143,7 +143,7 @@ def _s3_finding(r, t: Thresholds, book: _prices.PriceBook, net: Network) -> dict
         f"{rng['memory_needed_mb']:,.0f} MB. Prices {book.region} {book.as_of}.")
     return dict(
         id="s3-whole-object", severity=_severity(central, t), account_id=r.account_id, region=r.region,
-        function=r.function_name,
+        function_name=r.function_name,
         title=f"Downloads whole {obj:,.3g} MB objects from {r.resource or 'S3'} to use {r.used_fraction:.1%} of them",
         evidence=evidence, source=f"calls ({r.evidence}); invocations: {r.path}",
         evidence_path=f"calls:{r.evidence}; {r.path}", saves_from="+".join(_READ_BILLS[r.service]),

@@ -36,7 +36,7 @@ def view(ranked: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-FINDINGS_VIEW = {"severity": "severity", "function": "function", "title": "finding",
+FINDINGS_VIEW = {"severity": "severity", "function_name": "function", "title": "finding",
                  "monthly_impact_usd": "$/month saved", "monthly_impact_low_usd": "low", "monthly_impact_high_usd": "high",
                  "evidence": "evidence", "recommendation": "recommendation", "evidence_path": "source"}
 

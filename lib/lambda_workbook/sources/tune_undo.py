@@ -20,6 +20,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ..renamed import renamed
 from . import tune_copy
 from .tune_journal import Journal, JournalError, TuneError
 
@@ -46,10 +47,11 @@ def _short(exc: BaseException) -> str:
     return str(exc) or exc.__class__.__name__
 
 
-def restore_memory(client, function: str, original_mb: float, sizes_set: set[int], *, timeout_s: float = 120.0,
+@renamed(function_name="function")
+def restore_memory(client, function_name: str, original_mb: float, sizes_set: set[int], *, timeout_s: float = 120.0,
                    poll_s: float = 1.0, notes: list[str] | None = None) -> str:
     """Put ``$LATEST``'s memory back to ``original_mb`` if it holds one of ``sizes_set``; returns what it did."""
-    cfg = tune_copy.wait_ready(client, function, timeout_s=timeout_s, poll_s=poll_s)
+    cfg = tune_copy.wait_ready(client, function_name, timeout_s=timeout_s, poll_s=poll_s)
     now = int(cfg["MemorySize"])
     if now == int(original_mb):
         return f"$LATEST's memory is {now} MB already"
@@ -58,11 +60,11 @@ def restore_memory(client, function: str, original_mb: float, sizes_set: set[int
         if notes is not None and msg not in notes:
             notes.append(msg)
         return msg
-    kw = {"FunctionName": function, "MemorySize": int(original_mb)}
+    kw = {"FunctionName": function_name, "MemorySize": int(original_mb)}
     if cfg.get("RevisionId"):
         kw["RevisionId"] = cfg["RevisionId"]  # a deployment made since the read is never overwritten
     client.update_function_configuration(**kw)
-    tune_copy.wait_ready(client, function, timeout_s=timeout_s, poll_s=poll_s)
+    tune_copy.wait_ready(client, function_name, timeout_s=timeout_s, poll_s=poll_s)
     return f"$LATEST's memory set back to {int(original_mb)} MB"
 
 

@@ -46,7 +46,7 @@ def _daily_factors(snapshot: Snapshot) -> pd.DataFrame:
     return pd.DataFrame.from_dict(out, orient="index", columns=["low", "high"])
 
 
-FINDING_COLUMNS = ["id", "severity", "section", "account_id", "region", "function", "title", "evidence",
+FINDING_COLUMNS = ["id", "severity", "section", "account_id", "region", "function_name", "title", "evidence",
                    "monthly_impact_usd", "monthly_impact_low_usd", "monthly_impact_high_usd", "recommendation", "saves_from"]
 
 
@@ -82,7 +82,7 @@ def _band(saving_at, factors: tuple[float, float] | None) -> tuple[float, float]
 def _finding(fid: str, row: pd.Series, title: str, evidence: str, impact: float, band: tuple[float, float],
              recommendation: str, p: dict[str, Any], sev: str | None = None, saves_from: str = "") -> dict:
     return {"id": fid, "severity": sev or severity(impact, p), "section": SECTION, "saves_from": saves_from, "account_id": row["account_id"],
-            "region": row["region"], "function": row["function_name"], "title": title, "evidence": evidence,
+            "region": row["region"], "function_name": row["function_name"], "title": title, "evidence": evidence,
             "monthly_impact_usd": impact, "monthly_impact_low_usd": band[0], "monthly_impact_high_usd": band[1],
             "recommendation": recommendation}
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from .. import costs
 from .. import prices as _prices
+from ..renamed import renamed
 from ..schema import KEY, Snapshot
 from .catalog import Catalog, load_catalog
 from .fill import batch_fill, rate_from_invocations
@@ -111,21 +112,22 @@ def row_workload(row: pd.Series, *, invocation_overhead_ms: float = 0.0, events_
     return Workload(**args)
 
 
-def _pick(obs: pd.DataFrame, snapshot: Snapshot, function: str, account_id, region, source) -> pd.Series:
-    fn = snapshot.function(function, account_id=account_id, region=region)
-    rows = obs[(obs["function_name"] == function) & (obs["account_id"] == fn["account_id"])
+def _pick(obs: pd.DataFrame, snapshot: Snapshot, function_name: str, account_id, region, source) -> pd.Series:
+    fn = snapshot.function(function_name, account_id=account_id, region=region)
+    rows = obs[(obs["function_name"] == function_name) & (obs["account_id"] == fn["account_id"])
                & (obs["region"] == fn["region"])]
     if source is not None:
         rows = rows[rows["source"] == source]
     rows = rows[rows["in_catalog"]]
     if rows.empty:
-        have = ", ".join(obs.loc[obs["function_name"] == function, "source"]) or "none"
-        raise KeyError(f"function {function!r} has no trigger the catalog can price"
+        have = ", ".join(obs.loc[obs["function_name"] == function_name, "source"]) or "none"
+        raise KeyError(f"function {function_name!r} has no trigger the catalog can price"
                        + (f" of type {source!r}" if source else "") + f" (its triggers: {have})")
     return rows.iloc[0]
 
 
-def workload_for(snapshot: Snapshot, function: str, *, account_id: str | None = None, region: str | None = None,
+@renamed(function_name="function")
+def workload_for(snapshot: Snapshot, function_name: str, *, account_id: str | None = None, region: str | None = None,
                  source: str | None = None, invocation_overhead_ms: float = 0.0, default_payload_kb: float = 1.0,
                  observations: pd.DataFrame | None = None) -> Workload:
     """The workload a function's (first, or ``source``) trigger delivers, as observed in the snapshot.
@@ -134,7 +136,7 @@ def workload_for(snapshot: Snapshot, function: str, *, account_id: str | None = 
     """
     obs = observations if observations is not None else observed(
         snapshot, invocation_overhead_ms=invocation_overhead_ms, default_payload_kb=default_payload_kb)
-    row = _pick(obs, snapshot, function, account_id, region, source)
+    row = _pick(obs, snapshot, function_name, account_id, region, source)
     return row_workload(row, invocation_overhead_ms=invocation_overhead_ms)
 
 
@@ -179,17 +181,18 @@ def from_parameters(p: Any, snapshot: Snapshot | None = None) -> Workload:
                     invocation_overhead_ms=p.invocation_overhead_ms)
 
 
-def alternatives(snapshot: Snapshot, function: str, *, account_id: str | None = None, region: str | None = None,
+@renamed(function_name="function")
+def alternatives(snapshot: Snapshot, function_name: str, *, account_id: str | None = None, region: str | None = None,
                  source: str | None = None, invocation_overhead_ms: float = 0.0, default_payload_kb: float = 1.0,
                  observations: pd.DataFrame | None = None) -> pd.DataFrame:
     """:func:`compare` at the function's observed traffic, with its ``current`` source marked and the monthly
     ``saving`` of every alternative against it (positive = cheaper than today)."""
     obs = observations if observations is not None else observed(
         snapshot, invocation_overhead_ms=invocation_overhead_ms, default_payload_kb=default_payload_kb)
-    row = _pick(obs, snapshot, function, account_id, region, source)
+    row = _pick(obs, snapshot, function_name, account_id, region, source)
     table = compare(row_workload(row, invocation_overhead_ms=invocation_overhead_ms))
     table.insert(0, "current", table.index == row["source"])
     table.insert(1, "saving", table.loc[row["source"], "monthly_cost"] - table["monthly_cost"])
-    table.attrs["function"] = function
+    table.attrs["function_name"] = function_name
     table.attrs["evidence"] = row["evidence"]
     return table

@@ -102,6 +102,6 @@ def results(w: Workload, table: pd.DataFrame, found: pd.DataFrame | None = None,
                              "unpriced": _unpriced.items(best.get("unpriced")),
                              "lower_bound": bool(best.get("lower_bound", False))}
     if found is not None:
-        out["findings"] = [{"id": r.id, "function": r.function, "account_id": r.account_id, "title": r.title,
+        out["findings"] = [{"id": r.id, "function_name": r.function_name, "account_id": r.account_id, "title": r.title,
                             "monthly_impact_usd": round(float(r.monthly_impact_usd), 4)} for r in found.itertuples()]
     return out

@@ -260,14 +260,14 @@ def _trigger_row(name: str, dataset: str) -> dict:
 # the truth
 
 
-def truth_rows(name: str, dataset: str, curve: str, current_mb: float, current_arch: str, curves: list[list],
+def truth_rows(function_name: str, dataset: str, curve: str, current_mb: float, current_arch: str, curves: list[list],
                invocations_per_month: float, cold_share: float, book: _prices.PriceBook) -> pd.DataFrame:
     """Expected Duration, Billed Duration and monthly USD at every measured size of ``curves`` (pool lists)."""
     rows = []
     for ps in curves:
         for p in ps:
             e = p.expect(cold_share)
-            rows.append({**_key(name), "dataset": dataset, "curve": p.curve, "arch": p.arch, "memory_mb": p.memory_mb,
+            rows.append({**_key(function_name), "dataset": dataset, "curve": p.curve, "arch": p.arch, "memory_mb": p.memory_mb,
                          "current": bool(p.memory_mb == current_mb and p.arch == current_arch),
                          "invocations_per_month": invocations_per_month, "cold_share": cold_share,
                          "true_mean_ms": e["mean_ms"], "true_mean_billed_ms": e["billed_ms"],

@@ -172,7 +172,7 @@ def _recommended(f: pd.Series, recs: pd.DataFrame | None, column: str) -> float:
         return float(f[column])
     if recs is None or recs.empty:
         return np.nan
-    key = (f["account_id"], f["region"], f["function"])
+    key = (f["account_id"], f["region"], f["function_name"])
     if key in recs.index and column in recs.columns:
         return float(recs.loc[key, column])
     return np.nan
@@ -355,7 +355,7 @@ def score(truth: pd.DataFrame, findings: pd.DataFrame, recs: pd.DataFrame | None
     recs_i = recs.set_index(KEY) if recs is not None and len(recs) else None
     rows, unknown = [], 0
     for _, f in findings[findings["id"].isin([OVER, UNDER, ARM, MEASURE])].iterrows():
-        key = (f["account_id"], f["region"], f["function"])
+        key = (f["account_id"], f["region"], f["function_name"])
         if key not in by_key.index:
             unknown += 1
             continue
