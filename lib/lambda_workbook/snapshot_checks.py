@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import billing, datafiles
+from . import billing, datafiles, lazy_checks
+from .lazytables import LazyTable, connect
 from .schema import KEY, TABLES, Problem, SchemaError, describe_function, manifest_time
 
 _MEMORY = f"whole MB from {billing.MEMORY_RANGE_MB[0]:,} to {billing.MEMORY_RANGE_MB[1]:,}"
@@ -98,9 +99,12 @@ def check(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], where: dict
     :class:`~lambda_workbook.schema.SchemaError` on the first rejection (all of them in ``.problems``); returns the
     tables (exact copies and unpriceable functions removed) and the flags. ``where`` labels the files in
     rejections (a directory's paths); flags name the bare file. ``runtimes``: known runtime ids (default: the
-    bundled runtime table)."""
+    bundled runtime table). A table still on disk (a
+    :class:`~lambda_workbook.lazytables.LazyTable`) is checked in DuckDB (:mod:`lambda_workbook.lazy_checks`)
+    and stays on disk."""
     where = where or {}
     tables = dict(tables)
+    con = connect() if any(isinstance(v, LazyTable) for v in tables.values()) else None
     rejects: list[Problem] = []
     flags: list[Problem] = []
 
@@ -116,16 +120,23 @@ def check(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], where: dict
         except SchemaError as exc:
             rejects.append(Problem("reject", where.get("manifest", "manifest.json"), str(exc).split(": ", 1)[-1]))
     for name, df in tables.items():
+        if isinstance(df, LazyTable):
+            tables[name], copies, found = lazy_checks.check_table(con, df, LIMITS, NATURAL_KEYS, _value)
+            flags += copies
+            rejects += found
+            continue
         rejects += _limits(name, df, label(name))
         tables[name], copies, conflicts = _duplicates(name, df, label(name))
         flags += copies
         rejects += conflicts
     rejects += _orphans(tables, label)
+    rejects += [p for name in PER_FUNCTION if isinstance(tables.get(name), LazyTable)
+                for p in lazy_checks.orphans(con, tables[name], tables["functions"])]
     if rejects:
         first = rejects[0].line()
         raise SchemaError(first + (f" ({len(rejects) - 1} more problem{'s' * (len(rejects) > 2)} after this one)"
                                    if len(rejects) > 1 else ""), rejects)
-    flags = _empty(tables) + flags
+    flags = _empty(tables, con) + flags
     flags += _runtimes(tables["functions"], runtimes if runtimes is not None else known_runtimes())
     tables, dropped = _architectures(tables)
     return tables, flags + dropped
@@ -207,7 +218,7 @@ def _orphans(tables: dict[str, pd.DataFrame], label) -> list[Problem]:
     out = []
     for name in PER_FUNCTION:
         df = tables.get(name)
-        if df is None or df.empty:
+        if df is None or isinstance(df, LazyTable) or df.empty:
             continue
         here = _hash(df, KEY)
         missing = ~np.isin(here, known)
@@ -221,13 +232,17 @@ def _orphans(tables: dict[str, pd.DataFrame], label) -> list[Problem]:
     return out
 
 
-def _empty(tables: dict[str, pd.DataFrame]) -> list[Problem]:
+def _rows(df, con) -> int:
+    return df.count(con) if isinstance(df, LazyTable) else len(df)
+
+
+def _empty(tables: dict[str, pd.DataFrame], con=None) -> list[Problem]:
     if tables["functions"].empty:
         return [Problem("flag", TABLES["functions"].file, "no rows: the snapshot holds no function")]
     out = []
     ev = tables.get("evidence")
     for name, table in TABLES.items():
-        if not table.required or name == "functions" or len(tables[name]):
+        if not table.required or name == "functions" or _rows(tables[name], con):
             continue
         why = ev[ev["item"].str.split(":").str[0] == name]["reason"] if ev is not None and len(ev) else []
         reason = f" (evidence.csv: {'; '.join(dict.fromkeys(why))})" if len(why) else ""
@@ -257,7 +272,9 @@ def _architectures(tables: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFr
     keep = _hash(f[~bad], KEY)
     out = {}
     for name, df in tables.items():
-        if (name in PER_FUNCTION or name == "functions") and len(df):
+        if isinstance(df, LazyTable):
+            df = df.restrict(f[~bad])
+        elif (name in PER_FUNCTION or name == "functions") and len(df):
             df = df[np.isin(_hash(df, KEY), keep)].reset_index(drop=True)
         out[name] = df
     return out, flags
