@@ -102,10 +102,10 @@ def duplicates(con, lazy: LazyTable, key: list[str] | None,
     rel = lazy.relation(con)
     columns = list(rel.columns)
     hashed = f"hash({', '.join(f'{chr(34)}{c}{chr(34)}' for c in (key or columns))})"
-    repeated = rel.aggregate(f"{hashed} AS h, count(*) AS n", hashed).filter("n > 1").select("h")
-    if not repeated.aggregate("count(*)").limit(1).fetchall()[0][0]:
+    repeated = _repeated_hashes(rel, hashed)
+    if not repeated:
         return lazy, [], []
-    hashes = con.from_df(repeated.df().rename(columns={"h": "repeated_hash"}))
+    hashes = con.from_df(pd.DataFrame({"repeated_hash": pd.Series(repeated, dtype="uint64")}))
     candidates = lazy.relation(con, positions=True).select(f"*, {hashed} AS row_hash").join(
         hashes, "row_hash = repeated_hash", how="semi").order("filename, file_row_number").df()
     copies = candidates.duplicated(subset=columns).to_numpy()
@@ -132,6 +132,24 @@ def duplicates(con, lazy: LazyTable, key: list[str] | None,
                                     f"is wrong, and both would count twice; the key is {', '.join(key)}",
                                     len(clash) - 2))
     return lazy, flags, rejects
+
+
+#: rows one hash aggregate holds at most (about 1 GB in DuckDB); a bigger partition is split by hash buckets
+BUCKET_ROWS = 20_000_000
+
+
+def _repeated_hashes(rel, hashed: str) -> list[int]:
+    """Key hashes held by more than one row, one account and region at a time (a key never spans two), in
+    buckets of at most :data:`BUCKET_ROWS` rows, so memory stays bounded however big the table is."""
+    out = []
+    for account, region, n in rel.aggregate("account_id, region, count(*)", "account_id, region").fetchall():
+        part = rel.filter(f"account_id = {quote(account)} AND region = {quote(region)}")
+        passes = max(1, -(-int(n) // BUCKET_ROWS))
+        for j in range(passes):
+            sub = part if passes == 1 else part.filter(f"{hashed} % {passes} = {j}")
+            out += [h for (h,) in sub.aggregate(f"{hashed} AS h, count(*) AS n", hashed).filter("n > 1")
+                    .select("h").fetchall()]
+    return out
 
 
 def orphans(con, lazy: LazyTable, functions: pd.DataFrame) -> list[Problem]:

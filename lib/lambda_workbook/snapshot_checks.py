@@ -69,6 +69,9 @@ LIMITS: dict[tuple[str, str], tuple[float, float, bool, str]] = {
     **{("concurrency", c): (0, math.inf, True, "a number >= 0, or empty") for c in ("requested", "allocated")},
 }
 
+#: DuckDB's memory limit while checking tables still on disk (it spills to disk beyond it)
+CHECK_MEMORY = "2GB"
+
 #: Per table, the columns that identify a row. Two rows with the same key and other values are rejected (one
 #: of them is wrong, and summing both would double counts); exact copies are dropped and flagged. Tables not
 #: listed here are checked for exact copies only.
@@ -104,7 +107,7 @@ def check(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], where: dict
     and stays on disk."""
     where = where or {}
     tables = dict(tables)
-    con = connect() if any(isinstance(v, LazyTable) for v in tables.values()) else None
+    con = connect(memory_limit=CHECK_MEMORY) if any(isinstance(v, LazyTable) for v in tables.values()) else None
     rejects: list[Problem] = []
     flags: list[Problem] = []
 

@@ -94,7 +94,7 @@ def open_table(directory: Path, name: str, recorded: int | None) -> LazyTable | 
     con = connect()
     try:
         columns = [_check_file(con, f, table) for f in found]
-        rows = [_rows(con, f) for f in found]
+        rows = [row_count(con, f) for f in found]
     finally:
         con.close()
     total = sum(rows)
@@ -137,7 +137,7 @@ def _check_file(con: duckdb.DuckDBPyConnection, file: Path, table) -> list[str]:
     return list(types)
 
 
-def _rows(con: duckdb.DuckDBPyConnection, file: Path) -> int:
+def row_count(con: duckdb.DuckDBPyConnection, file: Path) -> int:
     return int(con.sql(f"SELECT num_rows FROM parquet_file_metadata({quote(str(file))})").fetchall()[0][0])
 
 
