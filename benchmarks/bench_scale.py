@@ -4,11 +4,12 @@ The organisation-scale goal is a 10,000-function snapshot (14 days of per-minute
 metric rows) reviewed in at most 10 minutes and 4 GB peak memory on 2 cores, and a review whose time grows at
 most 120x from 100 to 10,000 functions. Snapshots are written by ``lambda_workbook.sample.replicate`` (renamed
 copies of the sample account's functions) and cached under ``--workdir``. Each size is loaded and reviewed
-(``review.run``) in a fresh process; its peak RSS is the child's own ``ru_maxrss`` (or, when it is stopped at
-``--timeout``, the last ``VmHWM`` read from /proc). ``--compare-csv`` also times today's CSV layout of the same
-tables (the embedded sample and the sizes given) against the Parquet layout.
+(``review.run``) in a fresh process; its peak RSS is the child's own ``VmHWM`` (or, when it is stopped at
+``--timeout`` or above ``--max-gb``, the last one the parent read from /proc). ``--compare-csv`` also times
+today's CSV layout of the same tables (the embedded sample and the sizes up to 1,000) against the Parquet one.
+Building 10,000 functions takes several minutes (written once, then reused from ``--workdir``).
 
-    nice -n 10 .venv/bin/python benchmarks/bench_scale.py --workdir /tmp/scale --sizes 100,1000 --timeout 900
+    nice -n 10 .venv/bin/python benchmarks/bench_scale.py --workdir /tmp/scale --sizes 100,1000 --compare-csv
 """
 
 from __future__ import annotations
@@ -37,28 +38,34 @@ def child(path: str, review: bool) -> None:
     loaded = time.perf_counter() - start
     lazy = [n for n in ("metrics", "report_samples") if snap.is_lazy(n)]
     print(json.dumps({"load_s": loaded, "lazy": lazy, "functions": len(snap.functions),
-                      "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}), flush=True)
+                      "rss_kb": _own_peak_kb()}), flush=True)
     if not review:
         return
     start = time.perf_counter()
     result = rv.run(snap)
     print(json.dumps({"review_s": time.perf_counter() - start, "findings": len(result.findings),
-                      "errors": len(result.errors), "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}),
+                      "errors": len(result.errors), "rss_kb": _own_peak_kb()}),
           flush=True)
 
 
-def _hwm_kb(pid: int) -> int:
+def _own_peak_kb() -> int:
+    """This process's peak RSS since it started (VmHWM; ``ru_maxrss`` would carry the parent's over ``exec``)."""
+    return _status_kb(os.getpid(), "VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _status_kb(pid: int, field: str) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     except OSError:
         pass
     return 0
 
 
-def measure(path: Path, timeout: float, review: bool = True) -> dict:
-    """Load (and review) ``path`` in a fresh process; stop it after ``timeout`` seconds."""
+def measure(path: Path, timeout: float, review: bool = True, max_gb: float = 8.0) -> dict:
+    """Load (and review) ``path`` in a fresh process; stop it after ``timeout`` seconds or above ``max_gb`` of
+    resident memory (the machine is shared: a review that would need far more than the target is stopped)."""
     cmd = [sys.executable, __file__, "--child", str(path)] + ([] if review else ["--no-review"])
     log = Path(tempfile.mkdtemp(prefix="bench-scale-child-"))
     with open(log / "out", "w") as out_fh, open(log / "err", "w") as err_fh:
@@ -66,11 +73,13 @@ def measure(path: Path, timeout: float, review: bool = True) -> dict:
                                 env={**os.environ, "PYTHONWARNINGS": "ignore"})
         start, hwm, out = time.perf_counter(), 0, {}
         while proc.poll() is None:
-            hwm = max(hwm, _hwm_kb(proc.pid))
-            if time.perf_counter() - start > timeout:
+            hwm = max(hwm, _status_kb(proc.pid, "VmHWM"))
+            over = _status_kb(proc.pid, "VmRSS") > max_gb * 1e6
+            if time.perf_counter() - start > timeout or over:
                 proc.kill()
                 proc.wait()
                 out["stopped_s"] = time.perf_counter() - start
+                out["stopped_why"] = f"above {max_gb:g} GB" if over else "timeout"
                 break
             time.sleep(0.5)
     for line in (log / "out").read_text().splitlines():
@@ -134,7 +143,9 @@ def main() -> None:
     ap.add_argument("--sizes", default="100,1000,10000", help="functions per snapshot, comma-separated")
     ap.add_argument("--workdir", default=None, help="where snapshots are built and cached (default: a temp dir)")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds one size may run before it is stopped")
-    ap.add_argument("--compare-csv", action="store_true", help="also time today's CSV layout (sample and sizes)")
+    ap.add_argument("--max-gb", type=float, default=8.0, help="stop a size whose resident memory passes this (GB)")
+    ap.add_argument("--compare-csv", nargs="?", const="1000", default=None, metavar="MAX",
+                    help="also time today's CSV layout: the sample and the sizes up to MAX functions (default 1000)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--no-review", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -148,11 +159,11 @@ def main() -> None:
     for n in sizes:
         path, built = build(workdir, n)
         manifest = json.loads((path / "manifest.json").read_text())
-        m = measure(path, args.timeout)
+        m = measure(path, args.timeout, max_gb=args.max_gb)
         rows.append({"n": n, "metric_rows": manifest["rows"]["metrics"], "mb": disk_bytes(path) / 1e6, "built_s": built,
                      **m, "loadavg": os.getloadavg()[0]})
         r = rows[-1]
-        note = (f"stopped after {r['stopped_s']:.0f} s" if "stopped_s" in r else
+        note = (f"stopped after {r['stopped_s']:.0f} s ({r['stopped_why']})" if "stopped_s" in r else
                 f"failed: {r['failed'][0]}" if "failed" in r else "")
         print(f"{n:>7,} functions | {r['metric_rows']:>12,} metric rows | {r['mb']:>8.1f} MB | build "
               f"{_fmt(built, ' s')} | load {_fmt(r.get('load_s'), ' s')} | review {_fmt(r.get('review_s'), ' s')} | "
@@ -162,7 +173,7 @@ def main() -> None:
     print("| functions | metric rows | on disk | load | review (review.run) | peak RSS | findings | load avg | note |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
-        note = (f"stopped after {r['stopped_s']:.0f} s" if "stopped_s" in r else
+        note = (f"stopped after {r['stopped_s']:.0f} s ({r['stopped_why']})" if "stopped_s" in r else
                 f"failed: {r['failed'][0]}" if "failed" in r else "")
         print(f"| {r['n']:,} | {r['metric_rows']:,} | {r['mb']:.1f} MB | {_fmt(r.get('load_s'), ' s')} | "
               f"{_fmt(r.get('review_s'), ' s')} | {r['peak_kb'] / 1e6:.2f} GB | {r.get('findings', '—')} | "
@@ -181,10 +192,10 @@ def main() -> None:
     else:
         print("10,000 functions: not run (add 10000 to --sizes); targets 600 s and 4 GB")
     if args.compare_csv:
-        compare_csv(workdir, sizes, args.timeout)
+        compare_csv(workdir, [n for n in sizes if n <= int(args.compare_csv)], args.timeout, args.max_gb)
 
 
-def compare_csv(workdir: Path, sizes: list[int], timeout: float) -> None:
+def compare_csv(workdir: Path, sizes: list[int], timeout: float, max_gb: float) -> None:
     from lambda_workbook import datafiles, sources
 
     print("\n| snapshot | layout | on disk | load | peak RSS | tables on disk after load | load avg |")
@@ -197,8 +208,8 @@ def compare_csv(workdir: Path, sizes: list[int], timeout: float) -> None:
                workdir / f"replica-{n}") for n in sizes if (workdir / f"replica-{n}" / "manifest.json").exists()]
     for label, csv_dir, pq_dir in pairs:
         for layout, path in (("csv", csv_dir), ("parquet", pq_dir)):
-            m = measure(path, timeout, review=False)
-            note = f"stopped after {m['stopped_s']:.0f} s" if "stopped_s" in m else ""
+            m = measure(path, timeout, review=False, max_gb=max_gb)
+            note = f"stopped after {m['stopped_s']:.0f} s ({m['stopped_why']}) " if "stopped_s" in m else ""
             print(f"| {label} | {layout} | {disk_bytes(path) / 1e6:.1f} MB | {_fmt(m.get('load_s'), ' s', 2)} "
                   f"{note}| {m['peak_kb'] / 1e6:.2f} GB | {', '.join(m.get('lazy', [])) or 'none'} | "
                   f"{os.getloadavg()[0]:.1f} |", flush=True)

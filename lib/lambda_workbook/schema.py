@@ -1,8 +1,9 @@
 """The account snapshot: the tidy tables every model shares, documented in one place.
 
 A snapshot is a directory holding ``manifest.json`` and one file per table (CSV, gzip-compressed for the large
-ones). The same tables come from the embedded sample account, a saved snapshot, or a live AWS scan. Every
-per-function table is keyed by ``account_id, region, function_name``. No table holds a secret: environment
+ones; or the per-minute and per-sample tables as Parquet folders that stay on disk, :mod:`.lazytables`). The
+same tables come from the embedded sample account, a saved snapshot, or a live AWS scan. Every per-function
+table is keyed by ``account_id, region, function_name``. No table holds a secret: environment
 variables appear by *name* only, and nothing that reads an account may store their values.
 
 :data:`TABLES` is the schema; ``lambda-workbook schema`` prints it as Markdown. Reading and writing the
@@ -502,19 +503,7 @@ def validate_manifest(manifest: dict[str, Any], where: str = "manifest.json") ->
 
 
 def markdown() -> str:
-    """The schema as Markdown (``lambda-workbook schema``)."""
-    lines = ["# Account snapshot schema", "", f"Schema version {SCHEMA_VERSION}. A snapshot is a directory with "
-             "`manifest.json` and the files below. Per-function tables are keyed by "
-             "`account_id, region, function_name`.", "",
-             "`manifest.json` keys: " + ", ".join(f"`{k}`" for k in REQUIRED_MANIFEST)
-             + ", plus optional `lookback_days`, `accounts`, `regions`, `scan_cost`, `notes`, and `rows` (each "
-             "file's data rows, written by the workbook; a file holding another number is rejected as truncated "
-             "or edited).", ""]
-    for t in TABLES.values():
-        lines += [f"## `{t.file}` — {t.name}{'' if t.required else ' (optional)'}", "", t.doc, "",
-                  "| column | type | required | meaning |", "|---|---|---|---|"]
-        lines += [f"| `{c.name}` | {c.dtype} | {'yes' if c.required else 'no'} | {c.doc} |" for c in t.columns]
-        lines.append("")
+    """The schema as Markdown (``lambda-workbook schema``): the tables, then the checks."""
     from . import snapshot_checks
 
-    return "\n".join(lines + snapshot_checks.markdown())
+    return snapshot_checks.schema_markdown()

@@ -283,6 +283,26 @@ def _architectures(tables: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFr
     return out, flags
 
 
+def schema_markdown() -> str:
+    """The schema and the checks as Markdown (``lambda-workbook schema``, :func:`lambda_workbook.schema.markdown`)."""
+    from .schema import REQUIRED_MANIFEST, SCHEMA_VERSION
+
+    lines = ["# Account snapshot schema", "", f"Schema version {SCHEMA_VERSION}. A snapshot is a directory with "
+             "`manifest.json` and the files below. Per-function tables are keyed by "
+             "`account_id, region, function_name`.", "",
+             "`manifest.json` keys: " + ", ".join(f"`{k}`" for k in REQUIRED_MANIFEST)
+             + ", plus optional `lookback_days`, `accounts`, `regions`, `scan_cost`, `notes`, `rows` (each "
+             "file's data rows, written by the workbook; a file holding another number is rejected as truncated "
+             "or edited) and `format` (`parquet` when `metrics` and `report_samples` are folders of Parquet files "
+             "partitioned as `<table>/account_id=<id>/region=<code>/part-0.parquet`; absent for CSV).", ""]
+    for t in TABLES.values():
+        lines += [f"## `{t.file}` — {t.name}{'' if t.required else ' (optional)'}", "", t.doc, "",
+                  "| column | type | required | meaning |", "|---|---|---|---|"]
+        lines += [f"| `{c.name}` | {c.dtype} | {'yes' if c.required else 'no'} | {c.doc} |" for c in t.columns]
+        lines.append("")
+    return "\n".join(lines + markdown())
+
+
 def markdown() -> list[str]:
     """The checks as Markdown lines (appended to ``lambda-workbook schema``)."""
     lines = ["## Checks: what is rejected, what is flagged", "",
