@@ -38,7 +38,7 @@ def child(path: str, review: bool) -> None:
     loaded = time.perf_counter() - start
     lazy = [n for n in ("metrics", "report_samples") if snap.is_lazy(n)]
     print(json.dumps({"load_s": loaded, "lazy": lazy, "functions": len(snap.functions),
-                      "rss_kb": _own_peak_kb()}), flush=True)
+                      "rss_kb": _own_peak_kb(), "load_peak_kb": _own_peak_kb()}), flush=True)
     if not review:
         return
     start = time.perf_counter()
@@ -167,16 +167,18 @@ def main() -> None:
                 f"failed: {r['failed'][0]}" if "failed" in r else "")
         print(f"{n:>7,} functions | {r['metric_rows']:>12,} metric rows | {r['mb']:>8.1f} MB | build "
               f"{_fmt(built, ' s')} | load {_fmt(r.get('load_s'), ' s')} | review {_fmt(r.get('review_s'), ' s')} | "
-              f"peak {r['peak_kb'] / 1e6:.2f} GB | findings {r.get('findings', '—')} | load avg {r['loadavg']:.1f}"
+              f"peak {r['peak_kb'] / 1e6:.2f} GB (load {r.get('load_peak_kb', 0) / 1e6:.2f} GB) | findings {r.get('findings', '—')} | load avg {r['loadavg']:.1f}"
               + (f" | {note}" if note else ""), flush=True)
     print()
-    print("| functions | metric rows | on disk | load | review (review.run) | peak RSS | findings | load avg | note |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("| functions | metric rows | on disk | load | review (review.run) | peak RSS | peak RSS of the load | "
+          "findings | load avg | note |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
         note = (f"stopped after {r['stopped_s']:.0f} s ({r['stopped_why']})" if "stopped_s" in r else
                 f"failed: {r['failed'][0]}" if "failed" in r else "")
         print(f"| {r['n']:,} | {r['metric_rows']:,} | {r['mb']:.1f} MB | {_fmt(r.get('load_s'), ' s')} | "
-              f"{_fmt(r.get('review_s'), ' s')} | {r['peak_kb'] / 1e6:.2f} GB | {r.get('findings', '—')} | "
+              f"{_fmt(r.get('review_s'), ' s')} | {r['peak_kb'] / 1e6:.2f} GB | {r.get('load_peak_kb', 0) / 1e6:.2f} GB | "
+              f"{r.get('findings', '—')} | "
               f"{r['loadavg']:.1f} | {note} |")
     by = {r["n"]: r for r in rows}
     small, big = by.get(100), by.get(10000)

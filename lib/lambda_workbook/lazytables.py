@@ -36,9 +36,11 @@ Reader = Callable[[duckdb.DuckDBPyConnection, bool], duckdb.DuckDBPyRelation]
 
 
 def connect(*, threads: int | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection as the workbook uses one: times in UTC, optional thread and memory limits."""
+    """A DuckDB connection as the workbook uses one: times in UTC, no progress bar, optional thread and memory
+    limits."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     if memory_limit:
