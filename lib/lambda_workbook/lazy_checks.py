@@ -171,4 +171,4 @@ def orphans(con, lazy: LazyTable, functions: pd.DataFrame) -> list[Problem]:
                      n_rows - 1)]
 
 
-__all__ = ["cells", "check_table", "duplicates", "orphans", "quote"]
+__all__ = ["BUCKET_ROWS", "cells", "check_table", "duplicates", "orphans"]

@@ -187,3 +187,7 @@ class TableMap(MutableMapping):
 
     def raw_items(self):
         return self._tables.items()
+
+    def copy(self) -> TableMap:
+        """A shallow copy; tables still on disk stay there."""
+        return TableMap(self._tables)

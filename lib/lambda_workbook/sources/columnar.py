@@ -43,10 +43,6 @@ def folder(root: Path, name: str) -> Path:
     return Path(root) / name
 
 
-def copy_options() -> str:
-    return PARQUET_OPTIONS
-
-
 def write_frame(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, dest: Path) -> None:
     """Write a typed table (with ``account_id`` and ``region``) as a partitioned Parquet folder."""
     dest.mkdir(parents=True, exist_ok=True)
