@@ -59,6 +59,18 @@ def _sample_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sample_replicate(args: argparse.Namespace) -> int:
+    from .sample import replicate
+
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise FileExistsError(f"{out} exists; pass --force to replace it")
+    options = {k: tuple(v.split(",")) for k in ("accounts", "regions") if (v := getattr(args, k))}
+    path = replicate.replicate(args.functions, out, days=args.days, seed=args.seed, **options)
+    print(f"{args.functions} functions written to {path} (Parquet)")
+    return 0
+
+
 def _prices_show(args: argparse.Namespace) -> int:
     from . import prices
 
@@ -109,7 +121,7 @@ def _scan(args: argparse.Namespace) -> int:
     snap = aws.scan(profiles=args.profile, regions=args.regions, lookback_days=args.days,
                     progress=not args.quiet, roles=not args.no_roles, s3=not args.no_s3,
                     insights=not args.no_insights, insights_budget_gb=args.max_insights_gb)
-    path = sources.save(snap, out)
+    path = sources.save(snap, out, format=args.format)
     f, ev = snap.functions, snap.evidence
     print(f"snapshot written to {path}: {len(f)} functions in {len(snap.accounts)} account(s), "
           f"{len(snap.regions)} region(s), {snap.manifest['start'][:10]} to {snap.manifest['end'][:10]}")
@@ -164,6 +176,16 @@ def add_sample(sub) -> None:
     gen = sm.add_parser("generate", help="regenerate data/sample-account deterministically")
     gen.add_argument("--out", help="output directory (default: the bundled data/sample-account)")
     gen.set_defaults(func=_sample_generate)
+    rep = sm.add_parser("replicate", help="write an N-function Parquet snapshot made of renamed copies of the "
+                        "sample's functions (for scale tests)")
+    rep.add_argument("--functions", type=count(1), required=True, help="functions to write (e.g. 10000)")
+    rep.add_argument("--out", required=True, help="snapshot directory to write")
+    rep.add_argument("--days", type=count(1, 14), default=14, help="days of metrics kept (1-14, default 14)")
+    rep.add_argument("--accounts", help="12-digit account ids, comma-separated (default: five synthetic ids)")
+    rep.add_argument("--regions", help="regions, comma-separated (default: us-east-1, the priced region)")
+    rep.add_argument("--seed", type=count(0), default=0, help="perturbation seed (default 0)")
+    rep.add_argument("--force", action="store_true", help="replace --out if it exists")
+    rep.set_defaults(func=_sample_replicate)
 
 
 def add_prices(sub) -> None:
@@ -207,6 +229,8 @@ def add_scan(sub) -> None:
     sc.add_argument("--days", type=count(1, 455), default=14, help="lookback days of metrics and logs (1-455, default 14)")
     sc.add_argument("--out", required=True, help="snapshot directory to write, e.g. snapshots/prod")
     sc.add_argument("--force", action="store_true", help="replace --out if it exists")
+    sc.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="snapshot layout: parquet "
+                    "(default: per-minute metrics and REPORT samples as partitioned Parquet, read lazily) or csv")
     sc.add_argument("--no-roles", action="store_true", help="skip execution-role policies (IAM)")
     sc.add_argument("--no-s3", action="store_true", help="skip S3 bucket notifications")
     sc.add_argument("--no-insights", action="store_true", help="sample REPORT lines instead of Logs Insights")

@@ -1,8 +1,9 @@
 """The account snapshot: the tidy tables every model shares, documented in one place.
 
 A snapshot is a directory holding ``manifest.json`` and one file per table (CSV, gzip-compressed for the large
-ones). The same tables come from the embedded sample account, a saved snapshot, or a live AWS scan. Every
-per-function table is keyed by ``account_id, region, function_name``. No table holds a secret: environment
+ones; or the per-minute and per-sample tables as Parquet folders that stay on disk, :mod:`.lazytables`). The
+same tables come from the embedded sample account, a saved snapshot, or a live AWS scan. Every per-function
+table is keyed by ``account_id, region, function_name``. No table holds a secret: environment
 variables appear by *name* only, and nothing that reads an account may store their values.
 
 :data:`TABLES` is the schema; ``lambda-workbook schema`` prints it as Markdown. Reading and writing the
@@ -29,10 +30,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .lazytables import KEY, LazyTable, TableMap, frame_relation, function_keys, rows_of
 from .renamed import renamed
 
 SCHEMA_VERSION = 1
-KEY = ["account_id", "region", "function_name"]
 
 
 @dataclass(frozen=True)
@@ -329,6 +330,11 @@ def _convert(series: pd.Series, dtype: str) -> pd.Series:
     raise AssertionError(dtype)
 
 
+def typed(df: pd.DataFrame, name: str, where: str) -> pd.DataFrame:
+    """``df`` typed as table ``name`` (errors name ``where``)."""
+    return _coerce(df, TABLES[name], where).reset_index(drop=True)
+
+
 def empty(name: str) -> pd.DataFrame:
     """An empty, correctly typed table."""
     table = TABLES[name]
@@ -337,26 +343,43 @@ def empty(name: str) -> pd.DataFrame:
 
 @dataclass
 class Snapshot:
-    """An account snapshot in memory: a manifest and the schema's tables (optional ones may be empty)."""
+    """An account snapshot: a manifest and the schema's tables (optional ones may be empty). A table is a
+    DataFrame or, from a columnar snapshot, a :class:`~lambda_workbook.lazytables.LazyTable` still on disk that
+    ``tables[name]`` reads into pandas on first access (:meth:`is_lazy`, :meth:`relation`)."""
 
     manifest: dict[str, Any]
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    tables: TableMap = field(default_factory=TableMap)
     path: Any = None
     #: problems flagged (not rejected) by :func:`lambda_workbook.snapshot_checks.check`; None = check now
     flags: list[Problem] | None = None
 
     def __post_init__(self) -> None:
-        where = {n: str(Path(self.path) / t.file) for n, t in TABLES.items()} if self.path is not None else None
-        self.tables = validate_tables(self.tables, where)
+        raw = self.tables._tables if isinstance(self.tables, TableMap) else self.tables
+        where = {n: str(Path(self.path) / t.file) for n, t in TABLES.items()} if self.path is not None else {}
+        where.update({n: v.label for n, v in raw.items() if isinstance(v, LazyTable)})
+        tables = validate_tables(raw, where)
         if self.flags is None:
             from . import snapshot_checks
 
-            self.tables, self.flags = snapshot_checks.check(self.manifest, self.tables, where)
+            tables, self.flags = snapshot_checks.check(self.manifest, tables, where)
+        self.tables = TableMap(tables)
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         if name != "tables" and name in TABLES:
             return self.tables[name]
         raise AttributeError(name)
+
+    def is_lazy(self, name: str) -> bool:
+        """Whether table ``name`` is still on disk (``tables[name]`` would read it into pandas)."""
+        return self.tables.is_lazy(name)
+
+    def relation(self, name: str, con):
+        """Table ``name`` as a ``duckdb.DuckDBPyRelation`` on ``con``: over its files when lazy, else over the
+        DataFrame; the schema's columns and types (an empty table too). Reads no row into pandas."""
+        if name not in TABLES:
+            raise KeyError(f"no table {name!r} in the snapshot schema (tables: {', '.join(TABLES)})")
+        value = self.tables.raw(name)
+        return value.relation(con) if isinstance(value, LazyTable) else frame_relation(con, value, name)
 
     @property
     def accounts(self) -> list[str]:
@@ -393,6 +416,8 @@ class Snapshot:
                      region: str | None = None) -> pd.DataFrame:
         """Rows of a per-function table that belong to one function."""
         fn = self.function(function_name, account_id=account_id, region=region)
+        if self.is_lazy(table):    # that function's rows only, not the whole table
+            return self.tables.raw(table).restrict(pd.DataFrame([fn[KEY]])).to_frame()
         df = self.tables[table]
         mask = (df["function_name"] == function_name) & (df["account_id"] == fn["account_id"]) & (df["region"] == fn["region"])
         return df[mask]
@@ -417,27 +442,17 @@ class Snapshot:
     def subset(self, functions: pd.DataFrame) -> Snapshot:
         """A snapshot restricted to the functions (rows of ``functions``) given."""
         keys = function_keys(functions)
-        tables = {name: rows_of(df, keys) if set(KEY) <= set(df.columns) else df for name, df in self.tables.items()}
+        tables = {name: df.restrict(functions) if isinstance(df, LazyTable) else rows_of(df, keys)
+                  if set(KEY) <= set(df.columns) else df for name, df in self.tables.raw_items()}
         pairs, held = {k[:2] for k in keys}, function_keys(self.functions)   # a flag of a function left out at
         flags = [f for f in self.flags or [] if f.key is None or f.key in keys   # loading follows its region
                  or (f.key not in held and f.key[:2] in pairs)]
         return Snapshot(dict(self.manifest), tables, self.path, flags)
 
 
-def function_keys(df: pd.DataFrame) -> set[tuple]:
-    """The ``(account_id, region, function_name)`` keys of a table's rows."""
-    return set(map(tuple, df[KEY].to_numpy())) if len(df) else set()
-
-
-def rows_of(df: pd.DataFrame, keys: set[tuple]) -> pd.DataFrame:
-    """The rows of a per-function table whose key is one of ``keys``."""
-    if df.empty:
-        return df
-    return df[[tuple(k) in keys for k in df[KEY].to_numpy()]]
-
-
 def validate_tables(tables: dict[str, pd.DataFrame], where: dict[str, str] | None = None) -> dict[str, pd.DataFrame]:
-    """Check and type every table; required tables must exist, unknown table names are refused."""
+    """Check and type every table; required tables must exist, unknown table names are refused. A
+    :class:`~lambda_workbook.lazytables.LazyTable` passes as it is (the I/O edge checked its files)."""
     where = where or {}
     unknown = set(tables) - set(TABLES)
     if unknown:
@@ -449,6 +464,9 @@ def validate_tables(tables: dict[str, pd.DataFrame], where: dict[str, str] | Non
             if table.required:
                 raise SchemaError(f"{label}: required table {name!r} is missing")
             out[name] = empty(name)
+            continue
+        if isinstance(tables[name], LazyTable):
+            out[name] = tables[name]
             continue
         out[name] = _coerce(tables[name], table, label).reset_index(drop=True)
     return out
@@ -490,19 +508,7 @@ def validate_manifest(manifest: dict[str, Any], where: str = "manifest.json") ->
 
 
 def markdown() -> str:
-    """The schema as Markdown (``lambda-workbook schema``)."""
-    lines = ["# Account snapshot schema", "", f"Schema version {SCHEMA_VERSION}. A snapshot is a directory with "
-             "`manifest.json` and the files below. Per-function tables are keyed by "
-             "`account_id, region, function_name`.", "",
-             "`manifest.json` keys: " + ", ".join(f"`{k}`" for k in REQUIRED_MANIFEST)
-             + ", plus optional `lookback_days`, `accounts`, `regions`, `scan_cost`, `notes`, and `rows` (each "
-             "file's data rows, written by the workbook; a file holding another number is rejected as truncated "
-             "or edited).", ""]
-    for t in TABLES.values():
-        lines += [f"## `{t.file}` — {t.name}{'' if t.required else ' (optional)'}", "", t.doc, "",
-                  "| column | type | required | meaning |", "|---|---|---|---|"]
-        lines += [f"| `{c.name}` | {c.dtype} | {'yes' if c.required else 'no'} | {c.doc} |" for c in t.columns]
-        lines.append("")
+    """The schema as Markdown (``lambda-workbook schema``): the tables, then the checks."""
     from . import snapshot_checks
 
-    return "\n".join(lines + snapshot_checks.markdown())
+    return snapshot_checks.schema_markdown()

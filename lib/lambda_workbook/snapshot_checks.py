@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import billing, datafiles
+from . import billing, datafiles, lazy_checks
+from .lazytables import LazyTable, connect
 from .schema import KEY, TABLES, Problem, SchemaError, describe_function, manifest_time
 
 _MEMORY = f"whole MB from {billing.MEMORY_RANGE_MB[0]:,} to {billing.MEMORY_RANGE_MB[1]:,}"
@@ -68,6 +69,9 @@ LIMITS: dict[tuple[str, str], tuple[float, float, bool, str]] = {
     **{("concurrency", c): (0, math.inf, True, "a number >= 0, or empty") for c in ("requested", "allocated")},
 }
 
+#: DuckDB's memory limit while checking tables still on disk (it spills to disk beyond it)
+CHECK_MEMORY = "2GB"
+
 #: Per table, the columns that identify a row. Two rows with the same key and other values are rejected (one
 #: of them is wrong, and summing both would double counts); exact copies are dropped and flagged. Tables not
 #: listed here are checked for exact copies only.
@@ -98,9 +102,12 @@ def check(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], where: dict
     :class:`~lambda_workbook.schema.SchemaError` on the first rejection (all of them in ``.problems``); returns the
     tables (exact copies and unpriceable functions removed) and the flags. ``where`` labels the files in
     rejections (a directory's paths); flags name the bare file. ``runtimes``: known runtime ids (default: the
-    bundled runtime table)."""
+    bundled runtime table). A table still on disk (a
+    :class:`~lambda_workbook.lazytables.LazyTable`) is checked in DuckDB (:mod:`lambda_workbook.lazy_checks`)
+    and stays on disk."""
     where = where or {}
     tables = dict(tables)
+    con = connect(memory_limit=CHECK_MEMORY) if any(isinstance(v, LazyTable) for v in tables.values()) else None
     rejects: list[Problem] = []
     flags: list[Problem] = []
 
@@ -116,16 +123,23 @@ def check(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], where: dict
         except SchemaError as exc:
             rejects.append(Problem("reject", where.get("manifest", "manifest.json"), str(exc).split(": ", 1)[-1]))
     for name, df in tables.items():
+        if isinstance(df, LazyTable):
+            tables[name], copies, found = lazy_checks.check_table(con, df, LIMITS, NATURAL_KEYS, _value)
+            flags += copies
+            rejects += found
+            continue
         rejects += _limits(name, df, label(name))
         tables[name], copies, conflicts = _duplicates(name, df, label(name))
         flags += copies
         rejects += conflicts
     rejects += _orphans(tables, label)
+    rejects += [p for name in PER_FUNCTION if isinstance(tables.get(name), LazyTable)
+                for p in lazy_checks.orphans(con, tables[name], tables["functions"])]
     if rejects:
         first = rejects[0].line()
         raise SchemaError(first + (f" ({len(rejects) - 1} more problem{'s' * (len(rejects) > 2)} after this one)"
                                    if len(rejects) > 1 else ""), rejects)
-    flags = _empty(tables) + flags
+    flags = _empty(tables, con) + flags
     flags += _runtimes(tables["functions"], runtimes if runtimes is not None else known_runtimes())
     tables, dropped = _architectures(tables)
     return tables, flags + dropped
@@ -207,7 +221,7 @@ def _orphans(tables: dict[str, pd.DataFrame], label) -> list[Problem]:
     out = []
     for name in PER_FUNCTION:
         df = tables.get(name)
-        if df is None or df.empty:
+        if df is None or isinstance(df, LazyTable) or df.empty:
             continue
         here = _hash(df, KEY)
         missing = ~np.isin(here, known)
@@ -221,13 +235,17 @@ def _orphans(tables: dict[str, pd.DataFrame], label) -> list[Problem]:
     return out
 
 
-def _empty(tables: dict[str, pd.DataFrame]) -> list[Problem]:
+def _rows(df, con) -> int:
+    return df.count(con) if isinstance(df, LazyTable) else len(df)
+
+
+def _empty(tables: dict[str, pd.DataFrame], con=None) -> list[Problem]:
     if tables["functions"].empty:
         return [Problem("flag", TABLES["functions"].file, "no rows: the snapshot holds no function")]
     out = []
     ev = tables.get("evidence")
     for name, table in TABLES.items():
-        if not table.required or name == "functions" or len(tables[name]):
+        if not table.required or name == "functions" or _rows(tables[name], con):
             continue
         why = ev[ev["item"].str.split(":").str[0] == name]["reason"] if ev is not None and len(ev) else []
         reason = f" (evidence.csv: {'; '.join(dict.fromkeys(why))})" if len(why) else ""
@@ -257,10 +275,32 @@ def _architectures(tables: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFr
     keep = _hash(f[~bad], KEY)
     out = {}
     for name, df in tables.items():
-        if (name in PER_FUNCTION or name == "functions") and len(df):
+        if isinstance(df, LazyTable):
+            df = df.restrict(f[~bad])
+        elif (name in PER_FUNCTION or name == "functions") and len(df):
             df = df[np.isin(_hash(df, KEY), keep)].reset_index(drop=True)
         out[name] = df
     return out, flags
+
+
+def schema_markdown() -> str:
+    """The schema and the checks as Markdown (``lambda-workbook schema``, :func:`lambda_workbook.schema.markdown`)."""
+    from .schema import REQUIRED_MANIFEST, SCHEMA_VERSION
+
+    lines = ["# Account snapshot schema", "", f"Schema version {SCHEMA_VERSION}. A snapshot is a directory with "
+             "`manifest.json` and the files below. Per-function tables are keyed by "
+             "`account_id, region, function_name`.", "",
+             "`manifest.json` keys: " + ", ".join(f"`{k}`" for k in REQUIRED_MANIFEST)
+             + ", plus optional `lookback_days`, `accounts`, `regions`, `scan_cost`, `notes`, `rows` (each "
+             "file's data rows, written by the workbook; a file holding another number is rejected as truncated "
+             "or edited) and `format` (`parquet` when `metrics` and `report_samples` are folders of Parquet files "
+             "partitioned as `<table>/account_id=<id>/region=<code>/part-0.parquet`; absent for CSV).", ""]
+    for t in TABLES.values():
+        lines += [f"## `{t.file}` — {t.name}{'' if t.required else ' (optional)'}", "", t.doc, "",
+                  "| column | type | required | meaning |", "|---|---|---|---|"]
+        lines += [f"| `{c.name}` | {c.dtype} | {'yes' if c.required else 'no'} | {c.doc} |" for c in t.columns]
+        lines.append("")
+    return "\n".join(lines + markdown())
 
 
 def markdown() -> list[str]:

@@ -1,5 +1,8 @@
 """Read and write snapshot directories, atomically.
 
+Two layouts: ``csv`` (every table one CSV file, gzip-compressed for the large ones) and ``parquet`` (the
+per-minute and per-sample tables as hive-partitioned Parquet folders, :mod:`.columnar`, read lazily; the small
+tables CSV as before). ``manifest.json`` records the layout (``format``, absent = csv) and each table's rows.
 A snapshot is written into a temporary sibling directory and renamed into place only when every file is
 complete, so an interrupted write never leaves a half-written snapshot behind. Compressed files are written
 with a fixed gzip timestamp so the same tables give byte-identical files. The manifest records each file's data
@@ -17,7 +20,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..lazytables import LazyTable, TableMap, connect
 from ..schema import TABLES, Problem, SchemaError, Snapshot, validate_manifest, validate_tables
+from . import columnar
+
+FORMATS = ("parquet", "csv")
 
 
 def _csv_options(file: str) -> dict:
@@ -26,17 +33,26 @@ def _csv_options(file: str) -> dict:
 
 def load(path: str | os.PathLike) -> Snapshot:
     """Load and check a snapshot directory (see :mod:`lambda_workbook.snapshot_checks`). Every error is one line
-    naming the file (and the row, column and function at fault)."""
+    naming the file (and the row, column and function at fault). Parquet tables are checked from their files'
+    metadata and stay on disk (:meth:`Snapshot.is_lazy`) until a model reads them."""
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"snapshot directory {str(root)!r} does not exist: write one with "
                                 "`lambda-workbook scan --out DIR`, or review the embedded sample (--source sample)")
     manifest = _read_manifest(root / "manifest.json")
     rows = _recorded_rows(manifest.pop("rows", None), root / "manifest.json")
+    fmt = manifest.pop("format", "csv")
+    if fmt not in FORMATS:
+        raise SchemaError(f"{root / 'manifest.json'}: key 'format': {fmt!r} is not a snapshot layout; allowed: "
+                          f"{', '.join(FORMATS)}")
     tables, where, flags = {}, {}, []
     for name, table in TABLES.items():
         file = root / table.file
         where[name] = str(file)
+        if name in columnar.COLUMNAR and columnar.folder(root, name).is_dir():
+            where[name] = str(columnar.folder(root, name))
+            tables[name] = columnar.open_table(columnar.folder(root, name), name, rows.get(name))
+            continue
         if not file.exists():
             if rows.get(name) and not table.required:     # a required one: validate_tables names it
                 flags.append(Problem("flag", table.file, f"missing, though manifest.json records {rows[name]} rows "
@@ -114,7 +130,8 @@ def _check_not_truncated(tables: dict[str, pd.DataFrame], where: dict[str, str],
     explained = set(evidence["item"].fillna("").str.split(":").str[0]) if evidence is not None and len(evidence) else set()
     for name, table in TABLES.items():
         df = tables.get(name)
-        if (table.required and df is not None and df.empty and len(functions) and name not in rows
+        empty = df is not None and (df.rows == 0 if isinstance(df, LazyTable) else df.empty)
+        if (table.required and empty and len(functions) and name not in rows
                 and name not in explained):
             raise SchemaError(f"{where[name]}: no rows (only the header row) although functions.csv lists "
                               f"{len(functions)} functions, and evidence.csv does not say why: the file is truncated")
@@ -128,35 +145,60 @@ def _write_table(df: pd.DataFrame, file: Path) -> None:
     out.to_csv(file, index=False, lineterminator="\n", float_format="%.10g", **_csv_options(file.name))
 
 
-def save(snapshot: Snapshot, path: str | os.PathLike, *, overwrite: bool = True) -> Path:
-    """Write ``snapshot`` to ``path`` atomically (temp directory + rename). Returns the final path."""
+def save(snapshot: Snapshot, path: str | os.PathLike, *, overwrite: bool = True, format: str | None = None) -> Path:
+    """Write ``snapshot`` to ``path`` atomically (temp directory + rename). Returns the final path.
+
+    ``format``: ``"parquet"`` (the tables of :data:`.columnar.COLUMNAR` as partitioned Parquet folders, streamed
+    from disk when still lazy) or ``"csv"`` (every table CSV, as the embedded sample); None (the default) is
+    parquet when a table of ``snapshot`` is still on disk, else csv."""
+    raw = dict(snapshot.tables.raw_items()) if isinstance(snapshot.tables, TableMap) else dict(snapshot.tables)
+    if format is None:
+        format = "parquet" if any(isinstance(v, LazyTable) for v in raw.values()) else "csv"
+    if format not in FORMATS:
+        raise ValueError(f"format {format!r} is not a snapshot layout; allowed: {', '.join(FORMATS)}")
+    if format == "csv":
+        raw = {k: v.to_frame() if isinstance(v, LazyTable) else v for k, v in raw.items()}
     dest = Path(path)
     if dest.exists() and not overwrite:
         raise FileExistsError(f"snapshot directory {str(dest)!r} exists (pass overwrite=True to replace it)")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tables = validate_tables(snapshot.tables)
+    tables = validate_tables(raw)
     validate_manifest(snapshot.manifest)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
     try:
         tmp.chmod(0o755)
         rows = {}
+        con = connect() if format == "parquet" else None
         for name, table in TABLES.items():
             df = tables[name]
-            if not table.required and df.empty:
+            n = df.count(con) if isinstance(df, LazyTable) else len(df)
+            if not table.required and not n:
                 continue
-            _write_table(df, tmp / table.file)
-            rows[name] = len(df)
-        manifest = {**snapshot.manifest, "rows": rows}   # lets load() tell a truncated file from a short one
+            if con is not None and name in columnar.COLUMNAR:
+                if isinstance(df, LazyTable):
+                    columnar.write_relation(con, df.relation(con, keep_row=True), columnar.folder(tmp, name))
+                else:
+                    columnar.write_frame(con, df, columnar.folder(tmp, name))
+            else:
+                _write_table(df, tmp / table.file)
+            rows[name] = n
+        manifest = {k: v for k, v in snapshot.manifest.items() if k != "format"}
+        manifest = {**manifest, "rows": rows, **({"format": format} if format != "csv" else {})}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n",
                                            encoding="utf-8")
-        old = None
-        if dest.exists():
-            old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
-            os.rename(dest, old)
-        os.rename(tmp, dest)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        put_in_place(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return dest
+
+
+def put_in_place(tmp: Path, dest: Path) -> None:
+    """Rename a complete directory ``tmp`` to ``dest``, replacing what was there."""
+    old = None
+    if dest.exists():
+        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
+        os.rename(dest, old)
+    os.rename(tmp, dest)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
