@@ -28,9 +28,9 @@ def month_factor(snapshot: Snapshot) -> float:
 
 def metric_totals(snapshot: Snapshot, metric: str, stat: str = "Sum") -> pd.Series:
     """A metric summed over the window per function (indexed by the function key)."""
-    m = snapshot.metrics
-    sel = m[(m["metric"] == metric) & (m["stat"] == stat)]
-    return sel.groupby(KEY)["value"].sum()
+    from . import engine
+
+    return engine.metric_totals(snapshot, metric, stat)
 
 
 @per_snapshot
@@ -44,17 +44,11 @@ def function_costs(snapshot: Snapshot, *, book: _prices.PriceBook | None = None,
     f = snapshot.functions.set_index(KEY)
     factor = month_factor(snapshot)
     reports = snapshot.reports.set_index(KEY)
+    from . import engine
+
     inv_metric = metric_totals(snapshot, "Invocations").reindex(f.index).fillna(0.0)
-    m = snapshot.metrics
-    dur = m[(m["metric"] == "Duration") & (m["stat"] == "Average")].copy()
-    hourly_inv = m[(m["metric"] == "Invocations") & (m["stat"] == "Sum")].copy()
-    hourly_inv["hour"] = hourly_inv["timestamp"].dt.floor("h")
-    inv_by_hour = hourly_inv.groupby(KEY + ["hour"])["value"].sum()
-    dur["hour"] = dur["timestamp"].dt.floor("h")
-    dur = dur.join(inv_by_hour.rename("n"), on=KEY + ["hour"])
-    dur["n"] = dur["n"].fillna(0.0)
-    dur_mean = (dur["value"] * dur["n"]).groupby([dur[k] for k in KEY]).sum() / dur.groupby(KEY)["n"].sum()
-    dur_mean = dur_mean.reindex(f.index)
+    # hourly Duration averages weighted by the hour's invocations: one group-by over every function
+    dur_mean = engine.weighted_duration_mean(snapshot).reindex(f.index)
 
     out = pd.DataFrame(index=f.index)
     for col in ("memory_mb", "arch", "runtime", "timeout_s", "ephemeral_storage_mb", "package_type",

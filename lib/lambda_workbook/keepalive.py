@@ -21,6 +21,7 @@ Pure: numbers in, numbers out.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from dataclasses import dataclass, replace
@@ -158,10 +159,18 @@ def _check_window(name: str, value, *, minimum: float) -> tuple[float, float]:
     return lo, hi
 
 
+@functools.lru_cache(maxsize=64)
+def _legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights (computed once per ``n``: the pool model asks thousands of times)."""
+    x, w = np.polynomial.legendre.leggauss(n)
+    x.flags.writeable = w.flags.writeable = False
+    return x, w
+
+
 def _uniform_nodes(lo: float, hi: float, n: int) -> tuple[np.ndarray, np.ndarray]:
     if hi == lo:
         return np.array([lo]), np.array([1.0])
-    x, w = np.polynomial.legendre.leggauss(n)
+    x, w = _legendre(int(n))
     return lo + (hi - lo) * (x + 1) / 2, w / 2
 
 

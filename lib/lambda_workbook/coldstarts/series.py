@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from .. import billing
+from ..engine import ByFunction  # noqa: F401  (public here: coldstarts.ByFunction)
 from ..renamed import renamed
-from ..schema import KEY
 
 
 def per_minute(invocations_per_minute, *, name: str = "invocations_per_minute") -> pd.Series:
@@ -125,20 +125,6 @@ def synthetic_traffic(pattern: str, peak_per_min: float, *, days: int = 7,
         "bursty": np.where((hour >= 18.0) & (hour < 18.34), r, 0.1 * r),
     }[pattern]
     return pd.Series(rate, index=idx, name="invocations")
-
-
-class ByFunction:
-    """A snapshot's per-function tables split by function once (filtering string columns is slow)."""
-
-    def __init__(self, snapshot) -> None:
-        self.snapshot = snapshot
-        self._groups: dict[str, dict] = {}
-
-    def rows(self, table: str, fn) -> pd.DataFrame:
-        df = self.snapshot.tables[table]
-        if table not in self._groups:
-            self._groups[table] = dict(iter(df.groupby(KEY, sort=False))) if len(df) else {}
-        return self._groups[table].get((fn["account_id"], fn["region"], fn["function_name"]), df.iloc[:0])
 
 
 def lookup(snapshot, function_name: str, account_id, region, index: ByFunction | None):

@@ -19,7 +19,7 @@ from .recommend import Recommendation, recommend
 
 @renamed(function_name="name")
 def function_observations(snapshot, function_name: str, *, account_id: str | None = None,
-                          region: str | None = None) -> dict[str, Any]:
+                          region: str | None = None, _index=None, _fn=None) -> dict[str, Any]:
     """What a snapshot says about one function's duration and memory: the inputs of :func:`fit`.
 
     REPORT aggregates at the configured size (mean warm duration with timed-out invocations taken out,
@@ -28,10 +28,12 @@ def function_observations(snapshot, function_name: str, *, account_id: str | Non
     window (a memory change), which become extra observations.
     """
     from .. import costs as _costs
+    from ..engine import ByFunction
 
-    fn = snapshot.function(function_name, account_id=account_id, region=region)
+    fn = _fn if _fn is not None else snapshot.function(function_name, account_id=account_id, region=region)
     key = dict(account_id=fn["account_id"], region=fn["region"])
-    rep = snapshot.for_function("reports", function_name, **key)
+    index = _index or ByFunction(snapshot)   # the tables split by function once (recommend_all shares one)
+    rep = index.rows("reports", fn)
     factor = _costs.month_factor(snapshot)
     out: dict[str, Any] = {"function_name": function_name, **key, "runtime": fn["runtime"] or None,
                            "arch": fn["arch"], "memory_mb": float(fn["memory_mb"]),
@@ -58,21 +60,20 @@ def function_observations(snapshot, function_name: str, *, account_id: str | Non
         sigma = math.log(p99 / p50) / 2.326 if p50 > 0 and p99 > p50 else 0.0
         out["cv"] = float(math.sqrt(math.expm1(sigma ** 2))) if sigma else DEFAULT_CV
     else:
-        c = _costs.function_costs(snapshot.subset(snapshot.functions[
-            (snapshot.functions["function_name"] == function_name) & (snapshot.functions["account_id"] == key["account_id"])
-            & (snapshot.functions["region"] == key["region"])]))
-        row = c.iloc[0]
+        c = _costs.function_costs(snapshot)   # memoised per snapshot: one row per function, each on its own
+        row = c[(c["function_name"] == fn["function_name"]) & (c["account_id"] == key["account_id"])
+                & (c["region"] == key["region"])].iloc[0]
         if not (row["invocations"] > 0 and pd.notna(row["duration_mean_ms"])):
             raise ValueError(f"function {function_name!r} has no invocations with a duration in this snapshot: nothing to model")
         out.update(invocations=float(row["invocations"]), invocations_per_month=float(row["invocations_per_month"]),
                    duration_mean_ms=float(row["duration_mean_ms"]), duration_p50_ms=np.nan, duration_p99_ms=np.nan,
                    max_memory_used_p99_mb=np.nan, cold_start_share=0.0, init_mean_ms=0.0, cv=DEFAULT_CV,
                    source="CloudWatch Duration average")
-    ins = snapshot.for_function("insights", function_name, **key)
+    ins = index.rows("insights", fn)
     if len(ins) and pd.notna(ins["cpu_fraction"].iloc[0]) and ins["cpu_fraction"].iloc[0] > 0:
         out["cpu_fraction"] = float(ins["cpu_fraction"].iloc[0])
         out["evidence"].append(f"CPU share {out['cpu_fraction']:.2f} from {ins['evidence'].iloc[0]}")
-    calls = snapshot.for_function("calls", function_name, **key)
+    calls = index.rows("calls", fn)
     out["wait_ms"] = None
     if len(calls):
         per_call = calls["mean_ms"].fillna(0.0)
@@ -82,16 +83,15 @@ def function_observations(snapshot, function_name: str, *, account_id: str | Non
             out["wait_ms"] = min(wait, 0.98 * out["duration_mean_ms"])
             out["evidence"].append(f"{wait:.0f} ms of downstream calls per invocation "
                                    f"({', '.join(sorted(set(calls['evidence'])))})")
-    extra = _other_size_samples(snapshot, function_name, key, out["memory_mb"])
+    extra = _other_size_samples(index.rows("report_samples", fn), out["memory_mb"])
     out["other_sizes"] = extra
     if len(extra):
         out["evidence"].append(f"REPORT lines at other sizes: {sorted(set(extra['memory_mb'].astype(int)))} MB")
     return out
 
 
-def _other_size_samples(snapshot, name: str, key: dict, configured: float) -> pd.DataFrame:
+def _other_size_samples(lines: pd.DataFrame, configured: float) -> pd.DataFrame:
     cols = ["memory_mb", "duration_ms", "max_memory_used_mb"]
-    lines = snapshot.for_function("report_samples", name, **key)
     if lines.empty:
         return pd.DataFrame(columns=cols)
     from .. import logs
@@ -210,7 +210,7 @@ def recommend_for_function(snapshot, function_name: str, *, strategy: str = "cos
                            headroom: float = DEFAULT_HEADROOM, min_savings_share: float = 0.10,
                            min_speedup: float = 0.25, confidence: float = 0.9, account_id: str | None = None,
                            region: str | None = None, plausible: float = 0.2, min_measure_usd: float = 5.0,
-                           **recommend_kwargs) -> FunctionRecommendation:
+                           _index=None, _fn=None, **recommend_kwargs) -> FunctionRecommendation:
     """Fit a snapshot function, decide about its memory and architecture, and draw its curve for ``strategy``.
 
     The decision (:mod:`.decision`) makes the finding: ``memory-overprovisioned`` when a smaller size saves at
@@ -227,7 +227,7 @@ def recommend_for_function(snapshot, function_name: str, *, strategy: str = "cos
     pol = policy_from(cost_tolerance=cost_tolerance, max_slowdown=max_slowdown, headroom=headroom,
                       min_savings_share=min_savings_share, min_speedup=min_speedup, confidence=confidence,
                       plausible=plausible, min_measure_usd=min_measure_usd)
-    obs = function_observations(snapshot, function_name, account_id=account_id, region=region)
+    obs = function_observations(snapshot, function_name, account_id=account_id, region=region, _index=_index, _fn=_fn)
     model = fit_function(obs)
     slo = latency_slo_ms
     if slo is None and max_slowdown is not None:
@@ -269,13 +269,16 @@ def recommend_all(snapshot, *, progress: bool = False, pricing: _prices.Pricing 
     :func:`lambda_workbook.prices.for_snapshot`; a ``book=`` keyword replaces the book of its region)."""
     from tqdm.auto import tqdm
 
+    from ..engine import ByFunction
+
     pricing = _prices.for_snapshot(snapshot, book=kwargs.pop("book", None), pricing=pricing)
     rows, skipped = [], []
     funcs = snapshot.functions
+    index = ByFunction(snapshot)
     for _, fn in tqdm(list(funcs.iterrows()), desc="memory", disable=not progress):
         try:
             fr = recommend_for_function(snapshot, fn["function_name"], account_id=fn["account_id"],
-                                        region=fn["region"], pricing=pricing, **kwargs)
+                                        region=fn["region"], pricing=pricing, _index=index, _fn=fn, **kwargs)
         except (ValueError, ObservationError) as exc:
             skipped.append((fn["function_name"], str(exc)))
             continue

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from .. import billing, costs, datafiles
+from .. import billing, costs, datafiles, engine
 from .. import findings as contract
 from .. import prices as _prices
 from ..checklist import CHECKS
@@ -56,16 +56,16 @@ class Context:
         self.end = pd.Timestamp(snapshot.manifest["end"])
         self.costs = costs.function_costs(snapshot, pricing=self.pricing).set_index(KEY)
         self.functions = snapshot.functions.set_index(KEY)
-        m = snapshot.metrics
-        counts = m[m["metric"].isin(["Invocations", "Errors", "Throttles", "Timeouts"]) & (m["stat"] == "Sum")]
-        day = counts["timestamp"].dt.floor("D").rename("day")
-        self.daily = counts.pivot_table(index=KEY + [day], columns="metric", values="value", aggfunc="sum",
+        # per function and day, per function and statistic: group-bys over every function (engine), not masks
+        counts = engine.daily_counts(snapshot)
+        self.daily = counts.pivot_table(index=KEY + ["day"], columns="metric", values="value", aggfunc="sum",
                                         fill_value=0.0)
         for col in ("Invocations", "Errors", "Throttles", "Timeouts"):
             if col not in self.daily.columns:
                 self.daily[col] = 0.0
-        self.has_timeouts = set(map(tuple, m.loc[m["metric"] == "Timeouts", KEY].drop_duplicates().to_numpy()))
-        self.metrics = m
+        self.stats = engine.metric_stats(snapshot)
+        self.has_timeouts = set(map(tuple, self.stats.loc[self.stats["metric"] == "Timeouts", KEY]
+                                    .drop_duplicates().to_numpy()))
         self._calls = {k: g for k, g in snapshot.calls.groupby(KEY)}
         self._triggers = {k: g for k, g in snapshot.triggers[snapshot.triggers["enabled"]].groupby(KEY)}
         ins = snapshot.insights.dropna(subset=["cpu_fraction"])
@@ -107,11 +107,24 @@ class Context:
         mem = min(max(float(f["memory_mb"]), billing.MEMORY_RANGE_MB[0]), billing.MEMORY_RANGE_MB[1])
         return billing.lambda_cost(n, max(duration_ms, 0.0), mem, arch=f["arch"], book=self.book(key))
 
+    @property
+    def metrics(self) -> pd.DataFrame:
+        """The snapshot's raw metrics (the rules use the engine's aggregates instead)."""
+        return self.snap.metrics
+
     def metric(self, key: tuple, metric: str, stat: str) -> pd.DataFrame:
-        m = self.metrics
-        sel = m[(m["metric"] == metric) & (m["stat"] == stat)]
-        mask = (sel["account_id"] == key[0]) & (sel["region"] == key[1]) & (sel["function_name"] == key[2])
-        return sel[mask]
+        """One function's datapoints of a metric (a filter per call: for a few functions, not for all)."""
+        rows = engine.metric_rows(self.snap, metric, stat)
+        mask = (rows["account_id"] == key[0]) & (rows["region"] == key[1]) & (rows["function_name"] == key[2])
+        return rows[mask]
+
+    def peak(self, metric: str, stat: str) -> pd.DataFrame:
+        """Per function (indexed by key): the datapoint with the largest value, earliest on ties."""
+        return engine.peak_rows(self.snap, metric, stat).set_index(KEY)
+
+    def largest(self, metric: str, stat: str) -> pd.Series:
+        """Per function (indexed by key): the largest datapoint of a metric and statistic."""
+        return engine.metric_totals(self.snap, metric, stat, column="peak")
 
 
 def finding_row(fid: str, key: tuple, severity: str, title: str, evidence: str, path: str, recommendation: str,

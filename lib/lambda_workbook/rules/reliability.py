@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .. import billing
+from .. import billing, engine
 from ..schema import KEY
 from .context import Context, calls_path, calls_text, dollars, finding_row
 from .thresholds import Thresholds
@@ -92,16 +92,16 @@ def rule_throttles(ctx: Context, t: Thresholds) -> list[dict]:
     """``throttles``: at least ``min_throttles`` throttled requests and ``throttle_share`` of all requests."""
     out = []
     totals = ctx.daily.groupby(level=[0, 1, 2])[["Invocations", "Throttles"]].sum()
+    worst_minute, peaks = ctx.peak("Throttles", "Sum"), ctx.largest("ConcurrentExecutions", "Maximum")
     for key, r in totals.iterrows():
         thr, inv = float(r["Throttles"]), float(r["Invocations"])
         if key not in ctx.functions.index or thr < t.min_throttles or thr / max(thr + inv, 1.0) < t.throttle_share:
             continue
         f = ctx.functions.loc[key]
-        per_min = ctx.metric(key, "Throttles", "Sum")
-        peak = ctx.metric(key, "ConcurrentExecutions", "Maximum")["value"].max()
+        peak = peaks.get(key, math.nan)
         days = ctx.daily.loc[key]
         bad_days = days[days["Throttles"] > 0]
-        worst = per_min.loc[per_min["value"].idxmax()] if len(per_min) else None
+        worst = worst_minute.loc[key] if key in worst_minute.index else None
         reserved = f["reserved_concurrency"]
         sync = ctx.sync(key)
         evidence = (f"{thr:,.0f} of {thr + inv:,.0f} requests throttled ({thr / (thr + inv):.2%}) on {len(bad_days)} "
@@ -128,8 +128,7 @@ def rule_throttles(ctx: Context, t: Thresholds) -> list[dict]:
 
 def rule_stream_iterator_age(ctx: Context, t: Thresholds) -> list[dict]:
     """``stream-iterator-age``: hourly maximum IteratorAge above ``iterator_age_ms`` in enough hours."""
-    m = ctx.metrics
-    ages = m[(m["metric"] == "IteratorAge") & (m["stat"] == "Maximum")]
+    ages = engine.metric_rows(ctx.snap, "IteratorAge", "Maximum")   # only stream consumers have these rows
     out = []
     for key, g in ages.groupby(KEY):
         if key not in ctx.functions.index:
@@ -169,8 +168,8 @@ def rule_timeout_headroom(ctx: Context, t: Thresholds) -> list[dict]:
     """``timeout-headroom``: timeout ≥ ``headroom_ratio`` × the slowest observed duration and ``headroom_min_s``
     above it, on a function that never timed out."""
     out = []
-    maxima = ctx.metrics[(ctx.metrics["metric"] == "Duration") & (ctx.metrics["stat"].isin(["Maximum", "p99"]))]
-    slow = maxima.groupby(KEY + ["stat"])["value"].max().unstack("stat")
+    maxima = ctx.stats[(ctx.stats["metric"] == "Duration") & (ctx.stats["stat"].isin(["Maximum", "p99"]))]
+    slow = maxima.groupby(KEY + ["stat"])["peak"].max().unstack("stat")
     for key in ctx.function_keys():
         c = ctx.costs.loc[key]
         if not c["invocations"] > 0:

@@ -28,22 +28,25 @@ _ROUTE = re.compile(r"\b(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|ANY)\s+/\S*|\s
 
 def _daily_factors(snapshot: Snapshot) -> pd.DataFrame:
     """Per function: 10th and 90th percentile daily invocations over the mean day (traffic spread)."""
-    m = snapshot.metrics
-    inv = m[(m["metric"] == "Invocations") & (m["stat"] == "Sum")]
+    from .. import engine
+
     start, end = pd.Timestamp(snapshot.manifest["start"]), pd.Timestamp(snapshot.manifest["end"])
     first, last = start.ceil("D"), end.floor("D")
     days = pd.date_range(first, last, freq="D", inclusive="left")
     if len(days) < 2:
         return pd.DataFrame(columns=["low", "high"])
-    inv = inv[(inv["timestamp"] >= first) & (inv["timestamp"] < last)]
-    daily = inv.groupby(KEY + [inv["timestamp"].dt.floor("D").rename("day")])["value"].sum()
-    out = {}
-    for key, series in daily.groupby(level=[0, 1, 2]):
-        per_day = series.droplevel([0, 1, 2]).reindex(days, fill_value=0.0).to_numpy()
-        mean = per_day.mean()
-        if mean > 0:
-            out[key] = (np.percentile(per_day, 10) / mean, np.percentile(per_day, 90) / mean)
-    return pd.DataFrame.from_dict(out, orient="index", columns=["low", "high"])
+    d = engine.daily_counts(snapshot)   # whole UTC days: the window's partial first and last days left out
+    d = d[(d["metric"] == "Invocations") & (d["day"] >= first) & (d["day"] < last)]
+    if d.empty:
+        return pd.DataFrame(columns=["low", "high"])
+    per_day = d.pivot_table(index=KEY, columns="day", values="value", aggfunc="sum").reindex(
+        columns=days, fill_value=0.0).fillna(0.0)
+    values = per_day.to_numpy()
+    mean = values.mean(axis=1)
+    keep = mean > 0
+    low = np.percentile(values[keep], 10, axis=1) / mean[keep]
+    high = np.percentile(values[keep], 90, axis=1) / mean[keep]
+    return pd.DataFrame({"low": low, "high": high}, index=per_day.index[keep])
 
 
 FINDING_COLUMNS = ["id", "severity", "section", "account_id", "region", "function_name", "title", "evidence",
@@ -256,6 +259,7 @@ def findings(snapshot: Snapshot, *, pricing: _prices.Pricing | None = None, **th
     obs = observed(snapshot, invocation_overhead_ms=p["invocation_overhead_ms"],
                    default_payload_kb=p["default_payload_kb"], catalog=cat, pricing=pricing)
     factors = _daily_factors(snapshot)
+    calls = {k: g for k, g in snapshot.calls.groupby(KEY)} if len(snapshot.calls) else {}
     out = []
     for _, row in obs[obs["in_catalog"] & (obs["events_per_month"] > 0)].iterrows():
         book = pricing.book(row["region"])
@@ -268,7 +272,7 @@ def findings(snapshot: Snapshot, *, pricing: _prices.Pricing | None = None, **th
         if s.get("batching"):
             found.append(batch_size_finding(row, cat, book, band, p))
         if row["sync"] and s["caller_waits"]:
-            mine = snapshot.for_function("calls", key[2], account_id=key[0], region=key[1])
+            mine = calls.get(key, snapshot.calls.iloc[:0])
             found.append(sync_for_async_finding(row, mine, cat, book, band, p))
         out += [f for f in found if f]
     df = pd.DataFrame(out, columns=FINDING_COLUMNS).sort_values("monthly_impact_usd", ascending=False,

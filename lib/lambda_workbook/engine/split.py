@@ -1,0 +1,56 @@
+"""A snapshot's per-function tables split by function, for the models that still need one function's rows
+(a per-minute pool simulation, a function's REPORT lines)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..schema import KEY
+from .connection import session
+from .relations import relation
+
+_K = ", ".join(KEY)
+
+
+class ByFunction:
+    """Rows of a per-function table by function key.
+
+    An in-memory table is grouped once by DuckDB (each function's row positions, one group-by over the table),
+    then each lookup takes its rows; a lazy table (a snapshot with ``relation``) is asked per function with a
+    filter, so only that function's rows are ever in memory (``Snapshot.is_lazy`` tells which).
+    """
+
+    def __init__(self, snapshot) -> None:
+        self.snapshot = snapshot
+        self._positions: dict[str, dict[tuple, np.ndarray]] = {}
+
+    def rows(self, table: str, fn) -> pd.DataFrame:
+        """The rows of ``table`` whose key is ``fn``'s (a mapping or Series with the key columns, or a key tuple)."""
+        key = tuple(fn) if isinstance(fn, tuple) else (fn["account_id"], fn["region"], fn["function_name"])
+        is_lazy = getattr(self.snapshot, "is_lazy", None)
+        if callable(is_lazy) and is_lazy(table):    # still on disk: that function's rows only
+            return self._fetch(table, key)
+        df = self.snapshot.tables[table]
+        if table not in self._positions:
+            self._positions[table] = self._group(df) if len(df) else {}
+        pos = self._positions[table].get(key)
+        return df.iloc[pos] if pos is not None else df.iloc[:0]
+
+    def _group(self, df: pd.DataFrame) -> dict[tuple, np.ndarray]:
+        con = session(self.snapshot)
+        rel = con.from_df(df[KEY].assign(_row=np.arange(len(df), dtype=np.int64)))
+        g = rel.query("t", f"SELECT {_K}, list(_row ORDER BY _row) AS pos FROM t GROUP BY ALL").df()
+        return {k: np.asarray(p, dtype=np.int64)
+                for k, p in zip(zip(g["account_id"], g["region"], g["function_name"], strict=True), g["pos"],
+                                strict=True)}
+
+    def _fetch(self, table: str, key: tuple) -> pd.DataFrame:
+        rel = relation(self.snapshot, table, session(self.snapshot))
+        a, r, f = (_literal(x) for x in key)
+        return rel.filter(f"account_id = {a} AND region = {r} AND function_name = {f}").df()
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal (quotes doubled)."""
+    return "'" + str(text).replace("'", "''") + "'"
