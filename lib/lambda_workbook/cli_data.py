@@ -145,6 +145,12 @@ def add_review(sub) -> None:
     rv.add_argument("--deep-dives", dest="deep_dives", help="'relevant' (default: where each has something to "
                     "show), 'all', 'none', or notebook names, comma-separated")
     rv.add_argument("--workers", type=count(0), help="notebook processes (default: the machine's cores)")
+    rv.add_argument("--executor", type=argtypes.executor, help="where the work runs: 'local' (default: this "
+                    "machine), 'dask-local[:N]' (a Dask LocalCluster of N workers here) or 'dask://HOST:PORT' (a "
+                    "running Dask scheduler; one task per account and region, one per notebook). Workers need "
+                    "lambda-workbook installed, not the snapshot or --out: the data goes to them with the tasks "
+                    "and the pages come back as bytes, written here (needs the extra: "
+                    "pip install 'lambda-workbook[cluster]')")
     rv.add_argument("--redact", action="store_true", default=None, help="mask account ids and ARNs everywhere")
     rv.add_argument("--run", help="run folder name (default: the UTC time)")
     rv.add_argument("--out", help="output folder (default: reports); <out>/index.html is the latest run")
