@@ -94,7 +94,7 @@ DEFAULTS: dict[str, Any] = {
     "source": "sample", "snapshot": "", "profile": "", "region": "all", "days": 14, "top": 10, "rank_by": "impact",
     "functions": "", "deep_dives": "relevant", "workers": 0, "redact": False, "run": "", "out": "reports",
     "chart_top": 15, "timeout": 1200, "inline_plotly": False, "as_of": "auto", "thresholds": {},
-    "module_thresholds": {}, "cache": True, "executor": "local",
+    "module_thresholds": {}, "cache": True, "executor": "local", "org_role": "", "external_id": "",
 }
 #: Allowed ranges of the whole-number options (None: no upper bound); the CLI checks the same at parse time.
 _COUNTS: dict[str, tuple[int, int | None]] = {"top": (0, None), "workers": (0, None), "timeout": (1, None),
@@ -424,30 +424,38 @@ def build(config: str | os.PathLike | None = None, *, progress: bool = True, loa
 
 def _build(config, opts: dict[str, Any], *, progress: bool, loaded: Snapshot | None,
            jobs: list[Job] | Callable[[list[Job]], list[Job]] | None) -> Pack:
+    out = Path(opts["out"])
+    run_dir = out / _run_name(out, opts["run"])   # named now, created once the review has run (checked input only)
+    with executors.open(opts["executor"], workers=int(opts["workers"] or default_workers()), initializer=quiet_worker,
+                        initargs=(str(run_dir.resolve() / "notebooks.log"),)) as executor:
+        return _load_and_review(config, opts, run_dir, executor, progress=progress, loaded=loaded, jobs=jobs)
+
+
+def _load_and_review(config, opts: dict[str, Any], run_dir: Path, executor: executors.Executor, *, progress: bool,
+                     loaded: Snapshot | None, jobs: list[Job] | Callable[[list[Job]], list[Job]] | None) -> Pack:
     t0 = time.perf_counter()
     seconds: dict[str, float] = {}
     out = Path(opts["out"])
     regions = params.parse_regions("review", str(opts["region"]))
     snapshot = loaded
     if snapshot is None:
+        scan = {"org_role": opts["org_role"] or None, "external_id": opts["external_id"] or None,
+                "executor": executor} if opts["source"] == "aws" else {}
         snapshot = sources.load(opts["source"], snapshot_path=opts["snapshot"] or None,
                                 profiles=[p for p in str(opts["profile"]).split(",") if p] or None, regions=regions,
-                                lookback_days=int(opts["days"]), progress=progress)
+                                lookback_days=int(opts["days"]), progress=progress, **scan)
     snapshot = snapshot.in_regions(regions)
     if snapshot.functions.empty:
         where = f"{opts['source']} {opts['snapshot']}".strip()
         raise ValueError(f"nothing to review: the snapshot ({where}) holds no function in the regions asked for")
     seconds["load"] = time.perf_counter() - t0
-    run_dir = out / _run_name(out, opts["run"])   # named now, created once the review has run (checked input only)
     redactor = Redactor.for_snapshot(snapshot, local_paths(run_dir=run_dir, out=out, snapshot=opts["snapshot"],
                                                            config=config)) if opts["redact"] else None
     reviewed = redactor.snapshot(snapshot) if redactor else snapshot
     if redactor:
         reviewed.flags = [f.map_text(redactor) for f in reviewed.flags or []]
-    with executors.open(opts["executor"], workers=int(opts["workers"] or default_workers()), initializer=quiet_worker,
-                        initargs=(str((run_dir / "notebooks.log").resolve()),)) as executor:
-        return _review_and_pages(config, opts, reviewed, redactor, run_dir, executor, progress=progress, jobs=jobs,
-                                 seconds=seconds, t0=t0)
+    return _review_and_pages(config, opts, reviewed, redactor, run_dir, executor, progress=progress, jobs=jobs,
+                             seconds=seconds, t0=t0)
 
 
 def _review_and_pages(config, opts: dict[str, Any], reviewed: Snapshot, redactor: Redactor | None, run_dir: Path,
