@@ -1,7 +1,8 @@
 """The review pack: ``lambda-workbook review`` — the findings engine and papermill batch runs as one offline folder.
 
 :func:`build` loads a snapshot once, runs :func:`lambda_workbook.review.run` over it, then executes notebooks
-headless in a pool of processes sized to the machine:
+headless in a pool of processes sized to the machine (or, with ``executor="dask-local"`` / ``"dask://HOST:PORT"``,
+one task per (account, region) and per notebook on a Dask cluster: :mod:`lambda_workbook.executors`):
 
 * ``account_review`` for every account and region of the snapshot (fed the engine's findings, so the numbers
   are the index's);
@@ -44,18 +45,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import (
-    analysis,
-    argtypes,
-    costs,
-    executors,
-    params,
-    remote_pages,
-    report,
-    review,
-    review_partitions,
-    sources,
-)
+from . import analysis, argtypes, costs, executors, params, remote_pages, report, review, sources
 from .index_page import deep_links, render_index, write_files, write_latest  # noqa: F401  (pack.render_index...)
 from .notebook_pages import (  # noqa: F401  (public: pack.finish_notebook, pack.execute_job, ...)
     PLOTLY_FILE,
@@ -68,6 +58,7 @@ from .notebook_pages import (  # noqa: F401  (public: pack.finish_notebook, pack
     quiet_worker,
 )
 from .redact import Redactor, local_paths
+from .review_partitions import run as review_by_partition
 from .schema import KEY, Snapshot
 
 DEEP_DIVES = ("memory", "invocation_sources", "read_what_you_need", "cold_starts")
@@ -467,7 +458,7 @@ def _review_and_pages(config, opts: dict[str, Any], reviewed: Snapshot, redactor
     bundles: dict[tuple[str, str], bytes | None] = {}
     run = {"thresholds": opts["thresholds"], "module_thresholds": opts["module_thresholds"], "as_of": opts["as_of"]}
     if executor.remote:   # one task per (account, region); each partition's notebooks load its bundle
-        result, bundles = review_partitions.run(reviewed, executor, bundles=True, progress=progress, **run)
+        result, bundles = review_by_partition(reviewed, executor, bundles=True, progress=progress, **run)
     else:
         if int(opts["workers"] or default_workers()) > 1:   # the engine's two biggest parts at once, on two cores
             memory_options = dict(review.check_module_thresholds(opts["module_thresholds"]).get("memory", {}))

@@ -69,7 +69,7 @@ def list_accounts(session: boto3.Session, region: str, config=None, calls=None) 
     out = []
     for page in org.get_paginator("list_accounts").paginate():
         for acct in page.get("Accounts", []):
-            state = acct.get("State") or acct.get("Status")   # State supersedes Status (2025)
+            state = acct.get("State") or acct.get("Status")   # Status is retired from 2026-09-09 in favour of State
             if str(state).upper() == "ACTIVE":
                 out.append({"Id": str(acct["Id"]), "Name": str(acct.get("Name", ""))})
     return sorted(out, key=lambda a: a["Id"])
