@@ -104,6 +104,10 @@ class Executor:
     def workers(self) -> int:
         return 1
 
+    def everywhere(self, fn: Callable, *args: Any) -> None:
+        """``fn(*args)`` once in every worker (clean-up); here, for an executor on this machine."""
+        fn(*args)
+
     def describe(self) -> str:
         return self.kind
 
@@ -219,6 +223,9 @@ class DaskExecutor(Executor):
     def describe(self) -> str:
         where = self.spec.text if self.spec else "dask"
         return f"{where} (scheduler {self.client.scheduler.address}, {self.workers} workers)"
+
+    def everywhere(self, fn: Callable, *args: Any) -> None:
+        self.client.run(fn, *args)
 
     def share(self, value: Any):
         """``value`` sent to the cluster once; the handle stands for it inside the items of :meth:`map`."""

@@ -31,6 +31,7 @@ then in every file of the run folder.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fnmatch
 import os
@@ -297,9 +298,9 @@ def run_jobs(jobs: list[Job], run_dir: Path, options: dict[str, Any], *, redact:
     if own:
         executor = executors.LocalExecutor(int(options.get("workers") or default_workers()), initializer=quiet_worker,
                                            initargs=(str((run_dir / "notebooks.log").resolve()),))
-    fn, items = execute_job, specs
+    fn, items, token = execute_job, specs, f"{run_dir.name}-{os.getpid()}"   # token: what workers keep for the run
     if executor.remote:
-        fn, items = remote_pages.execute_remote, remote_pages.items(jobs, specs, bundles or {}, executor.share)
+        fn, items = remote_pages.execute_remote, remote_pages.items(jobs, specs, bundles or {}, executor.share, token)
     position = {id(j): i for i, j in enumerate(jobs)}
 
     def done(i: int, res: Any) -> None:
@@ -317,6 +318,9 @@ def run_jobs(jobs: list[Job], run_dir: Path, options: dict[str, Any], *, redact:
         executor.map(fn, items, progress=progress, desc="notebooks rendered", unit="notebook", errors="return",
                      order=[position[id(j)] for j, _ in _submission_order(jobs, specs)], done=done)
     finally:
+        if executor.remote:
+            with contextlib.suppress(Exception):   # a worker that is gone keeps nothing
+                executor.everywhere(remote_pages.forget, token)
         if own:
             executor.close()
     return jobs

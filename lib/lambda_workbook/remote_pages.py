@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import atomicfile
-from .analysis import BUNDLE_FILE
+from .analysis import BUNDLE_FILE, SHARED_DIR
 from .notebook_pages import execute_job
 
 #: What a result of :func:`execute_remote` carries besides :func:`execute_job`'s keys: the files it wrote, and
@@ -65,17 +65,33 @@ def _read_from(log: Path, start: int) -> bytes:
     return b""
 
 
-def item(spec: dict[str, Any], inputs: dict[str, tuple[str, Any]]) -> dict[str, Any]:
+def item(spec: dict[str, Any], inputs: dict[str, tuple[str, Any]], kept: dict[str, str] | None = None
+         ) -> dict[str, Any]:
     """A task for :func:`execute_remote`: the job's ``spec`` and, per parameter that names a file it reads,
-    ``(path on the pack's machine, the file's bytes or a handle of them)``."""
-    return {"spec": spec, "inputs": inputs}
+    ``(path on the pack's machine, the file's bytes or a handle of them)``; ``kept``: per parameter, a folder name
+    under which the file stays on the worker's machine for the run's other notebooks (an analysis bundle, and
+    beside it the folder through which they share what they compute, as on one machine)."""
+    return {"spec": spec, "inputs": inputs, "kept": dict(kept or {})}
+
+
+#: Where the files a run keeps on a worker's machine live (one folder per run, removed by :func:`forget`).
+KEPT_ROOT = "lambda-workbook-bundles"
+
+
+def _kept(run_key: str) -> Path:
+    return Path(tempfile.gettempdir()) / KEPT_ROOT / run_key
+
+
+def forget(run: str) -> None:
+    """Remove what a run kept on this machine (run on every worker once the run's notebooks are done)."""
+    shutil.rmtree(Path(tempfile.gettempdir()) / KEPT_ROOT / run, ignore_errors=True)
 
 
 def items(jobs: list, specs: list[dict[str, Any]], bundles: dict[tuple[str, str], bytes | None],
-          share: Callable[[bytes], Any]) -> list[dict[str, Any]]:
+          share: Callable[[bytes], Any], run: str = "run") -> list[dict[str, Any]]:
     """The pack's jobs as tasks for :func:`execute_remote`: each ships the findings CSV it reads and its
     partition's analysis bundle (``bundles[(account_id, region)]``), each file sent to the cluster once
-    (``share``)."""
+    (``share``); a worker's machine keeps each bundle for the run ``run`` (see :func:`forget`)."""
     sent: dict[Any, Any] = {}
 
     def once(key: Any, read: Callable[[], bytes]) -> Any:
@@ -93,7 +109,8 @@ def items(jobs: list, specs: list[dict[str, Any]], bundles: dict[tuple[str, str]
         if "analysis_path" in parameters and bundles.get(key) is not None:
             where = Path(tempfile.gettempdir()) / "lambda-workbook-analysis" / key[0] / key[1] / BUNDLE_FILE
             inputs["analysis_path"] = (str(where), once(key, lambda key=key: bundles[key]))
-        out.append(item(spec, inputs))
+        kept = {"analysis_path": f"{run}/{key[0]}/{key[1]}"} if "analysis_path" in inputs else {}
+        out.append(item(spec, inputs, kept))
     return out
 
 
@@ -115,9 +132,15 @@ def execute_remote(task: dict[str, Any]) -> dict[str, Any]:
     folders: list[tuple[str, str]] = []
     try:
         for name, (pack_path, data) in task["inputs"].items():
-            local = work / "in" / name / Path(pack_path).name
-            local.parent.mkdir(parents=True, exist_ok=True)
-            local.write_bytes(data)
+            if name in task.get("kept", {}):   # written once per machine; the notebooks share what they compute
+                local = _kept(task["kept"][name]) / Path(pack_path).name
+                if not local.exists():
+                    atomicfile.write_bytes(local, data)
+                (local.parent / SHARED_DIR).mkdir(exist_ok=True)
+            else:
+                local = work / "in" / name / Path(pack_path).name
+                local.parent.mkdir(parents=True, exist_ok=True)
+                local.write_bytes(data)
             parameters[name] = str(local)
             back.append((str(local), pack_path))
             folders.append((str(local.parent), str(Path(pack_path).parent)))

@@ -5,11 +5,12 @@ written back here; the findings and the totals equal those of the run on this ma
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from lambda_workbook import cli, executors, pack, review, review_partitions
+from lambda_workbook import cli, executors, pack, remote_pages, review, review_partitions
 
 
 def _run_dir(out: Path) -> Path:
@@ -56,6 +57,8 @@ def test_review_pack_on_a_dask_cluster_matches_the_local_run(cluster, local_run,
         assert html.stat().st_size > 10_000
         assert "lambda-workbook-page-" not in (run / p["ipynb"]).read_text()   # no worker path left in a page
     assert (run / "index.html").exists() and (out / "index.html").exists()
+    kept = Path(tempfile.gettempdir()) / remote_pages.KEPT_ROOT   # the workers' copies of the bundles are gone
+    assert not [p for p in kept.glob(f"{run.name}-*")]
     index = (run / "index.html").read_text()
     assert all(p["html"] in index for p in pages if p["kind"] == "deep-dive")
 
