@@ -16,7 +16,7 @@ import argparse
 import math
 from collections.abc import Callable
 
-__all__ = ["MAX_CHART_BARS", "count", "fraction", "keep_alive", "memory_mb", "months", "number"]
+__all__ = ["MAX_CHART_BARS", "count", "executor", "fraction", "keep_alive", "memory_mb", "months", "number"]
 
 #: Most bars a chart of the review shows (the account review notebook's ``top_n`` range).
 MAX_CHART_BARS = 500
@@ -106,3 +106,17 @@ def keep_alive(text: str) -> str:
 
 
 keep_alive.__name__ = "keep-alive"
+
+
+def executor(text: str) -> str:
+    """Where the review's work runs (:func:`lambda_workbook.executors.parse`); returned as given."""
+    from .executors import ALLOWED, parse
+
+    try:
+        parse(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"got {text!r}; allowed: {ALLOWED}") from None
+    return text.strip()
+
+
+executor.__name__ = "executor"

@@ -118,9 +118,13 @@ def _scan(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not args.force:
         raise FileExistsError(f"{out} exists; pass --force to replace it with a new scan")
-    snap = aws.scan(profiles=args.profile, regions=args.regions, lookback_days=args.days,
-                    progress=not args.quiet, roles=not args.no_roles, s3=not args.no_s3,
-                    insights=not args.no_insights, insights_budget_gb=args.max_insights_gb)
+    from . import executors
+
+    with executors.open(args.executor or "local") as executor:
+        snap = aws.scan(profiles=args.profile, regions=args.regions, lookback_days=args.days,
+                        progress=not args.quiet, roles=not args.no_roles, s3=not args.no_s3,
+                        insights=not args.no_insights, insights_budget_gb=args.max_insights_gb,
+                        org_role=args.org_role, external_id=args.external_id, executor=executor)
     path = sources.save(snap, out, format=args.format)
     f, ev = snap.functions, snap.evidence
     print(f"snapshot written to {path}: {len(f)} functions in {len(snap.accounts)} account(s), "
@@ -128,6 +132,8 @@ def _scan(args: argparse.Namespace) -> int:
     if len(ev):
         print(f"evidence notes: {len(ev)} (missing {int((ev['status'] == 'missing').sum())}, sampled "
               f"{int((ev['status'] == 'sampled').sum())}); see {path / 'evidence.csv'}")
+    for gap in aws.org_gaps(snap):
+        print(f"gap: {gap}")
     print(aws.format_cost(snap.manifest["scan_cost"]))
     return 0
 
@@ -148,6 +154,9 @@ def add_review(sub) -> None:
     rv.add_argument("--source", choices=("sample", "snapshot", "aws"), help="account data (default: sample)")
     rv.add_argument("--snapshot", help="snapshot directory (with --source snapshot)")
     rv.add_argument("--profile", help="AWS profile(s), comma-separated (with --source aws)")
+    rv.add_argument("--org-role", dest="org_role", help="with --source aws: review every ACTIVE account of the "
+                    "profile's AWS Organization through this IAM role name in each (see scan --help)")
+    rv.add_argument("--external-id", dest="external_id", help="ExternalId the --org-role roles' trust policy asks for")
     rv.add_argument("--region", help="'all' (default), a region, or a comma-separated list")
     rv.add_argument("--days", type=count(1, 455), help="lookback days (with --source aws; default 14)")
     rv.add_argument("--top", type=count(0), help="functions to deep-dive (default 10; 0 = every match of --functions)")
@@ -157,6 +166,12 @@ def add_review(sub) -> None:
     rv.add_argument("--deep-dives", dest="deep_dives", help="'relevant' (default: where each has something to "
                     "show), 'all', 'none', or notebook names, comma-separated")
     rv.add_argument("--workers", type=count(0), help="notebook processes (default: the machine's cores)")
+    rv.add_argument("--executor", type=argtypes.executor, help="where the work runs: 'local' (default: this "
+                    "machine), 'dask-local[:N]' (a Dask LocalCluster of N workers here) or 'dask://HOST:PORT' (a "
+                    "running Dask scheduler; one task per account and region, one per notebook). Workers need "
+                    "lambda-workbook installed, not the snapshot or --out: the data goes to them with the tasks "
+                    "and the pages come back as bytes, written here (needs the extra: "
+                    "pip install 'lambda-workbook[cluster]')")
     rv.add_argument("--redact", action="store_true", default=None, help="mask account ids and ARNs everywhere")
     rv.add_argument("--run", help="run folder name (default: the UTC time)")
     rv.add_argument("--out", help="output folder (default: reports); <out>/index.html is the latest run")
@@ -225,6 +240,14 @@ def add_scan(sub) -> None:
     sc = sub.add_parser("scan", help="read AWS accounts read-only into a snapshot directory (see "
                         "iam/workbook-readonly-policy.json for the permissions)")
     sc.add_argument("--profile", help="AWS profile(s), comma-separated (default: the standard credential chain)")
+    sc.add_argument("--org-role", dest="org_role", help="scan every ACTIVE account of the profile's AWS Organization "
+                    "(organizations:ListAccounts) through this IAM role name in each (sts:AssumeRole, session "
+                    "lambda-workbook-review); an account whose role cannot be assumed is listed as a gap")
+    sc.add_argument("--external-id", dest="external_id", help="ExternalId the --org-role roles' trust policy asks for")
+    sc.add_argument("--executor", type=argtypes.executor, help="'local' (default: a thread pool here), "
+                    "'dask-local[:N]' or 'dask://HOST:PORT': each account and region a task on a Dask cluster, whose "
+                    "workers need the same AWS profiles (or credentials allowed to assume --org-role) and network "
+                    "access to AWS (pip install 'lambda-workbook[cluster]')")
     sc.add_argument("--regions", help="regions, comma-separated, or 'all' (default: the profile's region)")
     sc.add_argument("--days", type=count(1, 455), default=14, help="lookback days of metrics and logs (1-455, default 14)")
     sc.add_argument("--out", required=True, help="snapshot directory to write, e.g. snapshots/prod")

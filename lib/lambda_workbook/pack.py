@@ -1,7 +1,8 @@
 """The review pack: ``lambda-workbook review`` — the findings engine and papermill batch runs as one offline folder.
 
 :func:`build` loads a snapshot once, runs :func:`lambda_workbook.review.run` over it, then executes notebooks
-headless in a pool of processes sized to the machine:
+headless in a pool of processes sized to the machine (or, with ``executor="dask-local"`` / ``"dask://HOST:PORT"``,
+one task per (account, region) and per notebook on a Dask cluster: :mod:`lambda_workbook.executors`):
 
 * ``account_review`` for every account and region of the snapshot (fed the engine's findings, so the numbers
   are the index's);
@@ -30,23 +31,22 @@ then in every file of the run folder.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fnmatch
-import multiprocessing
 import os
 import re
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from . import analysis, argtypes, costs, params, report, review, sources
+from . import analysis, argtypes, costs, executors, params, remote_pages, report, review, sources
 from .index_page import deep_links, render_index, write_files, write_latest  # noqa: F401  (pack.render_index...)
 from .notebook_pages import (  # noqa: F401  (public: pack.finish_notebook, pack.execute_job, ...)
     PLOTLY_FILE,
@@ -60,6 +60,7 @@ from .notebook_pages import (  # noqa: F401  (public: pack.finish_notebook, pack
 )
 from .redact import Redactor, local_paths
 from .renamed import renamed
+from .review_partitions import run as review_by_partition
 from .schema import KEY, Snapshot
 
 DEEP_DIVES = ("memory", "invocation_sources", "read_what_you_need", "cold_starts")
@@ -86,7 +87,7 @@ DEFAULTS: dict[str, Any] = {
     "source": "sample", "snapshot": "", "profile": "", "region": "all", "days": 14, "top": 10, "rank_by": "impact",
     "functions": "", "deep_dives": "relevant", "workers": 0, "redact": False, "run": "", "out": "reports",
     "chart_top": 15, "timeout": 1200, "inline_plotly": False, "as_of": "auto", "thresholds": {},
-    "module_thresholds": {}, "cache": True,
+    "module_thresholds": {}, "cache": True, "executor": "local", "org_role": "", "external_id": "",
 }
 #: Allowed ranges of the whole-number options (None: no upper bound); the CLI checks the same at parse time.
 _COUNTS: dict[str, tuple[int, int | None]] = {"top": (0, None), "workers": (0, None), "timeout": (1, None),
@@ -289,39 +290,41 @@ def _submission_order(jobs: list[Job], specs: list[dict[str, Any]]) -> list[tupl
 
 
 def run_jobs(jobs: list[Job], run_dir: Path, options: dict[str, Any], *, redact: Redactor | None = None,
-             progress: bool = True) -> list[Job]:
-    """Execute the jobs in a process pool (``options["workers"]``, 0 = the core count; 1 = in this process)."""
-    from tqdm.auto import tqdm
-
+             progress: bool = True, executor: executors.Executor | None = None,
+             bundles: dict[tuple[str, str], bytes | None] | None = None) -> list[Job]:
+    """Execute the jobs on ``executor`` (default: a local pool of ``options["workers"]`` processes, 0 = the core
+    count; 1 = in this process). On a remote executor each job's files travel as bytes
+    (:mod:`lambda_workbook.remote_pages`) and it loads its partition's analysis bundle from ``bundles``."""
     specs = [_spec(j, run_dir, options, redact) for j in jobs]
-    workers = min(int(options.get("workers") or default_workers()), max(len(jobs), 1))
-    bar = tqdm(total=len(jobs), desc="review pack", unit="notebook", disable=not progress)
+    own = executor is None
+    if own:
+        executor = executors.LocalExecutor(int(options.get("workers") or default_workers()), initializer=quiet_worker,
+                                           initargs=(str((run_dir / "notebooks.log").resolve()),))
+    fn, items, token = execute_job, specs, f"{run_dir.name}-{os.getpid()}"   # token: what workers keep for the run
+    if executor.remote:
+        fn, items = remote_pages.execute_remote, remote_pages.items(jobs, specs, bundles or {}, executor.share, token)
+    position = {id(j): i for i, j in enumerate(jobs)}
 
-    def done(job: Job, res: dict[str, Any]) -> None:
+    def done(i: int, res: Any) -> None:
+        if isinstance(res, BaseException):   # the worker process died
+            res = {"status": "failed", "error": f"worker failed: {type(res).__name__}: {res}",
+                   "seconds": 0.0, "attempts": 1, "html": None}
+        elif executor.remote:
+            res = remote_pages.write_back(res, run_dir / "notebooks.log")
+        job = jobs[i]
         job.status, job.error, job.seconds, job.attempts = res["status"], res["error"], res["seconds"], res["attempts"]
         job.has_html = bool(res["html"])
-        bar.update(1)
-        bar.set_postfix(failed=sum(j.status == "failed" for j in jobs))
+        return {"failed": sum(j.status == "failed" for j in jobs)}
 
     try:
-        if workers <= 1:
-            for job, spec in zip(jobs, specs, strict=True):
-                done(job, execute_job(spec))
-        else:
-            ctx = multiprocessing.get_context("spawn")
-            log = run_dir / "notebooks.log"
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=quiet_worker,
-                                     initargs=(str(log.resolve()),)) as pool:
-                futures = {pool.submit(execute_job, s): j for j, s in _submission_order(jobs, specs)}
-                for fut in as_completed(futures):
-                    try:
-                        res = fut.result()
-                    except Exception as exc:  # the worker process died
-                        res = {"status": "failed", "error": f"worker failed: {type(exc).__name__}: {exc}",
-                               "seconds": 0.0, "attempts": 1, "html": None}
-                    done(futures[fut], res)
+        executor.map(fn, items, progress=progress, desc="notebooks rendered", unit="notebook", errors="return",
+                     order=[position[id(j)] for j, _ in _submission_order(jobs, specs)], done=done)
     finally:
-        bar.close()
+        if executor.remote:
+            with contextlib.suppress(Exception):   # a worker that is gone keeps nothing
+                executor.everywhere(remote_pages.forget, token)
+        if own:
+            executor.close()
     return jobs
 
 
@@ -382,6 +385,7 @@ def load_options(config: str | os.PathLike | None = None, **given: Any) -> dict[
     review.Thresholds.from_dict(opts["thresholds"])   # fail before any work starts
     review.check_module_thresholds(opts["module_thresholds"])
     _deep_dive_names(opts["deep_dives"])
+    executors.parse(opts["executor"])
     return opts
 
 
@@ -417,33 +421,56 @@ def build(config: str | os.PathLike | None = None, *, progress: bool = True, loa
 
 def _build(config, opts: dict[str, Any], *, progress: bool, loaded: Snapshot | None,
            jobs: list[Job] | Callable[[list[Job]], list[Job]] | None) -> Pack:
+    out = Path(opts["out"])
+    run_dir = out / _run_name(out, opts["run"])   # named now, created once the review has run (checked input only)
+    with executors.open(opts["executor"], workers=int(opts["workers"] or default_workers()), initializer=quiet_worker,
+                        initargs=(str(run_dir.resolve() / "notebooks.log"),)) as executor:
+        return _load_and_review(config, opts, run_dir, executor, progress=progress, loaded=loaded, jobs=jobs)
+
+
+def _load_and_review(config, opts: dict[str, Any], run_dir: Path, executor: executors.Executor, *, progress: bool,
+                     loaded: Snapshot | None, jobs: list[Job] | Callable[[list[Job]], list[Job]] | None) -> Pack:
     t0 = time.perf_counter()
     seconds: dict[str, float] = {}
     out = Path(opts["out"])
     regions = params.parse_regions("review", str(opts["region"]))
     snapshot = loaded
     if snapshot is None:
+        scan = {"org_role": opts["org_role"] or None, "external_id": opts["external_id"] or None,
+                "executor": executor} if opts["source"] == "aws" else {}
         snapshot = sources.load(opts["source"], snapshot_path=opts["snapshot"] or None,
                                 profiles=[p for p in str(opts["profile"]).split(",") if p] or None, regions=regions,
-                                lookback_days=int(opts["days"]), progress=progress)
+                                lookback_days=int(opts["days"]), progress=progress, **scan)
     snapshot = snapshot.in_regions(regions)
     if snapshot.functions.empty:
         where = f"{opts['source']} {opts['snapshot']}".strip()
         raise ValueError(f"nothing to review: the snapshot ({where}) holds no function in the regions asked for")
     seconds["load"] = time.perf_counter() - t0
-    run_dir = out / _run_name(out, opts["run"])   # named now, created once the review has run (checked input only)
     redactor = Redactor.for_snapshot(snapshot, local_paths(run_dir=run_dir, out=out, snapshot=opts["snapshot"],
                                                            config=config)) if opts["redact"] else None
     reviewed = redactor.snapshot(snapshot) if redactor else snapshot
     if redactor:
         reviewed.flags = [f.map_text(redactor) for f in reviewed.flags or []]
+    return _review_and_pages(config, opts, reviewed, redactor, run_dir, executor, progress=progress, jobs=jobs,
+                             seconds=seconds, t0=t0)
+
+
+def _review_and_pages(config, opts: dict[str, Any], reviewed: Snapshot, redactor: Redactor | None, run_dir: Path,
+                      executor: executors.Executor, *, progress: bool,
+                      jobs: list[Job] | Callable[[list[Job]], list[Job]] | None, seconds: dict[str, float],
+                      t0: float) -> Pack:
+    out = Path(opts["out"])
     t = time.perf_counter()
-    if int(opts["workers"] or default_workers()) > 1:   # the engine's two biggest parts at once, on two cores
-        memory_options = dict(review.check_module_thresholds(opts["module_thresholds"]).get("memory", {}))
-        analysis.prefetch(reviewed, local=[("lambda_workbook.coldstarts", "analyse", {})],
-                          remote=[("lambda_workbook.memory", "recommend_all", memory_options)])
-    result = review.run(reviewed, thresholds=opts["thresholds"], module_thresholds=opts["module_thresholds"],
-                        as_of=opts["as_of"], progress=progress)   # "auto": today for a live scan
+    bundles: dict[tuple[str, str], bytes | None] = {}
+    run = {"thresholds": opts["thresholds"], "module_thresholds": opts["module_thresholds"], "as_of": opts["as_of"]}
+    if executor.remote:   # one task per (account, region); each partition's notebooks load its bundle
+        result, bundles = review_by_partition(reviewed, executor, bundles=True, progress=progress, **run)
+    else:
+        if int(opts["workers"] or default_workers()) > 1:   # the engine's two biggest parts at once, on two cores
+            memory_options = dict(review.check_module_thresholds(opts["module_thresholds"]).get("memory", {}))
+            analysis.prefetch(reviewed, local=[("lambda_workbook.coldstarts", "analyse", {})],
+                              remote=[("lambda_workbook.memory", "recommend_all", memory_options)])
+        result = review.run(reviewed, progress=progress, **run)   # as_of "auto": today for a live scan
     seconds["findings"] = time.perf_counter() - t
     found = result.findings
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -455,7 +482,7 @@ def _build(config, opts: dict[str, Any], *, progress: bool, loaded: Snapshot | N
                 snapshot_dir = sources.save(reviewed, run_dir / "snapshot")
             findings_csv = review.save(found, run_dir / "findings.csv")
             bundle = None
-            if analysis.enabled():
+            if analysis.enabled() and not executor.remote:
                 t = time.perf_counter()
                 bundle = analysis.save(scratch / analysis.BUNDLE_FILE, reviewed, findings=found)
                 (scratch / analysis.SHARED_DIR).mkdir()
@@ -469,7 +496,8 @@ def _build(config, opts: dict[str, Any], *, progress: bool, loaded: Snapshot | N
             shutil.rmtree(run_dir, ignore_errors=True)
             raise
         t = time.perf_counter()
-        run_jobs(jobs, run_dir, opts, redact=redactor, progress=progress)
+        run_jobs(jobs, run_dir, opts, redact=redactor, progress=progress,
+                 **({"executor": executor, "bundles": bundles} if executor.remote else {}))
         seconds["notebooks"] = time.perf_counter() - t
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -31,8 +31,9 @@ def sample() -> Snapshot:
 
 
 def load(source: str = "sample", *, snapshot_path: str | Path | None = None, profiles=None, regions=None,
-         lookback_days: int = 14, progress: bool = True) -> Snapshot:
-    """Load account data from one of :data:`SOURCES`."""
+         lookback_days: int = 14, progress: bool = True, **scan) -> Snapshot:
+    """Load account data from one of :data:`SOURCES`; ``scan``: more keywords of :func:`.aws.scan` (``org_role``,
+    ``external_id``, ``executor``) for ``"aws"``."""
     if source == "sample":
         return sample()
     if source == "snapshot":
@@ -43,5 +44,5 @@ def load(source: str = "sample", *, snapshot_path: str | Path | None = None, pro
     if source == "aws":
         from . import aws  # imported lazily: only this path needs boto3 sessions
 
-        return aws.scan(profiles=profiles, regions=regions, lookback_days=lookback_days, progress=progress)
+        return aws.scan(profiles=profiles, regions=regions, lookback_days=lookback_days, progress=progress, **scan)
     raise ValueError(f"source must be one of {SOURCES}, got {source!r}")

@@ -37,7 +37,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from .. import __version__, schema
 from ..prices import REGION as _REGION
-from . import aws_inventory, aws_logs, aws_metrics, aws_triggers, errors
+from . import aws_fanout, aws_inventory, aws_logs, aws_metrics, aws_org, aws_triggers, errors
 from .aws_calls import GB, CallLog, ScanCancelled, format_cost
 from .aws_common import (
     DENIED,
@@ -145,18 +145,25 @@ def _run_all(fn: Callable, items: list, workers: int, cancel: threading.Event) -
         ex.shutdown(wait=True)
 
 
-def scan(profiles=None, regions=None, lookback_days: int = 14, progress: bool = True, **options) -> schema.Snapshot:
+def scan(profiles=None, regions=None, lookback_days: int = 14, progress: bool = True, *, org_role: str | None = None,
+         external_id: str | None = None, executor=None, **options) -> schema.Snapshot:
     """Scan AWS accounts read-only and return a validated snapshot (see the module docstring).
 
     ``profiles``: profile names (list or comma-separated string); ``None`` uses the standard credential chain.
     ``regions``: region codes (list or comma-separated), ``["all"]`` for every Lambda region, or ``None`` for
-    the profile's configured region. ``options`` are :class:`ScanOptions` fields.
+    the profile's configured region. ``org_role``: scan every ACTIVE account of the profiles' Organization
+    through this role (:mod:`.aws_org`; ``external_id`` for its trust policy) instead of the profiles' own
+    accounts. ``executor``: a remote executor (:mod:`lambda_workbook.executors`) runs each account and region as
+    a task of its own (:mod:`.aws_fanout`); otherwise a thread pool does. ``options`` are :class:`ScanOptions`
+    fields.
     """
     known = {f.name for f in fields(ScanOptions)}
     unknown = set(options) - known
     if unknown:
         raise TypeError(f"scan() got unknown option(s) {sorted(unknown)}; options are {sorted(known - {'lookback_days'})}")
     opts = ScanOptions(lookback_days=lookback_days, **options).check()
+    if org_role:
+        aws_org.check_role_name(org_role)
     start, end = _window(opts)
     profile_list = _split(profiles, "profile") or [None]
     region_list = _split(regions, "region")
@@ -177,6 +184,10 @@ def scan(profiles=None, regions=None, lookback_days: int = 14, progress: bool = 
             account = Account(profile, session, opts, calls)
             account_regions = _regions_for(session, region_list, profile)
             home = account_regions[0] if region_list != ["all"] else (session.region_name or "us-east-1")
+            if org_role:   # the Organization's accounts, each through its role, instead of the profile's own
+                accounts += aws_org.scanned_accounts(session, profile, org_role, external_id, home, account_regions,
+                                                     opts, calls, evidence, seen, notes)
+                continue
             _identify(account, home, evidence)
             if account.account_id and account.account_id in seen:
                 notes.append(f"profile {profile} is account {account.account_id}, already scanned with profile "
@@ -187,7 +198,12 @@ def scan(profiles=None, regions=None, lookback_days: int = 14, progress: bool = 
             accounts.append((account, account_regions))
         units = [RegionScan(acct, region, start, end, evidence, bar, opts)
                  for acct, regs in accounts for region in regs]
-        done = _run_all(_scan_region_safely, units, opts.workers, cancel)
+        if org_role and not accounts:
+            raise ScanError("no account of the Organization could be scanned: " + "; ".join(notes))
+        if executor is not None and getattr(executor, "remote", False):
+            done = aws_fanout.run(units, executor, external_id=external_id, progress=progress)
+        else:
+            done = _run_all(_scan_region_safely, units, opts.workers, cancel)
         if units and all(u is None for u in done):
             reasons = sorted({r["reason"] for r in evidence.rows if r["item"] == "functions"})
             raise ScanError("no account/region could be listed: " + "; ".join(reasons)
@@ -202,6 +218,7 @@ def scan(profiles=None, regions=None, lookback_days: int = 14, progress: bool = 
                                list(by_account.values()), opts.workers, cancel)
             role_rows = [row for rows in results for row in rows]
         snapshot = _assemble(done, role_rows, evidence, calls, opts, start, end, profile_list, notes)
+        snapshot.flags = [*(snapshot.flags or []), *aws_org.gap_flags(evidence.rows)]
     except (ClientError, BotoCoreError) as exc:     # one the scan did not expect: still one line
         cancel.set()
         raise errors.translate(exc, offline=errors.OFFLINE_SAMPLE) from exc
@@ -211,6 +228,14 @@ def scan(profiles=None, regions=None, lookback_days: int = 14, progress: bool = 
     finally:
         bar.close()
     return snapshot
+
+
+def org_gaps(snapshot: schema.Snapshot) -> list[str]:
+    """One line per Organization account the scan could not read (its role could not be assumed)."""
+    ev = snapshot.evidence
+    if ev.empty:
+        return []
+    return list(ev[(ev["item"] == aws_org.GAP_ITEM) & (ev["status"] == "missing")]["reason"])
 
 
 def _scan_region_safely(rs: RegionScan) -> RegionScan | None:
