@@ -70,6 +70,35 @@ def monthly_cost(duration_ms, memory_mb, *, invocations_per_month: float = 1e6, 
     n = float(invocations_per_month)
     mem = np.asarray(memory_mb, dtype=float)
     sizes, where = np.unique(mem, return_inverse=True)
+    request, per_ms, fixed = _unit_prices(book, arch, sizes, float(provisioned_concurrency))
+    request, per_ms, fixed = (a[where].reshape(mem.shape) for a in (request, per_ms, fixed))
+    return fixed + n * request + n * per_inv * per_ms
+
+
+#: (id of the book, its Lambda items, arch, sizes, provisioned concurrency) -> (the book, unit prices per size)
+_UNIT_PRICES: dict[tuple, tuple] = {}
+_ITEMS = ("request", "duration", "ephemeral_storage", "pc_allocation", "pc_duration")
+
+
+def _unit_prices(book: _prices.PriceBook, arch: str, sizes: np.ndarray, provisioned_concurrency: float):
+    """Per size: the request fee, the price of one billed ms, and the provisioned environments' monthly
+    allocation. Remembered per book object, its Lambda items as they are now, and size list (a review prices the
+    same grids for every function); the book is kept with its entry, so an id is never mistaken for another's."""
+    items = tuple(repr(book.items.get(f"lambda.{item}.{arch}")) for item in _ITEMS)
+    key = (id(book), items, arch, sizes.tobytes(), provisioned_concurrency)
+    hit = _UNIT_PRICES.get(key)
+    if hit is not None and hit[0] is book:
+        return hit[1]
+    if len(_UNIT_PRICES) >= 512:
+        _UNIT_PRICES.clear()
+    out = _price_sizes(book, arch, sizes, provisioned_concurrency)
+    for a in out:
+        a.setflags(write=False)
+    _UNIT_PRICES[key] = (book, out)
+    return out
+
+
+def _price_sizes(book, arch: str, sizes: np.ndarray, provisioned_concurrency: float):
     # billing is linear in invocations and billed ms: price one of each per size, then scale
     if provisioned_concurrency:
 
@@ -84,5 +113,4 @@ def monthly_cost(duration_ms, memory_mb, *, invocations_per_month: float = 1e6, 
         request = billing.cost_from_totals(np.ones(sizes.size), np.zeros(sizes.size), sizes, arch, book=book)
         per_ms = billing.cost_from_totals(np.zeros(sizes.size), np.ones(sizes.size), sizes, arch, book=book)
         fixed = np.zeros(sizes.size)
-    request, per_ms, fixed = (a[where].reshape(mem.shape) for a in (request, per_ms, fixed))
-    return fixed + n * request + n * per_inv * per_ms
+    return request, per_ms, fixed

@@ -63,6 +63,19 @@ def shares(memory_mb, idx=None) -> np.ndarray:
     return (x ** -kn + G_P[sel][:, None] ** -kn) ** (-1.0 / kn)
 
 
+#: the (parallelism, knee) pair of every component, and one component of each pair: a component's CPU share
+#: depends on nothing else, so :func:`shares_by_pair` computes each pair's row once and hands it to its components
+_P_I, _KNEE_I = np.unravel_index(np.arange(N_COMPONENTS), SHAPE)[1::3]
+PAIR = _P_I * KNEE.size + _KNEE_I
+PAIR_FIRST = np.unique(PAIR, return_index=True)[1]
+
+
+def shares_by_pair(memory_mb, idx) -> np.ndarray:
+    """:func:`shares` for components ``idx`` (many, with repeats: a model's draws), from one row per (parallelism,
+    knee) pair: the same figures, elementwise, for a fraction of the work."""
+    return shares(memory_mb, PAIR_FIRST)[PAIR[idx]]
+
+
 def log_duration(log_scale: np.ndarray, share: np.ndarray, idx=None, *, cpu_scale=1.0,
                  period: float = PERIOD_MS) -> np.ndarray:
     """log t for rows of components (``idx``, default all) with their log scales, at ``share`` (rows x sizes).

@@ -17,6 +17,7 @@ import pandas as pd
 
 from .. import billing
 from . import curve
+from . import memo as _memo
 from . import priors as _priors
 
 MIN_MB, MAX_MB, VCPU_MB, MAX_VCPU = curve.MIN_MB, curve.MAX_MB, curve.VCPU_MB, curve.MAX_VCPU
@@ -184,21 +185,50 @@ class DurationModel:
         """``(n, sizes)`` draws of the mean warm duration (ms). With ``noise`` each unmeasured size also strays
         from the smooth curve by its own ``tau`` (as a measured mean would); measured sizes stay near their mean."""
         m = self.memory_sizes(memory_mb)
-        rng = np.random.default_rng(seed)
-        pick, comp, log_a, scale = self._draw(n, rng)
-        logt = curve.log_duration(log_a, curve.shares(m, comp), comp, cpu_scale=scale)
+        rng, pick, smooth = self._smooth(m, n, seed)
         tau = self.tau[pick][:, None]
         cols, logy, se = self._measured(m)
+        logt = smooth   # the memo's (read-only) array: every change below makes a new one
         if noise:
             logt = logt + rng.normal(size=logt.shape) * tau
             pressure = self._pressure(m)
             if pressure.any():  # close to the memory it uses, a function may slow down (only ever up)
                 logt = logt + np.abs(rng.normal(size=(n, 1))) * PRESSURE_SD * pressure[None, :]
         if cols.size:  # a measured size: its mean, the curve pulling only as much as the mean is uncertain
+            logt = logt.copy() if logt is smooth else logt
             kappa = tau ** 2 / (tau ** 2 + se[None, :] ** 2)
             mixed = (1 - kappa) * logt[:, cols] + kappa * logy[None, :]
             logt[:, cols] = mixed + rng.normal(size=mixed.shape) * np.sqrt(kappa) * se[None, :]
         return np.exp(logt)
+
+    def _smooth(self, m: np.ndarray, n: int, seed: int):
+        """``(rng, pick, log t)``: the seed's draws and the smooth curve's log duration at sizes ``m``, with the
+        generator where those draws leave it. Memoised (:class:`.memo.Draws`): :meth:`predict` and :meth:`samples`
+        at the same sizes, and every size list of one seed, share one draw; a new generator is put back in the
+        memoised state, so each call sees exactly the random numbers a fresh ``default_rng(seed)`` would give."""
+        if seed is None:   # fresh entropy each call: nothing to share
+            rng = np.random.default_rng()
+            pick, comp, log_a, scale = self._draw(n, rng)
+            return rng, pick, curve.log_duration(log_a, curve.shares_by_pair(m, comp), comp, cpu_scale=scale)
+        memo = self.__dict__.get("_memo")
+        if memo is None:
+            memo = self.__dict__["_memo"] = _memo.Draws()
+        state = (self.weights, self.component, self.log_scale, self.scale_var, self.prior, self.cpu_scale,
+                 self.cpu_scale_sd, self.derived_from, self.arch)
+
+        def draw():
+            rng = np.random.default_rng(seed)
+            drawn = self._draw(n, rng)
+            return rng.bit_generator.state, drawn
+
+        def smooth(drawn):
+            _, comp, log_a, scale = drawn[1]
+            return curve.log_duration(log_a, curve.shares_by_pair(m, comp), comp, cpu_scale=scale)
+
+        after, drawn, logt = memo.get(state, n, seed, m, draw, smooth)
+        rng = np.random.default_rng(seed)
+        rng.bit_generator.state = after
+        return rng, drawn[0], logt
 
     def _measured(self, m: np.ndarray):
         if self.derived_from:

@@ -92,7 +92,8 @@ def recommend(model: DurationModel, *, strategy: str = "cost", invocations_per_m
               step_mb: float = 64, balanced_weight: float = 0.5, headroom: float = DEFAULT_HEADROOM,
               current_memory_mb: float | None = None, slo_confidence: float = 0.5, level: float = 0.9,
               sizes=None, init_ms: float = 0.0, cold_start_share: float = 0.0, provisioned_concurrency: float = 0.0,
-              book: _prices.PriceBook | None = None, pricing: _prices.Pricing | None = None) -> Recommendation:
+              book: _prices.PriceBook | None = None, pricing: _prices.Pricing | None = None,
+              _pick_only: bool = False) -> Recommendation:
     """The memory size that best meets ``strategy`` for ``model`` on ``arch``, priced through billing.
 
     * ``"cost"``: the lowest expected monthly cost (request fee and per-invocation ms rounding included); with
@@ -108,6 +109,9 @@ def recommend(model: DurationModel, *, strategy: str = "cost", invocations_per_m
     tuner may pick). ``current_memory_mb`` (default: the only measured size, if one) gives savings and their
     band from the same posterior draws, so shared uncertainty cancels. Prices: ``book``, else ``pricing``'s book
     for ``region``, else the bundled book of ``region`` (us-east-1 when None; :func:`lambda_workbook.prices.resolve`).
+
+    ``_pick_only`` (for :func:`lambda_workbook.memory.recommend_all`, whose rows quote the recommended size only)
+    leaves the bands of the other sizes out of ``curve``; every other figure is the same.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
@@ -135,10 +139,7 @@ def recommend(model: DurationModel, *, strategy: str = "cost", invocations_per_m
     cost_kw = dict(invocations_per_month=invocations_per_month, arch=arch, cv=mdl.cv, init_ms=init_ms,
                    cold_start_share=cold_start_share, provisioned_concurrency=provisioned_concurrency, book=book)
     cost = monthly_cost(dur, grid, **cost_kw)
-    cost_draws = monthly_cost(draws, grid[None, :], **cost_kw)
     q = [(1 - level) / 2, (1 + level) / 2]
-    dlo, dhi = np.quantile(draws, q, axis=0)
-    clo, chi = np.quantile(cost_draws, q, axis=0)
     floor = mdl.memory_floor(headroom)
     feasible = grid >= floor - 1e-9
     notes = []
@@ -155,31 +156,44 @@ def recommend(model: DurationModel, *, strategy: str = "cost", invocations_per_m
         notes.append(f"no size meets the {latency_slo_ms:g} ms SLO with {slo_confidence:.0%} confidence; "
                      "the fastest feasible size is recommended")
     i = _choose(strategy, cost, dur, allowed, cost_tolerance=cost_tolerance, balanced_weight=balanced_weight)
-    table = pd.DataFrame({"memory_mb": grid, "duration_ms": dur, "duration_low_ms": np.minimum(dlo, dur),
-                          "duration_high_ms": np.maximum(dhi, dur), "monthly_cost": cost,
-                          "monthly_cost_low": np.minimum(clo, cost), "monthly_cost_high": np.maximum(chi, cost),
-                          "feasible": feasible, "meets_slo": slo_ok, "recommended": np.arange(grid.size) == i})
+    # the bands: every size's for the curve, or the pick's alone (the same figures: each size is priced and
+    # summed up on its own)
+    cols = slice(i, i + 1) if _pick_only else slice(None)
+    cost_draws = monthly_cost(draws[:, cols], grid[None, cols], **cost_kw)
+    dlo, dhi = np.quantile(draws[:, cols], q, axis=0)
+    clo, chi = np.quantile(cost_draws, q, axis=0)
+    bands = {"duration_low_ms": np.minimum(dlo, dur[cols]), "duration_high_ms": np.maximum(dhi, dur[cols]),
+             "monthly_cost_low": np.minimum(clo, cost[cols]), "monthly_cost_high": np.maximum(chi, cost[cols])}
+    at = 0 if _pick_only else i
+    table = pd.DataFrame({"memory_mb": grid, "duration_ms": dur, "monthly_cost": cost, "feasible": feasible,
+                          "meets_slo": slo_ok, "recommended": np.arange(grid.size) == i,
+                          **({} if _pick_only else bands)})
+    if not _pick_only:
+        table = table[["memory_mb", "duration_ms", "duration_low_ms", "duration_high_ms", "monthly_cost",
+                       "monthly_cost_low", "monthly_cost_high", "feasible", "meets_slo", "recommended"]]
     rec = Recommendation(
         memory_mb=float(grid[i]), duration_ms=float(dur[i]), monthly_cost=float(cost[i]), strategy=strategy,
         arch=arch, region=region, invocations_per_month=float(invocations_per_month),
-        duration_interval=(float(table["duration_low_ms"].iloc[i]), float(table["duration_high_ms"].iloc[i])),
-        monthly_cost_interval=(float(table["monthly_cost_low"].iloc[i]), float(table["monthly_cost_high"].iloc[i])),
+        duration_interval=(float(bands["duration_low_ms"][at]), float(bands["duration_high_ms"][at])),
+        monthly_cost_interval=(float(bands["monthly_cost_low"][at]), float(bands["monthly_cost_high"][at])),
         level=level, floor_mb=floor, meets_slo=meets, curve=table, latency_slo_ms=latency_slo_ms,
         cost_tolerance=cost_tolerance, prices_as_of=book.as_of, assumptions=list(mdl.assumptions), notes=notes)
     if current_memory_mb is not None:
         # today's configuration runs on the model's own architecture
         cur = np.array([float(current_memory_mb)])
         cur_kw = {**cost_kw, "arch": model.arch, "cv": model.cv}
-        cur_cost = float(monthly_cost(model.predict(cur), cur, **cur_kw)[0])
-        saving_draws = monthly_cost(model.samples(cur), cur[None, :], **cur_kw)[:, 0] - cost_draws[:, i]
+        cur_ms = model.predict(cur)
+        cur_draws = model.samples(cur)
+        cur_cost = float(monthly_cost(cur_ms, cur, **cur_kw)[0])
+        saving_draws = monthly_cost(cur_draws, cur[None, :], **cur_kw)[:, 0] - cost_draws[:, at]
         rec.current_memory_mb = float(cur[0])
-        rec.current_duration_ms = float(model.predict(cur)[0])
+        rec.current_duration_ms = float(cur_ms[0])
         rec.current_monthly_cost = cur_cost
         rec.monthly_savings = cur_cost - rec.monthly_cost
         lo, hi = np.quantile(saving_draws, q)
         rec.savings_interval = (float(min(lo, rec.monthly_savings)), float(max(hi, rec.monthly_savings)))
-        rec.draws.update(current_duration_ms=model.samples(cur)[:, 0], savings=saving_draws)
-    rec.draws.update(duration_ms=draws[:, i], monthly_cost=cost_draws[:, i])
+        rec.draws.update(current_duration_ms=cur_draws[:, 0], savings=saving_draws)
+    rec.draws.update(duration_ms=draws[:, i], monthly_cost=cost_draws[:, at])
     rec.assumptions.append(f"prices {region} as of {book.as_of}, first volume tier, no free tier; "
                            f"{invocations_per_month:,.0f} invocations a month")
     return rec

@@ -132,7 +132,7 @@ class FunctionRecommendation:
     model: DurationModel
     decision: Decision
     recommendation: Recommendation
-    other_arch: Recommendation
+    other_arch: Recommendation | None   # None in recommend_all's pass (its rows take the decision's figures)
     settings: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -210,7 +210,8 @@ def recommend_for_function(snapshot, function_name: str, *, strategy: str = "cos
                            headroom: float = DEFAULT_HEADROOM, min_savings_share: float = 0.10,
                            min_speedup: float = 0.25, confidence: float = 0.9, account_id: str | None = None,
                            region: str | None = None, plausible: float = 0.2, min_measure_usd: float = 5.0,
-                           _index=None, _fn=None, **recommend_kwargs) -> FunctionRecommendation:
+                           _index=None, _fn=None, _row_only: bool = False,
+                           **recommend_kwargs) -> FunctionRecommendation:
     """Fit a snapshot function, decide about its memory and architecture, and draw its curve for ``strategy``.
 
     The decision (:mod:`.decision`) makes the finding: ``memory-overprovisioned`` when a smaller size saves at
@@ -221,6 +222,10 @@ def recommend_for_function(snapshot, function_name: str, *, strategy: str = "cos
     at today's size meets the decrease test. The strategy's recommendation (cheapest size within
     ``cost_tolerance``, never more than ``max_slowdown`` slower unless ``latency_slo_ms`` is given) is the curve
     the notebook charts; it never overrides the decision.
+
+    ``_row_only`` (for :func:`recommend_all`) computes what ``row()`` reads and no more: the strategy's curve
+    without the other sizes' bands, and no recommendation on the other architecture (``other_arch`` is None;
+    the row's ``other_arch`` figures come from the decision).
     """
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1 (e.g. 0.9), got {confidence!r}")
@@ -237,9 +242,9 @@ def recommend_for_function(snapshot, function_name: str, *, strategy: str = "cos
               init_ms=obs["init_mean_ms"], cold_start_share=obs["cold_start_share"],
               provisioned_concurrency=obs["provisioned_concurrency"], **recommend_kwargs)
     current = obs["memory_mb"]
-    rec = recommend(model, arch=obs["arch"], current_memory_mb=current, **kw)
+    rec = recommend(model, arch=obs["arch"], current_memory_mb=current, _pick_only=_row_only, **kw)
     other = "arm64" if obs["arch"] == "x86_64" else "x86_64"
-    alt = recommend(model, arch=other, current_memory_mb=current, **kw)
+    alt = None if _row_only else recommend(model, arch=other, current_memory_mb=current, **kw)
     dec = decide_function(obs, model, pol, book=kw.get("book"), pricing=kw.get("pricing"))
     return FunctionRecommendation(obs, model, dec, rec, alt, settings=kw)
 
@@ -278,7 +283,8 @@ def recommend_all(snapshot, *, progress: bool = False, pricing: _prices.Pricing 
     for _, fn in tqdm(list(funcs.iterrows()), desc="memory", disable=not progress):
         try:
             fr = recommend_for_function(snapshot, fn["function_name"], account_id=fn["account_id"],
-                                        region=fn["region"], pricing=pricing, _index=index, _fn=fn, **kwargs)
+                                        region=fn["region"], pricing=pricing, _index=index, _fn=fn,
+                                        _row_only=True, **kwargs)
         except (ValueError, ObservationError) as exc:
             skipped.append((fn["function_name"], str(exc)))
             continue
