@@ -61,8 +61,11 @@ def function_observations(snapshot, function_name: str, *, account_id: str | Non
         out["cv"] = float(math.sqrt(math.expm1(sigma ** 2))) if sigma else DEFAULT_CV
     else:
         c = _costs.function_costs(snapshot)   # memoised per snapshot: one row per function, each on its own
-        row = c[(c["function_name"] == fn["function_name"]) & (c["account_id"] == key["account_id"])
-                & (c["region"] == key["region"])].iloc[0]
+        if hasattr(index, "cost_row"):    # recommend_all's index: a lookup, not a pass over the table
+            row = index.cost_row(c, (key["account_id"], key["region"], fn["function_name"]))
+        else:
+            row = c[(c["function_name"] == fn["function_name"]) & (c["account_id"] == key["account_id"])
+                    & (c["region"] == key["region"])].iloc[0]
         if not (row["invocations"] > 0 and pd.notna(row["duration_mean_ms"])):
             raise ValueError(f"function {function_name!r} has no invocations with a duration in this snapshot: nothing to model")
         out.update(invocations=float(row["invocations"]), invocations_per_month=float(row["invocations_per_month"]),
@@ -274,12 +277,12 @@ def recommend_all(snapshot, *, progress: bool = False, pricing: _prices.Pricing 
     :func:`lambda_workbook.prices.for_snapshot`; a ``book=`` keyword replaces the book of its region)."""
     from tqdm.auto import tqdm
 
-    from ..engine import ByFunction
+    from .lookup import FunctionRows
 
     pricing = _prices.for_snapshot(snapshot, book=kwargs.pop("book", None), pricing=pricing)
     rows, skipped = [], []
     funcs = snapshot.functions
-    index = ByFunction(snapshot)
+    index = FunctionRows(snapshot)   # each table split by function once, the cost table indexed
     for _, fn in tqdm(list(funcs.iterrows()), desc="memory", disable=not progress):
         try:
             fr = recommend_for_function(snapshot, fn["function_name"], account_id=fn["account_id"],

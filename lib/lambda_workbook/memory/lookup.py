@@ -1,0 +1,51 @@
+"""A snapshot's per-function rows for the memory pass over every function, each table read or indexed once.
+
+:class:`lambda_workbook.engine.ByFunction` groups an in-memory table once, but asks DuckDB again for each
+function of a table still on disk (``report_samples`` of a columnar snapshot): a query per function. The memory
+pass reads every function's REPORT lines, so here that table is read once (it holds a sample of raw lines, small
+next to the metrics) and split by function; the cost table's row of a function is found through an index instead
+of a comparison over the whole table per function.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..schema import KEY
+
+_WHOLE = ("report_samples",)   # lazy tables read whole for the pass (small: a sample of raw lines)
+
+
+class FunctionRows:
+    """``rows(table, fn)`` as :class:`~lambda_workbook.engine.ByFunction`'s, and ``cost_row(costs, fn)``."""
+
+    def __init__(self, snapshot) -> None:
+        from ..engine import ByFunction, relation, session
+
+        self.snapshot = snapshot
+        self._by = ByFunction(snapshot)
+        self._whole: dict[str, tuple[pd.DataFrame, dict]] = {}
+        self._cost_index: tuple[pd.DataFrame, dict] | None = None
+        is_lazy = getattr(snapshot, "is_lazy", None)
+        for name in _WHOLE:
+            if callable(is_lazy) and is_lazy(name):
+                df = relation(snapshot, name, session(snapshot)).df()
+                self._whole[name] = (df, df.groupby(KEY, sort=False).indices if len(df) else {})
+
+    def rows(self, table: str, fn) -> pd.DataFrame:
+        whole = self._whole.get(table)
+        if whole is None:
+            return self._by.rows(table, fn)
+        df, where = whole
+        key = tuple(fn) if isinstance(fn, tuple) else (fn["account_id"], fn["region"], fn["function_name"])
+        pos = where.get(key)
+        return df.iloc[pos] if pos is not None else df.iloc[:0]
+
+    def cost_row(self, costs: pd.DataFrame, key: tuple) -> pd.Series:
+        """The row of ``costs`` (one per function) whose key is ``key`` (account, region, function)."""
+        if self._cost_index is None or self._cost_index[0] is not costs:
+            first: dict[tuple, int] = {}
+            for i, k in enumerate(zip(costs["account_id"], costs["region"], costs["function_name"], strict=True)):
+                first.setdefault(k, i)    # the first row of a key, as a boolean mask's .iloc[0]
+            self._cost_index = (costs, first)
+        return costs.iloc[self._cost_index[1][key]]
