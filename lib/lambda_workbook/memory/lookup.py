@@ -9,6 +9,7 @@ of a comparison over the whole table per function.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..schema import KEY
@@ -26,10 +27,12 @@ class FunctionRows:
         self._by = ByFunction(snapshot)
         self._whole: dict[str, tuple[pd.DataFrame, dict]] = {}
         self._cost_index: tuple[pd.DataFrame, dict] | None = None
+        self._parsed: tuple[pd.DataFrame, np.ndarray] | None = None
         is_lazy = getattr(snapshot, "is_lazy", None)
         for name in _WHOLE:
-            if callable(is_lazy) and is_lazy(name):
-                df = relation(snapshot, name, session(snapshot)).df()
+            lazy = callable(is_lazy) and is_lazy(name)
+            if lazy or name in snapshot.tables:
+                df = relation(snapshot, name, session(snapshot)).df() if lazy else snapshot.tables[name]
                 self._whole[name] = (df, df.groupby(KEY, sort=False).indices if len(df) else {})
 
     def rows(self, table: str, fn) -> pd.DataFrame:
@@ -40,6 +43,25 @@ class FunctionRows:
         key = tuple(fn) if isinstance(fn, tuple) else (fn["account_id"], fn["region"], fn["function_name"])
         pos = where.get(key)
         return df.iloc[pos] if pos is not None else df.iloc[:0]
+
+    def other_sizes(self, fn, configured: float) -> pd.DataFrame:
+        """The function's warm REPORT lines at sizes other than ``configured`` (as ``snapshot._other_size_samples``),
+        from every line of the table parsed once (a line's parse does not depend on the others)."""
+        from .. import logs
+        from .snapshot import _other_sizes_of
+
+        df, where = self._whole.get("report_samples", (None, {}))
+        key = tuple(fn) if isinstance(fn, tuple) else (fn["account_id"], fn["region"], fn["function_name"])
+        pos = where.get(key)
+        if pos is None or not len(pos):
+            return pd.DataFrame(columns=["memory_mb", "duration_ms", "max_memory_used_mb"])
+        if self._parsed is None:
+            parsed = logs.parse_reports(df["message"].tolist())
+            self._parsed = (parsed, parsed["line"].to_numpy())
+        parsed, line = self._parsed
+        at = np.minimum(np.searchsorted(line, pos), max(line.size - 1, 0))
+        hit = at[line[at] == pos] if line.size else at[:0]
+        return _other_sizes_of(parsed.iloc[hit].reset_index(drop=True), configured)
 
     def cost_row(self, costs: pd.DataFrame, key: tuple) -> pd.Series:
         """The row of ``costs`` (one per function) whose key is ``key`` (account, region, function)."""

@@ -3,7 +3,8 @@
 A function's review asks its model for draws several times with the same seed: the median curve and the noisy
 draws over the candidate sizes, today's size alone, the decision's grid. The draw itself (which curves, their
 scales) does not depend on the sizes, and the smooth curve at given sizes does not depend on the noise drawn
-after it, so both are kept here and reused. An entry is valid only while the model's arrays are the very same
+after it, so both are kept here and reused; sizes already computed as part of a longer list are taken from its
+columns (the curve is computed element by element, so they are the same numbers). An entry is valid only while the model's arrays are the very same
 objects and its scalars equal (a model given new weights or moved to another architecture draws afresh).
 """
 
@@ -45,10 +46,26 @@ class Draws:
         ckey = (*key, np.ascontiguousarray(m, dtype=float).tobytes())
         logt = self._curves.get(ckey)
         if logt is None:
-            logt = self._curves[ckey] = smooth(drawn)
+            logt = self._gather(key, np.asarray(m, dtype=float))
+            logt = smooth(drawn) if logt is None else logt
             logt.setflags(write=False)
+            self._curves[ckey] = logt
             while len(self._curves) > _KEEP:
                 self._curves.popitem(last=False)
         else:
             self._curves.move_to_end(ckey)
         return drawn[0], drawn[1], logt
+
+    def _gather(self, key: tuple[int, int], m: np.ndarray) -> np.ndarray | None:
+        """The curve at ``m`` from the columns of one already computed at sizes that include them all (each
+        element of the curve is computed on its own, so the columns are the same numbers)."""
+        for (n, seed, raw), logt in reversed(self._curves.items()):
+            if (n, seed) != key:
+                continue
+            sizes = np.frombuffer(raw, dtype=float)
+            if sizes.size < 2 or not np.all(np.diff(sizes) > 0):
+                continue
+            pos = np.minimum(np.searchsorted(sizes, m), sizes.size - 1)
+            if np.array_equal(sizes[pos], m):
+                return logt[:, pos]
+        return None

@@ -86,7 +86,10 @@ def function_observations(snapshot, function_name: str, *, account_id: str | Non
             out["wait_ms"] = min(wait, 0.98 * out["duration_mean_ms"])
             out["evidence"].append(f"{wait:.0f} ms of downstream calls per invocation "
                                    f"({', '.join(sorted(set(calls['evidence'])))})")
-    extra = _other_size_samples(index.rows("report_samples", fn), out["memory_mb"])
+    if hasattr(index, "other_sizes"):   # recommend_all's index: every REPORT line parsed once for the pass
+        extra = index.other_sizes(fn, out["memory_mb"])
+    else:
+        extra = _other_size_samples(index.rows("report_samples", fn), out["memory_mb"])
     out["other_sizes"] = extra
     if len(extra):
         out["evidence"].append(f"REPORT lines at other sizes: {sorted(set(extra['memory_mb'].astype(int)))} MB")
@@ -99,7 +102,12 @@ def _other_size_samples(lines: pd.DataFrame, configured: float) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     from .. import logs
 
-    parsed = logs.parse_reports(lines["message"].tolist())
+    return _other_sizes_of(logs.parse_reports(lines["message"].tolist()), configured)
+
+
+def _other_sizes_of(parsed: pd.DataFrame, configured: float) -> pd.DataFrame:
+    """Warm, successful reports of ``parsed`` (:func:`lambda_workbook.logs.parse_reports`) at another size."""
+    cols = ["memory_mb", "duration_ms", "max_memory_used_mb"]
     if parsed.empty:
         return pd.DataFrame(columns=cols)
     warm = parsed["init_duration_ms"].isna() & ~parsed["status"].fillna("").isin(["timeout", "error"])
