@@ -6,7 +6,9 @@ uncertainty.
 * :mod:`.model` — :func:`fit` and :class:`DurationModel` (``predict``, ``interval``, ``samples``);
 * :mod:`.costing`, :mod:`.recommend` — monthly cost and the size that best meets a strategy;
 * :mod:`.decision` — what to do (decrease, increase, measure first, keep; arm64) and every text about it;
-* :mod:`.snapshot`, :mod:`.views` — a snapshot's functions, and the tables the notebook and the review show.
+* :mod:`.snapshot`, :mod:`.views` — a snapshot's functions, and the tables the notebook and the review show;
+* :mod:`.memo`, :mod:`.lookup` — what the pass over every function shares: a model's draws (per seed and sizes)
+  and the snapshot's per-function rows, each computed once.
 """
 
 from .costing import candidate_sizes, expected_billed_ms, monthly_cost
