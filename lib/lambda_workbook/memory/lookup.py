@@ -18,7 +18,7 @@ _WHOLE = ("report_samples",)   # lazy tables read whole for the pass (small: a s
 
 
 class FunctionRows:
-    """``rows(table, fn)`` as :class:`~lambda_workbook.engine.ByFunction`'s, and ``cost_row(costs, fn)``."""
+    """``rows(table, function_row)`` as :class:`~lambda_workbook.engine.ByFunction`'s, ``other_sizes`` and ``cost_row``."""
 
     def __init__(self, snapshot) -> None:
         from ..engine import ByFunction, relation, session
@@ -35,23 +35,25 @@ class FunctionRows:
                 df = relation(snapshot, name, session(snapshot)).df() if lazy else snapshot.tables[name]
                 self._whole[name] = (df, df.groupby(KEY, sort=False).indices if len(df) else {})
 
-    def rows(self, table: str, fn) -> pd.DataFrame:
+    def rows(self, table: str, function_row) -> pd.DataFrame:
+        """The rows of ``table`` of the function ``function_row`` (a functions-table row, a mapping with the key
+        columns, or a key tuple)."""
         whole = self._whole.get(table)
         if whole is None:
-            return self._by.rows(table, fn)
+            return self._by.rows(table, function_row)
         df, where = whole
-        key = tuple(fn) if isinstance(fn, tuple) else (fn["account_id"], fn["region"], fn["function_name"])
+        key = _key(function_row)
         pos = where.get(key)
         return df.iloc[pos] if pos is not None else df.iloc[:0]
 
-    def other_sizes(self, fn, configured: float) -> pd.DataFrame:
+    def other_sizes(self, function_row, configured: float) -> pd.DataFrame:
         """The function's warm REPORT lines at sizes other than ``configured`` (as ``snapshot._other_size_samples``),
         from every line of the table parsed once (a line's parse does not depend on the others)."""
         from .. import logs
         from .snapshot import _other_sizes_of
 
         df, where = self._whole.get("report_samples", (None, {}))
-        key = tuple(fn) if isinstance(fn, tuple) else (fn["account_id"], fn["region"], fn["function_name"])
+        key = _key(function_row)
         pos = where.get(key)
         if pos is None or not len(pos):
             return pd.DataFrame(columns=["memory_mb", "duration_ms", "max_memory_used_mb"])
@@ -71,3 +73,9 @@ class FunctionRows:
                 first.setdefault(k, i)    # the first row of a key, as a boolean mask's .iloc[0]
             self._cost_index = (costs, first)
         return costs.iloc[self._cost_index[1][key]]
+
+
+def _key(function_row) -> tuple:
+    if isinstance(function_row, tuple):
+        return function_row
+    return (function_row["account_id"], function_row["region"], function_row["function_name"])
