@@ -129,3 +129,21 @@ def test_picker_order_puts_the_largest_finding_first():
     assert function_picker.priority(["a", "b", "c", "d"], found, costs) == ["c", "b", "a", "d"]
     with pytest.raises(ValueError, match="at least one"):
         function_picker.FunctionPicker([])
+
+
+def test_the_memory_explorer_opens_on_the_largest_finding_and_searches(sample_snapshot):
+    from lambda_workbook import explorers, review
+
+    found = review.findings(sample_snapshot)
+    names = set(sample_snapshot.reports.loc[sample_snapshot.reports["invocations"] > 0, "function_name"])
+    mine = found[found["function_name"].isin(names)]
+    largest = mine.loc[mine["monthly_impact_usd"].idxmax(), "function_name"]
+    ex = explorers.MemoryExplorer(sample_snapshot, findings=found)
+    assert ex.result.function_name == largest and ex.error is None
+    picker = ex.controls["function_name"]
+    assert isinstance(picker, function_picker.FunctionPicker) and len(picker.options) <= 50
+    assert picker.options[0] == largest and "largest finding first" in picker.count.value
+    picker.search.value = "media-thumb"
+    assert picker.options == ("media-thumbnail-io",)
+    picker.list.value = "media-thumbnail-io"                 # picking in the list recomputes the explorer
+    assert ex.result.function_name == "media-thumbnail-io" and "media-thumbnail-io" in ex.figure.layout.title.text
