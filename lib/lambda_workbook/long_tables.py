@@ -36,7 +36,7 @@ def by_cost(data: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     key = ["account_id", "region", "function_name"]
     usd = data[key].merge(costs[key + ["monthly_usd"]].drop_duplicates(key), on=key, how="left")["monthly_usd"]
     order = usd.fillna(float("-inf")).to_numpy()
-    return data.iloc[pd.Series(-order).argsort(kind="stable").to_numpy()]
+    return data.iloc[pd.Series(-order).argsort(kind="stable").to_numpy()].reset_index(drop=True)
 
 
 def note(shown: int, total: int, *, noun: str = "functions", order: str = "by monthly cost",

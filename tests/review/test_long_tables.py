@@ -87,6 +87,7 @@ def test_by_cost_orders_an_inventory_costliest_first(wide_costs):
     ordered = long_tables.by_cost(inventory, wide_costs)
     usd = ordered.merge(wide_costs, on=["account_id", "region", "function_name"])["monthly_usd"]
     assert usd.is_monotonic_decreasing and len(ordered) == N_FUNCTIONS
+    assert isinstance(ordered.index, pd.RangeIndex)          # no index column on the page
 
 
 def test_duration_scatter_draws_the_costliest_and_says_so(wide_costs):

@@ -8,7 +8,9 @@ import re
 
 import pandas as pd
 import pytest
+from test_pack_pages import CHECKS, open_page
 
+from labdriver import CHROMIUM_ARGS, find_chromium, require_browser
 from lambda_workbook import index_page, pack, review
 from lambda_workbook.sample import replicate
 
@@ -89,3 +91,30 @@ def test_the_sample_index_still_lists_every_finding(sample_snapshot, tmp_path):
     assert len(DATA_ROW.findall(_table(html, "findings"))) == len(built.findings) == 27
     assert len(DATA_ROW.findall(_table(html, "risks"))) == len(review.risks(built.findings))
     assert "class='small more'" not in html
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=find_chromium(), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.mark.browser
+def test_the_wide_account_review_pages_its_top_rows_in_a_browser(browser, wide_pack):
+    job = next(j for j in wide_pack.jobs if j.name == "account_review")
+    context, page = open_page(browser, wide_pack.run_dir / f"{job.out}.html")
+    try:
+        page.wait_for_selector("table.dataTable tbody tr", timeout=30_000)
+        assert not page.evaluate(CHECKS)                     # reads like a report: no index column, nothing cut
+        info = page.locator(".dt-info, .dataTables_info").all_inner_texts()
+        assert any(f"of {ROWS} entries" in t for t in info), info   # the browser holds the top rows only
+        note = page.locator(".wb-capped").first
+        assert note.inner_text().startswith(f"{ROWS} of {FUNCTIONS:,} functions shown")
+        assert note.locator("a").get_attribute("href") == "account_review.costs.csv"
+    finally:
+        context.close()
