@@ -22,6 +22,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from . import billing
+from .function_picker import FunctionPicker, explorer_order
 from .renamed import keywords, renamed
 
 STYLE = {"description_width": "initial"}   # every control's label shown in full
@@ -359,7 +360,9 @@ class MemoryExplorer(Explorer):
     finding. ``MemoryExplorer(snapshot, "orders-api")``; each function's model is fitted once and cached.
 
     ``MemoryExplorer(snapshot, name, **memory.policy(p))`` starts from the memory notebook's settings (its policy
-    sets the sliders; ``pick="strategy"`` opens on the notebook's strategy instead of the decision).
+    sets the sliders; ``pick="strategy"`` opens on the notebook's strategy instead of the decision). The function
+    is picked by searching (:class:`lambda_workbook.function_picker.FunctionPicker`: at most 50 entries listed,
+    largest finding first, ``findings=`` the review's table); with no name it opens on the largest finding.
     """
 
     primary = "function_name"
@@ -374,7 +377,7 @@ class MemoryExplorer(Explorer):
 
     @renamed(function_name="function")
     def __init__(self, snapshot, function_name: str | None = None, *, level: float = 0.9, pick: str = "decision",
-                 **settings: Any) -> None:
+                 findings: pd.DataFrame | None = None, **settings: Any) -> None:
         from . import memory, plots
 
         super().__init__()
@@ -390,6 +393,7 @@ class MemoryExplorer(Explorer):
         names = sorted(snapshot.reports.loc[snapshot.reports["invocations"] > 0, "function_name"].unique())
         if not names:
             raise ValueError("the snapshot has no function with invocations to explore")
+        names, why = explorer_order(snapshot, names, findings, function_name)
         function_name = function_name or names[0]
         if function_name not in names:
             raise KeyError(f"function {function_name!r} has no REPORT data in the snapshot "
@@ -409,7 +413,7 @@ class MemoryExplorer(Explorer):
                                        readout_format=".0%", style=style)
 
         self.controls = {
-            "function_name": widgets.Dropdown(options=names, value=function_name, description="function", style=style),
+            "function_name": FunctionPicker(names, function_name, description="function", style=style, ordered_by=why),
             "strategy": widgets.Dropdown(options=self.PICKS, value="decision" if pick == "decision" else start["strategy"],
                                          description="pick", style=style),
             "arch": widgets.ToggleButtons(options=billing.ARCHITECTURES, value=obs["arch"], description="architecture",

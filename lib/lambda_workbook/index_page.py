@@ -24,6 +24,10 @@ from . import findings as contract
 TEMPLATE = "index.html.j2"
 #: The Reports table and the failed list show at most this much of an error (a refused parameter is one line).
 ERROR_CHARS = 300
+#: The findings tables ("Risks first", "All findings") list at most this many rows; a line says how many more
+#: there are and links the files that hold them all (``findings.csv``, ``findings.md``). ``opts["index_rows"]``
+#: overrides it.
+INDEX_ROWS = 100
 
 CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1400px;color:#222;
@@ -126,7 +130,8 @@ def context(pack, snapshot, result, opts: dict[str, Any]) -> dict[str, Any]:
                         "dives": [{"link": j.link(), "name": j.name.replace("_", " ")} for j in links.get(key, [])]})
         return out
 
-    findings, risks = rows(found), rows(risky)
+    limit = int(opts.get("index_rows") or INDEX_ROWS)
+    findings, risks = rows(found.head(limit)), rows(risky.head(limit))
     services = [{"service": r.service, "spend": f"${r.spend_usd:,.2f}" if r.spend_usd == r.spend_usd else "not measured",
                  "savings": f"${r.savings_usd:,.2f}",
                  "share": f"{r.savings_share:.0%}" if r.savings_share == r.savings_share else "–"}
@@ -158,6 +163,8 @@ def context(pack, snapshot, result, opts: dict[str, Any]) -> dict[str, Any]:
         "chart": chart,
         "risks": risks,
         "findings": findings,
+        "more": {"risks": len(risky) - len(risks), "risks_total": len(risky), "findings": len(found) - len(findings),
+                 "findings_total": len(found)},
         "reports": [_job(j, pack.run_dir) for j in order],
         "how": {"thresholds": thresholds,
                 "module_thresholds": json.dumps(result.module_thresholds) if result.module_thresholds else "",

@@ -428,6 +428,16 @@ def _build(config, opts: dict[str, Any], *, progress: bool, loaded: Snapshot | N
         return _load_and_review(config, opts, run_dir, executor, progress=progress, loaded=loaded, jobs=jobs)
 
 
+@contextlib.contextmanager
+def _phase(desc: str, progress: bool):
+    """A one-step progress bar for a phase that reports no steps of its own (loading a snapshot from files)."""
+    from tqdm.auto import tqdm
+
+    with tqdm(total=1, desc=desc, unit="step", disable=not progress) as bar:
+        yield
+        bar.update()
+
+
 def _load_and_review(config, opts: dict[str, Any], run_dir: Path, executor: executors.Executor, *, progress: bool,
                      loaded: Snapshot | None, jobs: list[Job] | Callable[[list[Job]], list[Job]] | None) -> Pack:
     t0 = time.perf_counter()
@@ -438,9 +448,10 @@ def _load_and_review(config, opts: dict[str, Any], run_dir: Path, executor: exec
     if snapshot is None:
         scan = {"org_role": opts["org_role"] or None, "external_id": opts["external_id"] or None,
                 "executor": executor} if opts["source"] == "aws" else {}
-        snapshot = sources.load(opts["source"], snapshot_path=opts["snapshot"] or None,
-                                profiles=[p for p in str(opts["profile"]).split(",") if p] or None, regions=regions,
-                                lookback_days=int(opts["days"]), progress=progress, **scan)
+        with _phase("load", progress and opts["source"] != "aws"):   # a live scan shows its own bars
+            snapshot = sources.load(opts["source"], snapshot_path=opts["snapshot"] or None,
+                                    profiles=[p for p in str(opts["profile"]).split(",") if p] or None,
+                                    regions=regions, lookback_days=int(opts["days"]), progress=progress, **scan)
     snapshot = snapshot.in_regions(regions)
     if snapshot.functions.empty:
         where = f"{opts['source']} {opts['snapshot']}".strip()
@@ -468,8 +479,9 @@ def _review_and_pages(config, opts: dict[str, Any], reviewed: Snapshot, redactor
     else:
         if int(opts["workers"] or default_workers()) > 1:   # the engine's two biggest parts at once, on two cores
             memory_options = dict(review.check_module_thresholds(opts["module_thresholds"]).get("memory", {}))
-            analysis.prefetch(reviewed, local=[("lambda_workbook.coldstarts", "analyse", {})],
-                              remote=[("lambda_workbook.memory", "recommend_all", memory_options)])
+            with _phase("findings: memory and cold starts", progress):
+                analysis.prefetch(reviewed, local=[("lambda_workbook.coldstarts", "analyse", {})],
+                                  remote=[("lambda_workbook.memory", "recommend_all", memory_options)])
         result = review.run(reviewed, progress=progress, **run)   # as_of "auto": today for a live scan
     seconds["findings"] = time.perf_counter() - t
     found = result.findings

@@ -79,7 +79,7 @@ OPTIONAL: dict[str, tuple[Param, Any]] = {
 
 
 def _account_review_rules() -> dict[str, Rule]:
-    return {**_common(), "top_n": Rule(minimum=1, maximum=500)}
+    return {**_common(), "top_n": Rule(minimum=1, maximum=500), "table_rows": Rule(minimum=1, maximum=2000)}
 
 
 def _invocation_sources_rules() -> dict[str, Rule]:

@@ -59,8 +59,15 @@ def cost_by_memory_arch(by_memory: pd.DataFrame) -> go.Figure:
                    "USD per month", barmode="group", legend="architecture")
 
 
-def duration_vs_memory(costs: pd.DataFrame) -> go.Figure:
-    """Each function as a point: configured memory against mean duration, sized by monthly cost."""
+def duration_vs_memory(costs: pd.DataFrame, top: int | None = None) -> go.Figure:
+    """Each function as a point: configured memory against mean duration, sized by monthly cost. ``top``: only
+    the costliest ``top`` functions are drawn (the title says how many of how many), so a page with 10,000
+    functions stays light."""
+    total = len(costs)
+    if top is not None:
+        if top < 1:
+            raise ValueError(f"top must be at least 1 function, got {top!r}")
+        costs = costs.nlargest(top, "monthly_usd")
     fig = go.Figure()
     for arch, part in costs.groupby("arch"):
         size = (part["monthly_usd"].clip(lower=0.01) ** 0.5) * 4 + 6
@@ -71,7 +78,8 @@ def duration_vs_memory(costs: pd.DataFrame) -> go.Figure:
     sizes = [128, 256, 512, 1024, 1769, 3008, 5120, 10240]
     fig.update_xaxes(type="log", tickvals=sizes, ticktext=[f"{s:,}" for s in sizes])
     fig.update_yaxes(type="log")
-    return _layout(fig, "Mean duration against configured memory (marker area ~ monthly cost)",
+    shown = "" if len(costs) >= total else f"; the costliest {len(costs):,} of {total:,} functions"
+    return _layout(fig, f"Mean duration against configured memory (marker area ~ monthly cost{shown})",
                    "configured memory (MB, log scale)", "mean duration (ms, log scale)", legend="architecture")
 
 

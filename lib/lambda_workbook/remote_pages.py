@@ -166,6 +166,10 @@ def execute_remote(task: dict[str, Any]) -> dict[str, Any]:
         for local, pack_path in back[len(back) - len(outputs):]:
             if Path(local).exists():
                 files[pack_path] = _swap(Path(local).read_bytes(), pairs)
+        for extra in sorted(out.iterdir()):   # tables the notebook saved beside its page (report.save_table)
+            target = str(Path(outputs["html"]).parent / extra.name)
+            if extra.is_file() and target not in files:
+                files[target] = _swap(extra.read_bytes(), pairs)
         result["html"] = outputs["html"] if result.get("html") else None
         result["error"] = _swap(str(result.get("error", "")).encode(), pairs).decode()
         result[FILES] = files

@@ -65,6 +65,27 @@ def save_results(path: str | os.PathLike | None, results: dict[str, Any]) -> Pat
     return atomicfile.write_json(path, results)
 
 
+def table_path(results_path: str | os.PathLike | None, label: str) -> Path | None:
+    """Where a notebook's full table ``label`` goes: ``<page>.<label>.csv`` beside its results JSON (None when
+    ``results_path`` is empty)."""
+    if not results_path:
+        return None
+    results = Path(results_path)
+    stem = results.name.removesuffix(".json").removesuffix(".results")
+    return results.with_name(f"{stem}.{label}.csv")
+
+
+def save_table(results_path: str | os.PathLike | None, label: str, table) -> Path | None:
+    """Write a notebook's full table as CSV beside its results JSON (:func:`table_path`; nothing when
+    ``results_path`` is empty or ``table`` is a message): the page shows the top rows, the CSV holds them all
+    (a named index, such as the findings' rank, is the first column)."""
+    path = table_path(results_path, label)
+    if path is None or not hasattr(table, "to_csv"):   # no results file, or a message instead of a table
+        return None
+    named = table.index.name is not None or any(n is not None for n in getattr(table.index, "names", []))
+    return atomicfile.write_text(path, table.to_csv(index=named))
+
+
 def strip_remote_scripts(html: str) -> str:
     """Remove ``<script src="http(s)://...">`` tags so the page needs no network."""
     return _REMOTE_SCRIPT.sub("", html)

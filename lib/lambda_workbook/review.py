@@ -235,7 +235,7 @@ def run(snapshot: Snapshot, *, thresholds: Thresholds | dict | None = None,
                            "detail": "".join(traceback.format_exception(exc)[-3:])})
         seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - start
 
-    for name in tqdm(list(modules), desc="review", disable=not progress):
+    for name in tqdm(list(modules), desc="findings", unit="check", disable=not progress):
         if name == "rules":
             shared: list[Context] = []
             attempt("rules", lambda shared=shared: shared.append(Context(snapshot, when, pricing=pricing)) or [])
@@ -245,7 +245,9 @@ def run(snapshot: Snapshot, *, thresholds: Thresholds | dict | None = None,
             attempt(name, lambda name=name: ADAPTERS[name](snapshot, t, module_thresholds.get(name, {}),
                                                            pricing=pricing))
     spent: list[pd.DataFrame] = []
-    attempt("spend", lambda: spent.append(spend(snapshot, pricing=pricing)) or [])
+    with tqdm(total=1, desc="spend", unit="table", disable=not progress) as bar:
+        attempt("spend", lambda: spent.append(spend(snapshot, pricing=pricing)) or [])
+        bar.update()
     frames = [f for f in frames if len(f)]
     found = rank(pd.concat(frames, ignore_index=True)) if frames else normalise(pd.DataFrame(columns=COLUMNS))
     errs = pd.DataFrame(errors, columns=ERROR_COLUMNS)

@@ -56,6 +56,8 @@ def test_review_pack_on_a_dask_cluster_matches_the_local_run(cluster, local_run,
         html = run / p["html"]
         assert html.stat().st_size > 10_000
         assert "lambda-workbook-page-" not in (run / p["ipynb"]).read_text()   # no worker path left in a page
+        if p["kind"] == "account":   # the full tables the page links, written back beside it
+            assert (html.with_name("account_review.costs.csv")).stat().st_size > 100
     assert (run / "index.html").exists() and (out / "index.html").exists()
     kept = Path(tempfile.gettempdir()) / remote_pages.KEPT_ROOT   # the workers' copies of the bundles are gone
     assert not [p for p in kept.glob(f"{run.name}-*")]
