@@ -430,10 +430,11 @@ def _build(config, opts: dict[str, Any], *, progress: bool, loaded: Snapshot | N
 
 @contextlib.contextmanager
 def _phase(desc: str, progress: bool):
-    """A one-step progress bar for a phase that reports no steps of its own (loading a snapshot from files)."""
+    """A one-step progress bar for a phase that reports no steps of its own (loading a snapshot from files); it
+    shows only once the phase has taken a second, so an input refused at once stays the one line it is."""
     from tqdm.auto import tqdm
 
-    with tqdm(total=1, desc=desc, unit="step", disable=not progress) as bar:
+    with tqdm(total=1, desc=desc, unit="step", disable=not progress, delay=1.0) as bar:
         yield
         bar.update()
 

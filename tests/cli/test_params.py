@@ -3,7 +3,7 @@ import pytest
 from lambda_workbook import params
 
 GOOD = dict(source="sample", snapshot_path="", profile="", region="all", lookback_days=14, top_n=15, results_path="",
-            account="all", findings_path="")
+            account="all", findings_path="", table_rows=200)
 
 
 def test_good_parameters_pass_and_are_parsed():
