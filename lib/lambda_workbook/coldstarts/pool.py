@@ -127,6 +127,14 @@ def _evict_table_for(ka: KeepAlive, top: int, shift: float) -> tuple[np.ndarray,
     return table, span
 
 
+def _taker(t: np.ndarray, m: int):
+    """``at(x, i)``: ``x[t + i]`` for the sorted distinct minutes ``t`` of ``0..m-1``; a view, not a copy, when
+    ``t`` is every minute (traffic in most minutes: the usual case)."""
+    if len(t) == m:
+        return lambda x, i: x[i:i + m]
+    return lambda x, i: x[t + i]
+
+
 def _windowed_cold(up: np.ndarray, busy: np.ndarray, ka: KeepAlive, steps: np.ndarray | None = None) -> np.ndarray:
     """Expected cold starts per minute of one environment level.
 
@@ -143,12 +151,13 @@ def _windowed_cold(up: np.ndarray, busy: np.ndarray, ka: KeepAlive, steps: np.nd
     row = np.concatenate([np.zeros(span, dtype=np.int64), steps]) if steps is not None else np.zeros(span + m, np.int64)
     cum = np.concatenate([[0.0], np.cumsum(np.log1p(-np.minimum(bp, 1.0 - 1e-12)))])
     uses = np.flatnonzero(up)                       # only minutes with a use can start cold
-    t = uses + span
-    total = np.exp(cum[t] - cum[t - span])          # quiet for `span` minutes (or never used): surely cold
+    at = _taker(uses, m)                            # at(x, span + i) is x[t + i] for the minutes t of a use
+    now = at(cum, span)
+    total = np.exp(now - at(cum, 0))                # quiet for `span` minutes (or never used): surely cold
     for j in range(span):
-        e = evict[row[t - 1 - j], j]
+        e = evict[0, j] if len(evict) == 1 else evict[at(row, span - 1 - j), j]
         if e.any():
-            total += bp[t - 1 - j] * np.exp(cum[t] - cum[t - j]) * e
+            total += at(bp, span - 1 - j) * np.exp(now - at(cum, span - j)) * e
     out = np.zeros(m)
     out[uses] = up[uses] * np.clip(total, 0.0, 1.0)
     return out
@@ -167,12 +176,13 @@ def _soon(busy: np.ndarray, ka: KeepAlive, shift: float, steps: np.ndarray | Non
     # only minutes with a use within the next `span` minutes can see one (elsewhere every term is 0)
     near = np.concatenate([[0], np.cumsum(bp > 0)])
     t = np.flatnonzero(near[np.minimum(np.arange(m) + span, m + span + 1)] > near[:m])
+    at = _taker(t, m)                # at(x, j) is x[t + j]
     acc = np.zeros(len(t))
-    row = row[t]
+    now, row = at(cum, 0), at(row, 0)
     for j in range(span):            # j quiet minutes, then a use
-        kj = keep[row, j]
+        kj = keep[0, j] if len(keep) == 1 else keep[row, j]
         if kj.any():
-            acc += np.exp(cum[t + j] - cum[t]) * bp[t + j] * kj
+            acc += np.exp(at(cum, j) - now) * at(bp, j) * kj
     out = np.zeros(m)
     out[t] = np.clip(acc, 0.0, 1.0)
     return out
@@ -210,16 +220,25 @@ def _recycles(used: np.ndarray, hazard: np.ndarray, ka: KeepAlive) -> np.ndarray
         lag = int(round(life)) + 1
         if lag >= m:
             continue
-        # rows of one lifetime: a[row] = h[row] + coef[row] * a[row - 1], coef = used * survival over the lag,
-        # on the flat minutes (row r is minutes r*lag...); a row without use recycles nothing (rec stays 0)
-        coef = np.zeros(m)
-        coef[lag:] = used[lag:] * np.exp(-(cum[lag + 1:m + 1] - cum[1:m + 1 - lag]))
-        rec = np.zeros(m)
+        # rows of one lifetime: a[row] = h[row] + coef[row] * a[row - 1] (a[0] = h[0]), coef = used * survival
+        # over the lag, rec[row] = coef[row] * a[row - 1]. The recursion runs down the rows of every minute of
+        # the lifetime at once, solved by doubling (log2(rows) passes, Hillis-Steele: after the pass of
+        # stride d, a[row] holds the sum over the 2d rows up to it, coef[row] their product)
         rows = -(-m // lag)
-        active = np.concatenate([coef != 0, np.zeros(rows * lag - m, dtype=bool)]).reshape(rows, lag).any(axis=1)
-        for row in np.flatnonzero(active):
-            lo, hi = row * lag, min(row * lag + lag, m)
-            rec[lo:hi] = coef[lo:hi] * (h[lo - lag:hi - lag] + rec[lo - lag:hi - lag])
+        coef = np.zeros(rows * lag)
+        coef[lag:m] = used[lag:] * np.exp(-(cum[lag + 1:m + 1] - cum[1:m + 1 - lag]))
+        a = np.zeros(rows * lag)
+        a[:m] = h
+        coef, a = coef.reshape(rows, lag), a.reshape(rows, lag)
+        first = coef.copy()
+        d = 1
+        while d < rows:
+            a[d:] = a[d:] + coef[d:] * a[:-d]
+            coef[d:] = coef[d:] * coef[:-d]
+            d *= 2
+        rec = np.zeros((rows, lag))
+        rec[1:] = first[1:] * a[:-1]
+        rec = rec.ravel()[:m]
         out += weight * rec
     return out
 
