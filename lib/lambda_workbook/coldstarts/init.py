@@ -23,9 +23,10 @@ def init_estimate(snapshot, function_name: str, *, account_id: str | None = None
     return init_from_rows(fn, index.rows("reports", fn), lambda: index.rows("report_samples", fn))
 
 
-def init_from_rows(fn, rep: pd.DataFrame, samples_of) -> dict[str, Any]:
-    """:func:`init_estimate` from a function's configuration row, its ``reports`` rows and a callable giving
-    its ``report_samples`` rows (asked only when the REPORT statistics have no INIT)."""
+def init_from_rows(config, rep: pd.DataFrame, samples_of) -> dict[str, Any]:
+    """:func:`init_estimate` from a function's configuration row (``config``), its ``reports`` rows and a
+    callable giving its ``report_samples`` rows (asked only when the REPORT statistics have no INIT)."""
+    fn = config
     if len(rep) and rep["cold_starts"].iloc[0] > 0 and pd.notna(rep["init_p50_ms"].iloc[0]):
         r = rep.iloc[0]
         mean = r["init_mean_ms"] if pd.notna(r["init_mean_ms"]) else r["init_p50_ms"]
