@@ -48,9 +48,10 @@ def replicate(snapshot, n_functions: int):
     return Snapshot(dict(snapshot.manifest), tables, None, None)
 
 
-def worker(size: int, snapshot_dir: str) -> None:
-    """One measurement, in its own process: load (or replicate), then review; prints one JSON line."""
-    from lambda_workbook import review, sources
+def worker(size: int, snapshot_dir: str, part: str = "review") -> None:
+    """One measurement, in its own process: load (or replicate), then review (or, with ``part="coldstarts"``,
+    only ``coldstarts.analyse``); prints one JSON line."""
+    from lambda_workbook import coldstarts, review, sources
 
     start = time.perf_counter()
     if snapshot_dir:
@@ -62,6 +63,15 @@ def worker(size: int, snapshot_dir: str) -> None:
         base = sources.load("sample")
         snap = replicate(base, size) if rep is None or not callable(rep) else _library_replicate(rep, base, size)
     loaded, cpu = time.perf_counter(), time.process_time()
+    if part == "coldstarts":
+        table = coldstarts.analyse(snap)
+        done, cpu = time.perf_counter(), time.process_time() - cpu
+        n = int(len(snap.functions))
+        print(json.dumps({"functions": n, "metric_rows": _rows(snap, "metrics"), "load_s": loaded - start,
+                          "engine_s": done - loaded, "engine_cpu_s": cpu, "findings": int(len(table)), "errors": 0,
+                          "load_avg": os.getloadavg()[0], "parts": {"coldstarts ms/function": round(
+                              1000 * (done - loaded) / max(n, 1), 1)}}))
+        return
     r = review.run(snap)
     done, cpu = time.perf_counter(), time.process_time() - cpu   # CPU of every thread: less sensitive to load
     print(json.dumps({"functions": int(len(snap.functions)), "metric_rows": _rows(snap, "metrics"),
@@ -84,7 +94,7 @@ def _rows(snap, name: str) -> int:
         return -1
 
 
-def measure(lib: Path, size: int, snapshot_dir: str, timeout_s: float) -> dict:
+def measure(lib: Path, size: int, snapshot_dir: str, timeout_s: float, part: str = "review") -> dict:
     """Run :func:`worker` in a fresh process with ``lib`` first on the path; peak RSS from RUSAGE_CHILDREN."""
     meter = ("import json, resource, subprocess, sys\n"
              "p = subprocess.run(sys.argv[1:], capture_output=True, text=True, timeout=float(sys.argv[0] or 0) or None)\n"
@@ -92,7 +102,7 @@ def measure(lib: Path, size: int, snapshot_dir: str, timeout_s: float) -> dict:
              "                  'maxrss_kb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))\n")
     env = {**os.environ, "PYTHONPATH": str(lib), "LAMBDA_WORKBOOK_CACHE": "1"}
     cmd = [sys.executable, "-c", meter.replace("sys.argv[0]", repr(str(timeout_s))), sys.executable, __file__,
-           "--worker", str(size), "--snapshot", snapshot_dir]
+           "--worker", str(size), "--snapshot", snapshot_dir, "--part", part]
     start = time.perf_counter()
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout_s + 60)
@@ -123,10 +133,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--before-lib", default="", help="the lib directory of the code to compare against")
     ap.add_argument("--no-before", action="store_true", help="measure this checkout only")
     ap.add_argument("--timeout", type=float, default=1800.0, help="give up on one run after this many seconds")
+    ap.add_argument("--part", choices=("review", "coldstarts"), default="review",
+                    help="time the whole review (default) or only coldstarts.analyse (engine s = its seconds)")
     ap.add_argument("--worker", type=int, default=-1, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.worker >= 0:
-        worker(a.worker, a.snapshot)
+        worker(a.worker, a.snapshot, a.part)
         return
     sizes = [0] if a.snapshot else [int(x) for x in a.sizes.split(",") if x.strip()]
     before = None if a.no_before or not a.before_lib else Path(a.before_lib)
@@ -135,8 +147,8 @@ def main(argv: list[str] | None = None) -> None:
           "after: parts (s) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for size in sizes:
-        b = measure(before, size, a.snapshot, a.timeout) if before else None
-        r = measure(AFTER_LIB, size, a.snapshot, a.timeout)
+        b = measure(before, size, a.snapshot, a.timeout, a.part) if before else None
+        r = measure(AFTER_LIB, size, a.snapshot, a.timeout, a.part)
         ok = "failed" not in r
         speed = (f"{b['engine_s'] / r['engine_s']:.1f}×" if b and ok and "failed" not in b else "—")
         print(f"| {r.get('functions', size):,} | {r.get('metric_rows', 0) / 1e6:.2f} M | {_cell(b, 'engine_s', '.1f')} | "

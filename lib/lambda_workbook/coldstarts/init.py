@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from ..initpriors import init_prior
 from ..renamed import renamed
@@ -20,14 +20,20 @@ def init_estimate(snapshot, function_name: str, *, account_id: str | None = None
                   _index: ByFunction | None = None) -> dict[str, Any]:
     """INIT duration of a function: from its REPORT statistics, else its raw REPORT lines, else the prior."""
     fn, index = lookup(snapshot, function_name, account_id, region, _index)
-    rep = index.rows("reports", fn)
+    return init_from_rows(fn, index.rows("reports", fn), lambda: index.rows("report_samples", fn))
+
+
+def init_from_rows(config, rep: pd.DataFrame, samples_of) -> dict[str, Any]:
+    """:func:`init_estimate` from a function's configuration row (``config``), its ``reports`` rows and a
+    callable giving its ``report_samples`` rows (asked only when the REPORT statistics have no INIT)."""
+    fn = config
     if len(rep) and rep["cold_starts"].iloc[0] > 0 and pd.notna(rep["init_p50_ms"].iloc[0]):
         r = rep.iloc[0]
         mean = r["init_mean_ms"] if pd.notna(r["init_mean_ms"]) else r["init_p50_ms"]
         p99 = r["init_p99_ms"] if pd.notna(r["init_p99_ms"]) else r["init_p50_ms"]
         return {"p50_ms": float(r["init_p50_ms"]), "p99_ms": float(p99), "mean_ms": float(mean),
                 "n": int(r["cold_starts"]), "source": f"reports:{r['path']}"}
-    samples = index.rows("report_samples", fn)
+    samples = samples_of()
     if len(samples):
         from .. import logs  # the REPORT parser (only needed for raw lines)
 
@@ -54,7 +60,8 @@ def _lognormal_cdf(x: np.ndarray, mu: float, sigma: float) -> np.ndarray:
     x = np.asarray(x, dtype=float)
     with np.errstate(divide="ignore"):
         logx = np.log(np.where(x > 0, x, np.nan))
-    out = (logx >= mu).astype(float) if sigma == 0 else stats.norm.cdf((logx - mu) / sigma)
+    # special.ndtr is what stats.norm.cdf evaluates, without its generic argument handling (same numbers)
+    out = (logx >= mu).astype(float) if sigma == 0 else special.ndtr((logx - mu) / sigma)
     return np.nan_to_num(out, nan=0.0)
 
 
@@ -78,7 +85,9 @@ def latency_quantiles(warm_p50_ms: float, warm_p99_ms: float, init_p50_ms: float
     lo = math.exp(mu - 6 * sigma) if sigma else math.exp(mu) * 0.5
     x = np.geomspace(lo, math.exp(mu + 6 * sigma) + inits.max() * 1.5, 3000)
     warm = _lognormal_cdf(x, mu, sigma)
-    cold = _lognormal_cdf(x[:, None] - inits[None, :], mu, sigma).mean(axis=1)
+    # in blocks of 200 grid points: the same numbers, with arrays small enough to stay in cache
+    cold = np.concatenate([_lognormal_cdf(x[i:i + 200, None] - inits[None, :], mu, sigma).mean(axis=1)
+                           for i in range(0, len(x), 200)])
     mix = (1 - cold_share) * warm + cold_share * cold
     mix = np.maximum.accumulate(mix)
     for q in quantiles:

@@ -39,12 +39,13 @@ assumptions invocation by invocation (an event-level MRU pool), so the two can b
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from ..keepalive import _UNSET, KeepAlive, PoolCohorts, keep_alive
 from .series import durations, is_counts, per_minute
@@ -110,12 +111,28 @@ def _evict_after_gaps(gaps, uses_now, uses_before, ka: KeepAlive, shift) -> np.n
 
 def _evict_table(ka: KeepAlive, steps: np.ndarray | None, shift: float) -> tuple[np.ndarray, int]:
     """Eviction probability after ``j`` quiet minutes for each number of survived sweep steps (rows), and
-    the span beyond which eviction is certain."""
+    the span beyond which eviction is certain (the same for every function with the same keep-alive, most
+    survived steps and shift: computed once each, read-only)."""
     top = int(steps.max()) if steps is not None and len(steps) else 0
+    return _evict_table_for(ka, top, float(shift))
+
+
+@functools.lru_cache(maxsize=4096)
+def _evict_table_for(ka: KeepAlive, top: int, shift: float) -> tuple[np.ndarray, int]:
     step = ka.sweep.step_min if ka.sweep is not None else 0.0
     span = int(math.ceil(ka.idle_min[1] + shift + top * step))
     gaps = np.arange(span)
-    return np.array([_evict_after_gaps(gaps, 1.0, 1.0, ka, shift + n * step) for n in range(top + 1)]), span
+    table = np.array([_evict_after_gaps(gaps, 1.0, 1.0, ka, shift + n * step) for n in range(top + 1)])
+    table.flags.writeable = False
+    return table, span
+
+
+def _taker(t: np.ndarray, m: int):
+    """``at(x, i)``: ``x[t + i]`` for the sorted distinct minutes ``t`` of ``0..m-1``; a view, not a copy, when
+    ``t`` is every minute (traffic in most minutes: the usual case)."""
+    if len(t) == m:
+        return lambda x, i: x[i:i + m]
+    return lambda x, i: x[t + i]
 
 
 def _windowed_cold(up: np.ndarray, busy: np.ndarray, ka: KeepAlive, steps: np.ndarray | None = None) -> np.ndarray:
@@ -133,13 +150,17 @@ def _windowed_cold(up: np.ndarray, busy: np.ndarray, ka: KeepAlive, steps: np.nd
     bp = np.concatenate([np.zeros(span), busy])
     row = np.concatenate([np.zeros(span, dtype=np.int64), steps]) if steps is not None else np.zeros(span + m, np.int64)
     cum = np.concatenate([[0.0], np.cumsum(np.log1p(-np.minimum(bp, 1.0 - 1e-12)))])
-    t = np.arange(span, span + m)
-    total = np.exp(cum[t] - cum[t - span])          # quiet for `span` minutes (or never used): surely cold
+    uses = np.flatnonzero(up)                       # only minutes with a use can start cold
+    at = _taker(uses, m)                            # at(x, span + i) is x[t + i] for the minutes t of a use
+    now = at(cum, span)
+    total = np.exp(now - at(cum, 0))                # quiet for `span` minutes (or never used): surely cold
     for j in range(span):
-        e = evict[row[t - 1 - j], j]
+        e = evict[0, j] if len(evict) == 1 else evict[at(row, span - 1 - j), j]
         if e.any():
-            total += bp[t - 1 - j] * np.exp(cum[t] - cum[t - j]) * e
-    return up * np.clip(total, 0.0, 1.0)
+            total += at(bp, span - 1 - j) * np.exp(now - at(cum, span - j)) * e
+    out = np.zeros(m)
+    out[uses] = up[uses] * np.clip(total, 0.0, 1.0)
+    return out
 
 
 def _soon(busy: np.ndarray, ka: KeepAlive, shift: float, steps: np.ndarray | None = None) -> np.ndarray:
@@ -152,13 +173,19 @@ def _soon(busy: np.ndarray, ka: KeepAlive, shift: float, steps: np.ndarray | Non
     row = steps if steps is not None else np.zeros(m, dtype=np.int64)
     bp = np.concatenate([busy, np.zeros(span + 1)])
     cum = np.concatenate([[0.0], np.cumsum(np.log1p(-np.minimum(bp, 1.0 - 1e-12)))])
-    t = np.arange(m)
-    out = np.zeros(m)
+    # only minutes with a use within the next `span` minutes can see one (elsewhere every term is 0)
+    near = np.concatenate([[0], np.cumsum(bp > 0)])
+    t = np.flatnonzero(near[np.minimum(np.arange(m) + span, m + span + 1)] > near[:m])
+    at = _taker(t, m)                # at(x, j) is x[t + j]
+    acc = np.zeros(len(t))
+    now, row = at(cum, 0), at(row, 0)
     for j in range(span):            # j quiet minutes, then a use
-        kj = keep[row, j]
+        kj = keep[0, j] if len(keep) == 1 else keep[row, j]
         if kj.any():
-            out += np.exp(cum[t + j] - cum[t]) * bp[t + j] * kj
-    return np.clip(out, 0.0, 1.0)
+            acc += np.exp(at(cum, j) - now) * at(bp, j) * kj
+    out = np.zeros(m)
+    out[t] = np.clip(acc, 0.0, 1.0)
+    return out
 
 
 def _move_to_next_use(values: np.ndarray, used: np.ndarray) -> np.ndarray:
@@ -193,20 +220,26 @@ def _recycles(used: np.ndarray, hazard: np.ndarray, ka: KeepAlive) -> np.ndarray
         lag = int(round(life)) + 1
         if lag >= m:
             continue
-        # rows of one lifetime: a[row] = h[row] + coef[row] * a[row - 1], coef = used * survival over the lag
+        # rows of one lifetime: a[row] = h[row] + coef[row] * a[row - 1] (a[0] = h[0]), coef = used * survival
+        # over the lag, rec[row] = coef[row] * a[row - 1]. The recursion runs down the rows of every minute of
+        # the lifetime at once, solved by doubling (log2(rows) passes, Hillis-Steele: after the pass of
+        # stride d, a[row] holds the sum over the 2d rows up to it, coef[row] their product)
         rows = -(-m // lag)
         coef = np.zeros(rows * lag)
-        t = np.arange(lag, m)
-        coef[lag:m] = used[t] * np.exp(-(cum[t + 1] - cum[t + 1 - lag]))
-        hh = np.zeros(rows * lag)
-        hh[:m] = h
-        coef, hh = coef.reshape(rows, lag), hh.reshape(rows, lag)
-        a = hh.copy()
-        rec = np.zeros_like(hh)
-        for row in range(1, rows):
-            rec[row] = coef[row] * a[row - 1]
-            a[row] += rec[row]
-        out += weight * rec.ravel()[:m]
+        coef[lag:m] = used[lag:] * np.exp(-(cum[lag + 1:m + 1] - cum[1:m + 1 - lag]))
+        a = np.zeros(rows * lag)
+        a[:m] = h
+        coef, a = coef.reshape(rows, lag), a.reshape(rows, lag)
+        first = coef.copy()
+        d = 1
+        while d < rows:
+            a[d:] = a[d:] + coef[d:] * a[:-d]
+            coef[d:] = coef[d:] * coef[:-d]
+            d *= 2
+        rec = np.zeros((rows, lag))
+        rec[1:] = first[1:] * a[:-1]
+        rec = rec.ravel()[:m]
+        out += weight * rec
     return out
 
 
@@ -240,6 +273,35 @@ def _peak_need(conc: np.ndarray, z: float) -> np.ndarray:
     return np.ceil(np.round(conc + z * np.sqrt(conc), 9))
 
 
+def _pmf(k, mu):
+    return np.clip(np.exp(special.xlogy(k, mu) - special.gammaln(k + 1) - mu), 0.0, 1.0)
+
+
+def _cdf(k, mu):
+    return np.clip(special.pdtr(k, mu), 0.0, 1.0)
+
+
+def _where_positive(f, k: int, mu: np.ndarray) -> np.ndarray:
+    """``f(k, mu)`` evaluated on the positive means only; the minutes with mean 0 (most of a sparse series)
+    share the value at 0."""
+    mu = np.asarray(mu, dtype=float)
+    pos = mu > 0
+    out = np.full(mu.shape, float(f(k, np.zeros(1))[0]))
+    out[pos] = f(k, mu[pos])
+    return out
+
+
+def _poisson_pmf(k: int, mu: np.ndarray) -> np.ndarray:
+    """``scipy.stats.poisson.pmf(k, mu)`` for a whole ``k >= 0`` and means ``mu >= 0``, without the generic
+    argument handling (the same special functions, so the same numbers)."""
+    return _where_positive(_pmf, k, mu)
+
+
+def _poisson_cdf(k: int, mu: np.ndarray) -> np.ndarray:
+    """``scipy.stats.poisson.cdf(k, mu)`` for a whole ``k >= 0`` and means ``mu >= 0`` (see :func:`_poisson_pmf`)."""
+    return _where_positive(_cdf, k, mu)
+
+
 def _level_usage(k: int, lam: np.ndarray, conc: np.ndarray, seen: np.ndarray, counts: bool, model: str,
                  z: float, reach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For the k-th environment of the pool, per minute: P(an arrival raises concurrency to k) and
@@ -251,8 +313,8 @@ def _level_usage(k: int, lam: np.ndarray, conc: np.ndarray, seen: np.ndarray, co
             need = np.minimum(need, lam)
         used = ((lam > 0) & (need >= k)).astype(float)
         return used, used
-    below = stats.poisson.cdf(k - 1, conc)
-    rate = lam * stats.poisson.pmf(k - 1, seen)
+    below = _poisson_cdf(k - 1, conc)
+    rate = lam * _poisson_pmf(k - 1, seen)
     up = -np.expm1(-rate)
     if counts:
         up[reach < k] = 0.0
@@ -269,7 +331,7 @@ def _levels(lam: np.ndarray, conc: np.ndarray, counts: bool, model: str, z: floa
     k = 1
     cmax = float(conc.max())
     while k < top:
-        if k > cmax + 1 and float((lam * stats.poisson.pmf(k, conc)).sum()) < 1e-4:
+        if k > cmax + 1 and float((lam * _poisson_pmf(k, conc)).sum()) < 1e-4:
             break
         k += 1
     return k

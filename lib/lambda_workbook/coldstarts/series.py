@@ -142,7 +142,11 @@ def invocation_series(snapshot, function_name: str, *, account_id: str | None = 
     the gaps of sparse traffic about right. ``attrs["path"]`` says which.
     """
     fn, index = lookup(snapshot, function_name, account_id, region, _index)
-    rows = index.rows("metrics", fn)
+    return series_from_rows(snapshot, index.rows("metrics", fn))
+
+
+def series_from_rows(snapshot, rows: pd.DataFrame) -> pd.Series:
+    """:func:`invocation_series` from one function's ``metrics`` rows (already looked up)."""
     inv = rows[(rows["metric"] == "Invocations") & (rows["stat"] == "Sum")]
     idx = pd.date_range(pd.Timestamp(snapshot.manifest["start"]), pd.Timestamp(snapshot.manifest["end"]),
                         freq="min", inclusive="left")

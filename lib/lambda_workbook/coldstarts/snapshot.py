@@ -13,10 +13,10 @@ from .. import prices as _prices
 from ..analysis import per_snapshot
 from ..keepalive import SCENARIOS, KeepAlive, keep_alive
 from ..schema import KEY
-from .init import init_estimate, latency_quantiles
+from .init import init_from_rows, latency_quantiles
 from .pool import MODELS, expected_cold_starts
 from .provisioned import pc_breakeven_utilization, snapstart
-from .series import ByFunction, invocation_series, metric_series
+from .series import ByFunction, invocation_series, metric_series, series_from_rows
 
 
 def exported(fn):
@@ -109,14 +109,13 @@ def analyse(snapshot, *, keep_alive_min=None, model: str = "auto", billing_date=
 
 
 def _analyse_one(snapshot, index: ByFunction, fn: pd.Series, ka: KeepAlive) -> dict[str, Any]:
-    name, where = fn["function_name"], {"account_id": fn["account_id"], "region": fn["region"], "_index": index}
     rep, trig, metrics = index.rows("reports", fn), index.rows("triggers", fn), index.rows("metrics", fn)
-    series = invocation_series(snapshot, name, **where)
+    series = series_from_rows(snapshot, metrics)     # invocation_series, without looking the function up again
     mean_ms, p50_ms, p99_ms, dur_path = _duration(metrics, rep)
     observed, observed_inv, observed_path = _observed(rep)
     pc = 0.0 if pd.isna(fn["provisioned_concurrency"]) else float(fn["provisioned_concurrency"])
     reserved = None if pd.isna(fn["reserved_concurrency"]) else float(fn["reserved_concurrency"])
-    init = init_estimate(snapshot, name, **where)
+    init = init_from_rows(fn, rep, lambda: index.rows("report_samples", fn))    # init_estimate, likewise
     conc_obs = metric_series(metrics, "ConcurrentExecutions", "Maximum")
     row = {k: fn[k] for k in ("account_id", "region", "function_name", "runtime", "package_type", "memory_mb",
                               "arch", "layer_count", "ephemeral_storage_mb")}

@@ -1,0 +1,100 @@
+"""The pool model's inner sums, as now computed (skipping minutes that cannot contribute, views instead of
+gathers, the recycle recursion by doubling), against the plain minute-by-minute loops they replace."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from lambda_workbook.coldstarts import pool
+from lambda_workbook.keepalive import keep_alive
+
+
+def plain_windowed_cold(up, busy, ka, steps=None):
+    evict, span = pool._evict_table(ka, steps, 0.0)
+    m = len(up)
+    bp = np.concatenate([np.zeros(span), busy])
+    row = np.concatenate([np.zeros(span, dtype=np.int64), steps]) if steps is not None else np.zeros(span + m, np.int64)
+    cum = np.concatenate([[0.0], np.cumsum(np.log1p(-np.minimum(bp, 1.0 - 1e-12)))])
+    t = np.arange(span, span + m)
+    total = np.exp(cum[t] - cum[t - span])
+    for j in range(span):
+        total += bp[t - 1 - j] * np.exp(cum[t] - cum[t - j]) * evict[row[t - 1 - j], j]
+    return up * np.clip(total, 0.0, 1.0)
+
+
+def plain_soon(busy, ka, shift, steps=None):
+    evict, span = pool._evict_table(ka, steps, shift)
+    m = len(busy)
+    row = steps if steps is not None else np.zeros(m, dtype=np.int64)
+    bp = np.concatenate([busy, np.zeros(span + 1)])
+    cum = np.concatenate([[0.0], np.cumsum(np.log1p(-np.minimum(bp, 1.0 - 1e-12)))])
+    t = np.arange(m)
+    out = np.zeros(m)
+    for j in range(span):
+        out += np.exp(cum[t + j] - cum[t]) * bp[t + j] * (1.0 - evict[row, j])
+    return np.clip(out, 0.0, 1.0)
+
+
+def plain_recycles(used, hazard, ka):
+    m = len(used)
+    out = np.zeros(m)
+    lives, weights = ka.life_nodes()
+    h = np.clip(hazard, 0.0, 1.0)
+    cum = np.concatenate([[0.0], np.cumsum(-np.log1p(-np.minimum(h, 1.0 - 1e-12)))])
+    for life, weight in zip(lives, weights, strict=True):
+        lag = int(round(life)) + 1
+        a, rec = np.zeros(m), np.zeros(m)
+        for t in range(m):       # one minute at a time
+            if t >= lag:
+                rec[t] = used[t] * np.exp(-(cum[t + 1] - cum[t + 1 - lag])) * a[t - lag]
+            a[t] = h[t] + rec[t]
+        out += weight * rec
+    return out
+
+
+def traffic(density: float, m: int = 3000, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    on = rng.random(m) < density
+    busy = np.where(on, rng.random(m), 0.0)
+    up = np.where(on, busy * rng.random(m), 0.0)
+    steps = np.where(on, rng.integers(0, 3, m), 0).astype(np.int64)
+    return up, busy, steps
+
+
+@pytest.mark.parametrize("density", [1.0, 0.3, 0.01])
+@pytest.mark.parametrize("scenario", [None, "seed", 10.0])
+def test_eviction_and_reuse_sums_match_the_plain_loops(density, scenario):
+    ka = keep_alive(scenario)
+    up, busy, steps = traffic(density)
+    for st in (None, steps if ka.sweep is not None else None):
+        np.testing.assert_array_equal(pool._windowed_cold(up, busy, ka, st), plain_windowed_cold(up, busy, ka, st))
+        for shift in (0.0, 0.4):
+            np.testing.assert_array_equal(pool._soon(busy, ka, shift, st), plain_soon(busy, ka, shift, st))
+
+
+@pytest.mark.parametrize("density", [1.0, 0.2, 0.005])
+def test_recycles_by_doubling_match_the_minute_by_minute_recursion(density):
+    ka = keep_alive(None)
+    _, busy, _ = traffic(density, m=2000, seed=3)
+    hazard = np.random.default_rng(4).random(2000) * 0.02
+    got, want = pool._recycles(busy, hazard, ka), plain_recycles(busy, hazard, ka)
+    assert want.sum() > 0
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
+def test_poisson_shortcuts_are_scipys_numbers():
+    rng = np.random.default_rng(5)
+    mu = np.concatenate([[0.0, 1e-300, 1e-9], rng.exponential(2.0, 5000) * (rng.random(5000) < 0.5)])
+    for k in (0, 1, 3, 12, 80):
+        np.testing.assert_array_equal(pool._poisson_pmf(k, mu), stats.poisson.pmf(k, mu))
+        np.testing.assert_array_equal(pool._poisson_cdf(k, mu), stats.poisson.cdf(k, mu))
+
+
+def test_eviction_tables_are_shared_and_read_only():
+    ka = keep_alive(None)
+    steps = np.array([0, 2, 1])
+    a, span = pool._evict_table(ka, steps, 0.0)
+    b, _ = pool._evict_table(ka, np.array([2, 0]), 0.0)
+    assert a is b and a.shape == (3, span) and not a.flags.writeable
