@@ -106,3 +106,18 @@ def aws_env(moto_sample, monkeypatch):
 
     moto_account.use_env(monkeypatch, moto_sample.env)
     return moto_sample
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for the whole run: Playwright's sync API allows one running instance per thread, so
+    every browser test shares this one (each opens its own context)."""
+    from labdriver import CHROMIUM_ARGS, find_chromium, require_browser
+
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=find_chromium(), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -13,9 +13,7 @@ import pytest
 from conftest import ROOT
 from labdriver import (
     ACTIVE,
-    CHROMIUM_ARGS,
     LabServer,
-    find_chromium,
     kernel_ready,
     problems,
     require_browser,
@@ -40,13 +38,8 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(lab):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=find_chromium(), headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+def browser(lab, chromium):
+    return chromium
 
 
 @pytest.fixture()

@@ -82,7 +82,7 @@ def test_a_bundle_carries_the_snapshot_and_its_analysis(fresh, tmp_path):
     pd.testing.assert_frame_equal(costs.function_costs(snap), table)
     assert _calls("lambda_workbook.costs.function_costs")[0] == ran     # primed: nothing computed
     p = params.check("account_review", source="sample", snapshot_path="", profile="", region="all", lookback_days=14,
-                     top_n=5, results_path="", account="all", findings_path="", analysis_path=str(path))
+                     top_n=5, results_path="", account="all", findings_path="", table_rows=200, analysis_path=str(path))
     again = analysis.snapshot(p)
     assert again.functions.equals(fresh.functions)
     analysis.clear(snap)

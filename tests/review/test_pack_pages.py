@@ -17,7 +17,6 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
-from labdriver import CHROMIUM_ARGS, find_chromium, require_browser
 from lambda_workbook import pack, tables
 
 FAILURES = ROOT / "tests" / "artifacts" / "browser-failures"
@@ -65,17 +64,6 @@ CHECKS = r"""() => {
   }
   return bad;
 }"""
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=find_chromium(), headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="session")
@@ -164,7 +152,8 @@ def test_a_bad_frame_through_the_formatting_layer_reads_like_a_report(chromium, 
     check_page(chromium, _page(tmp_path, tables.html(_bad_frame())), "tables-bad-frame")
 
 
-def test_a_long_table_is_sortable_and_searchable_offline(chromium, tmp_path):
+def test_a_long_table_is_sortable_and_searchable_offline(chromium, tmp_path, monkeypatch):
+    monkeypatch.setattr(tables, "_itables_ready", False)   # a fresh page: as in a new kernel, it carries the bundle
     body = tables.html(_bad_frame(200)[["function_name", "monthly_impact_usd", "invocations_per_month", "current"]])
     path = _page(tmp_path, body)
     context, page = open_page(chromium, path)

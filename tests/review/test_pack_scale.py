@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 from test_pack_pages import CHECKS, open_page
 
-from labdriver import CHROMIUM_ARGS, find_chromium, require_browser
 from lambda_workbook import index_page, pack, review
 from lambda_workbook.sample import replicate
 
@@ -94,21 +93,10 @@ def test_the_sample_index_still_lists_every_finding(sample_snapshot, tmp_path):
     assert "class='small more'" not in html
 
 
-@pytest.fixture(scope="module")
-def browser():
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=find_chromium(), headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 @pytest.mark.browser
-def test_the_wide_account_review_pages_its_top_rows_in_a_browser(browser, wide_pack):
+def test_the_wide_account_review_pages_its_top_rows_in_a_browser(chromium, wide_pack):
     job = next(j for j in wide_pack.jobs if j.name == "account_review")
-    context, page = open_page(browser, wide_pack.run_dir / f"{job.out}.html")
+    context, page = open_page(chromium, wide_pack.run_dir / f"{job.out}.html")
     try:
         page.wait_for_selector("table.dataTable tbody tr", timeout=30_000)
         assert not page.evaluate(CHECKS)                     # reads like a report: no index column, nothing cut
