@@ -8,12 +8,13 @@ texts exactly, numbers to a relative 1e-9; the default keep-alive model and one 
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from golden import same_number
 
 GOLDEN = Path(__file__).parent / "data" / "sample_analyse_golden.csv"
 KEEP_ALIVE = {"default": None, "fixed-10": "fixed-10"}
@@ -55,7 +56,7 @@ def differences(got: pd.DataFrame, want: pd.DataFrame) -> list[str]:
             except ValueError:
                 out.append(f"row {i} {c}: {a!r} != {b!r}")
                 continue
-            if (math.isnan(x) != math.isnan(y)) or (x == x and not math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12)):
+            if not same_number(x, y):
                 out.append(f"row {i} {c}: {a} != {b}")
     return out
 

@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from golden import same_number
+
 GOLDEN = Path(__file__).parent / "data" / "sample_memory_golden.csv"
 ORDER = ["account_id", "region", "function_name"]
 
@@ -69,10 +71,7 @@ def differences(got: pd.DataFrame, want: pd.DataFrame) -> list[str]:
     out = []
     for c in want.columns:
         for i, (g, w) in enumerate(zip(got[c], want[c], strict=True)):
-            if isinstance(w, float):
-                same = (math.isnan(w) and math.isnan(g)) or math.isclose(g, w, rel_tol=1e-9, abs_tol=1e-12)
-            else:
-                same = g == w
+            same = same_number(g, w) if isinstance(w, float) else g == w
             if not same:
                 out.append(f"{want.loc[i, 'function_name']} {c}: {g!r} != {w!r}")
     return out

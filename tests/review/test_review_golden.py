@@ -15,6 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from golden import same_number
+
 GOLDEN = Path(__file__).parent / "data" / "sample_findings_golden.csv"
 TEXT = ["id", "severity", "account_id", "region", "function", "title", "evidence", "evidence_path",
         "recommendation", "section", "saves_from", "band_meaning"]
@@ -62,7 +64,7 @@ def differences(got: pd.DataFrame, want: pd.DataFrame) -> list[str]:
         out += [f"{label}: {c}: {got.at[i, c]!r} != {want.at[i, c]!r}" for c in TEXT if got.at[i, c] != want.at[i, c]]
         for c in NUMBERS:
             a, b = float(got.at[i, c]), float(want.at[i, c])
-            if (math.isnan(a) != math.isnan(b)) or (a == a and not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)):
+            if not same_number(a, b):
                 out.append(f"{label}: {c}: {a!r} != {b!r}")
     return out
 
