@@ -126,6 +126,13 @@ def _check_errors(errors: str) -> None:
         raise ValueError(f"errors must be 'raise' or 'return', got {errors!r}")
 
 
+def _plan(items, order, errors: str) -> tuple[list, list[int], list[Any]]:
+    """What every ``map`` starts from: the items as a list, the order to submit them in, a slot per result."""
+    _check_errors(errors)
+    items = list(items)
+    return items, list(range(len(items))) if order is None else list(order), [None] * len(items)
+
+
 def _bar(total: int, progress: bool, desc: str, unit: str):
     from tqdm.auto import tqdm
 
@@ -159,10 +166,7 @@ class LocalExecutor(Executor):
 
     def map(self, fn, items, *, progress=False, desc="tasks", unit="task", order=None, errors="raise", done=None,
             large=False):
-        _check_errors(errors)
-        items = list(items)
-        order = list(range(len(items))) if order is None else list(order)
-        results: list[Any] = [None] * len(items)
+        items, order, results = _plan(items, order, errors)
         bar = _bar(len(items), progress, desc, unit)
 
         def finish(i: int, value: Any) -> None:
@@ -235,10 +239,7 @@ class DaskExecutor(Executor):
             large=False):
         from distributed import as_completed
 
-        _check_errors(errors)
-        items = list(items)
-        order = list(range(len(items))) if order is None else list(order)
-        results: list[Any] = [None] * len(items)
+        items, order, results = _plan(items, order, errors)
         tag = f"lambda-workbook-{desc.replace(' ', '-')}-{uuid.uuid4().hex[:8]}"
         args = dict(zip(order, self.client.scatter([items[i] for i in order], hash=False), strict=True)) if large \
             else {i: items[i] for i in order}
