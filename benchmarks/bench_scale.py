@@ -4,8 +4,10 @@ The organisation-scale goal is a 10,000-function snapshot (14 days of per-minute
 metric rows) reviewed in at most 10 minutes and 4 GB peak memory on 2 cores, and a review whose time grows at
 most 120x from 100 to 10,000 functions. Snapshots are written by ``lambda_workbook.sample.replicate`` (renamed
 copies of the sample account's functions) and cached under ``--workdir``. Each size is loaded and reviewed
-(``review.run``) in a fresh process; its peak RSS is the child's own ``VmHWM`` (or, when it is stopped at
-``--timeout`` or above ``--max-gb``, the last one the parent read from /proc). ``--compare-csv`` also times
+(``review.run``) in a fresh process; its peak memory is the child's own ``VmHWM`` plus, while the review's
+worker processes run (:mod:`lambda_workbook.engine.fanout`), the ``VmHWM`` of every live worker, read from /proc
+every half second: an upper bound of what the process tree held at once. ``--workers`` sets their number
+(``LAMBDA_WORKBOOK_WORKERS``; default automatic: the usable cores for a columnar snapshot of 400 functions or more). ``--compare-csv`` also times
 today's CSV layout of the same tables (the embedded sample and the sizes up to 1,000) against the Parquet one.
 Building 10,000 functions takes several minutes (written once, then reused from ``--workdir``).
 
@@ -42,10 +44,21 @@ def child(path: str, review: bool) -> None:
     if not review:
         return
     start = time.perf_counter()
+    cpu = time.process_time()
     result = rv.run(snap)
+    from lambda_workbook.engine import fanout
+
     print(json.dumps({"review_s": time.perf_counter() - start, "findings": len(result.findings),
+                      "cpu_s": time.process_time() - cpu, "worker_cpu_s": _children_cpu_s(),
+                      "workers": fanout.processes(snap, len(snap.functions)),
                       "errors": len(result.errors), "rss_kb": _own_peak_kb()}),
           flush=True)
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds of this process's finished children (the review's worker processes)."""
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
 
 
 def _own_peak_kb() -> int:
@@ -63,20 +76,37 @@ def _status_kb(pid: int, field: str) -> int:
     return 0
 
 
-def measure(path: Path, timeout: float, review: bool = True, max_gb: float = 8.0) -> dict:
+def _descendants(pid: int) -> list[int]:
+    """Every live process below ``pid`` (from /proc's children lists)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            kids = [int(c) for t in Path(f"/proc/{p}/task").iterdir()
+                    for c in (t / "children").read_text().split()]
+        except OSError:
+            continue
+        out += kids
+        todo += kids
+    return out
+
+
+def measure(path: Path, timeout: float, review: bool = True, max_gb: float = 8.0,
+            env: dict[str, str] | None = None) -> dict:
     """Load (and review) ``path`` in a fresh process; stop it after ``timeout`` seconds or above ``max_gb`` of
     resident memory (the machine is shared: a review that would need far more than the target is stopped)."""
     cmd = [sys.executable, __file__, "--child", str(path)] + ([] if review else ["--no-review"])
     log = Path(tempfile.mkdtemp(prefix="bench-scale-child-"))
     with open(log / "out", "w") as out_fh, open(log / "err", "w") as err_fh:
-        proc = subprocess.Popen(cmd, stdout=out_fh, stderr=err_fh, text=True,
-                                env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        proc = subprocess.Popen(cmd, stdout=out_fh, stderr=err_fh, text=True, start_new_session=True,
+                                env={**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})})
         start, hwm, out = time.perf_counter(), 0, {}
         while proc.poll() is None:
-            hwm = max(hwm, _status_kb(proc.pid, "VmHWM"))
-            over = _status_kb(proc.pid, "VmRSS") > max_gb * 1e6
+            tree = [proc.pid, *_descendants(proc.pid)]
+            hwm = max(hwm, sum(_status_kb(p, "VmHWM") for p in tree))
+            over = sum(_status_kb(p, "VmRSS") for p in tree) > max_gb * 1e6
             if time.perf_counter() - start > timeout or over:
-                proc.kill()
+                os.killpg(proc.pid, 9)
                 proc.wait()
                 out["stopped_s"] = time.perf_counter() - start
                 out["stopped_why"] = f"above {max_gb:g} GB" if over else "timeout"
@@ -134,6 +164,11 @@ def csv_copy(parquet: Path, dest: Path) -> Path:
     return dest
 
 
+def _cpu(r: dict) -> float | None:
+    """The review's CPU seconds: its own process and its finished worker processes."""
+    return r["cpu_s"] + r.get("worker_cpu_s", 0.0) if "cpu_s" in r else None
+
+
 def _fmt(v, unit="", digits=1) -> str:
     return "—" if v is None else f"{v:,.{digits}f}{unit}"
 
@@ -146,6 +181,8 @@ def main() -> None:
     ap.add_argument("--max-gb", type=float, default=8.0, help="stop a size whose resident memory passes this (GB)")
     ap.add_argument("--compare-csv", nargs="?", const="1000", default=None, metavar="MAX",
                     help="also time today's CSV layout: the sample and the sizes up to MAX functions (default 1000)")
+    ap.add_argument("--workers", default="auto",
+                    help="processes for the per-function models: 'auto' (default) or a number (1: one process)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--no-review", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -159,25 +196,27 @@ def main() -> None:
     for n in sizes:
         path, built = build(workdir, n)
         manifest = json.loads((path / "manifest.json").read_text())
-        m = measure(path, args.timeout, max_gb=args.max_gb)
+        m = measure(path, args.timeout, max_gb=args.max_gb, env={"LAMBDA_WORKBOOK_WORKERS": args.workers})
         rows.append({"n": n, "metric_rows": manifest["rows"]["metrics"], "mb": disk_bytes(path) / 1e6, "built_s": built,
                      **m, "loadavg": os.getloadavg()[0]})
         r = rows[-1]
         note = (f"stopped after {r['stopped_s']:.0f} s ({r['stopped_why']})" if "stopped_s" in r else
                 f"failed: {r['failed'][0]}" if "failed" in r else "")
         print(f"{n:>7,} functions | {r['metric_rows']:>12,} metric rows | {r['mb']:>8.1f} MB | build "
-              f"{_fmt(built, ' s')} | load {_fmt(r.get('load_s'), ' s')} | review {_fmt(r.get('review_s'), ' s')} | "
+              f"{_fmt(built, ' s')} | load {_fmt(r.get('load_s'), ' s')} | review {_fmt(r.get('review_s'), ' s')} "
+              f"({_fmt(_cpu(r), ' CPU s')}, {r.get('workers', '—')} process(es)) | "
               f"peak {r['peak_kb'] / 1e6:.2f} GB (load {r.get('load_peak_kb', 0) / 1e6:.2f} GB) | findings {r.get('findings', '—')} | load avg {r['loadavg']:.1f}"
               + (f" | {note}" if note else ""), flush=True)
     print()
-    print("| functions | metric rows | on disk | load | review (review.run) | peak RSS | peak RSS of the load | "
-          "findings | load avg | note |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("| functions | metric rows | on disk | load | review (review.run) | review CPU | processes | peak RSS | "
+          "peak RSS of the load | findings | load avg | note |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
         note = (f"stopped after {r['stopped_s']:.0f} s ({r['stopped_why']})" if "stopped_s" in r else
                 f"failed: {r['failed'][0]}" if "failed" in r else "")
         print(f"| {r['n']:,} | {r['metric_rows']:,} | {r['mb']:.1f} MB | {_fmt(r.get('load_s'), ' s')} | "
-              f"{_fmt(r.get('review_s'), ' s')} | {r['peak_kb'] / 1e6:.2f} GB | {r.get('load_peak_kb', 0) / 1e6:.2f} GB | "
+              f"{_fmt(r.get('review_s'), ' s')} | {_fmt(_cpu(r), ' s')} | {r.get('workers', '—')} | "
+              f"{r['peak_kb'] / 1e6:.2f} GB | {r.get('load_peak_kb', 0) / 1e6:.2f} GB | "
               f"{r.get('findings', '—')} | "
               f"{r['loadavg']:.1f} | {note} |")
     by = {r["n"]: r for r in rows}

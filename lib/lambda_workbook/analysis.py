@@ -245,6 +245,11 @@ def entries(snapshot: Any) -> dict[tuple, bytes]:
     return dict(_MEMO.get(id(snapshot), {}))
 
 
+def prime(snapshot: Any, memo: dict[tuple, bytes]) -> None:
+    """Add memo entries (from :func:`entries` of an equal snapshot, e.g. in another process) to ``snapshot``'s."""
+    _entries(snapshot).update(memo)
+
+
 def save(path: str | os.PathLike, snapshot: Any, *, findings: Any = None, extra: dict[str, Any] | None = None) -> Path:
     """Write a bundle: ``snapshot`` (without its local path), its memo entries, ``findings`` and ``extra``."""
     import dataclasses
@@ -274,7 +279,7 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
         raise BundleError(f"analysis bundle {str(file)!r} was written by another version of the workbook; set "
                           "analysis_path = \"\" to compute the analysis in the notebook")
     snap = doc["snapshot"]
-    _entries(snap).update(doc["memo"])
+    prime(snap, doc["memo"])
     shared = file.parent / SHARED_DIR
     if shared.is_dir():   # a pack run: what one notebook computes, the others reuse
         _SHARED[id(snap)] = _Shared(shared)

@@ -165,7 +165,8 @@ def add_review(sub) -> None:
     rv.add_argument("--functions", help="deep-dive functions matching these globs, comma-separated (e.g. 'orders-*')")
     rv.add_argument("--deep-dives", dest="deep_dives", help="'relevant' (default: where each has something to "
                     "show), 'all', 'none', or notebook names, comma-separated")
-    rv.add_argument("--workers", type=count(0), help="notebook processes (default: the machine's cores)")
+    rv.add_argument("--workers", type=count(0), help="processes for the notebooks and for the per-function models of "
+                    "a big columnar snapshot (default: the machine's cores; 1 = this process)")
     rv.add_argument("--executor", type=argtypes.executor, help="where the work runs: 'local' (default: this "
                     "machine), 'dask-local[:N]' (a Dask LocalCluster of N workers here) or 'dask://HOST:PORT' (a "
                     "running Dask scheduler; one task per account and region, one per notebook). Workers need "

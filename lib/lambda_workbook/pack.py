@@ -47,6 +47,7 @@ from typing import Any
 import pandas as pd
 
 from . import analysis, argtypes, costs, executors, params, remote_pages, report, review, sources
+from .engine import fanout
 from .index_page import deep_links, render_index, write_files, write_latest  # noqa: F401  (pack.render_index...)
 from .notebook_pages import (  # noqa: F401  (public: pack.finish_notebook, pack.execute_job, ...)
     PLOTLY_FILE,
@@ -478,12 +479,15 @@ def _review_and_pages(config, opts: dict[str, Any], reviewed: Snapshot, redactor
     if executor.remote:   # one task per (account, region); each partition's notebooks load its bundle
         result, bundles = review_by_partition(reviewed, executor, bundles=True, progress=progress, **run)
     else:
-        if int(opts["workers"] or default_workers()) > 1:   # the engine's two biggest parts at once, on two cores
+        fan = opts["workers"] or None   # the per-function models' processes (None: automatic, engine.fanout)
+        if int(opts["workers"] or default_workers()) > 1 and fanout.processes(reviewed, len(reviewed.functions),
+                                                                              fan) == 1:
+            # a snapshot analysed in one process: the engine's two biggest parts at once, on two cores
             memory_options = dict(review.check_module_thresholds(opts["module_thresholds"]).get("memory", {}))
             with _phase("findings: memory and cold starts", progress):
                 analysis.prefetch(reviewed, local=[("lambda_workbook.coldstarts", "analyse", {})],
                                   remote=[("lambda_workbook.memory", "recommend_all", memory_options)])
-        result = review.run(reviewed, progress=progress, **run)   # as_of "auto": today for a live scan
+        result = review.run(reviewed, progress=progress, workers=fan, **run)   # as_of "auto": today for a live scan
     seconds["findings"] = time.perf_counter() - t
     found = result.findings
     run_dir.mkdir(parents=True, exist_ok=True)

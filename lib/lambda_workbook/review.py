@@ -205,14 +205,25 @@ def check_module_thresholds(module_thresholds: dict[str, dict[str, Any]] | None)
 
 def run(snapshot: Snapshot, *, thresholds: Thresholds | dict | None = None,
         module_thresholds: dict[str, dict[str, Any]] | None = None, modules=MODULES, as_of: Any = "auto",
-        progress: bool = False, pricing: _prices.Pricing | None = None) -> Review:
+        progress: bool = False, pricing: _prices.Pricing | None = None, workers: int | str | None = None) -> Review:
     """Review a snapshot: every rule here and every module's findings, ranked by dollars.
 
     ``modules`` picks parts (:data:`MODULES`; ``"rules"`` = this module's own rules). A module or rule that
     raises is recorded in :attr:`Review.errors` with its traceback; the others still run. ``pricing``: the
     price books to use (default :func:`lambda_workbook.prices.for_snapshot`, built once here and handed to
-    every part).
+    every part). ``workers``: processes for the per-function models (None or ``"auto"``: the usable cores for
+    a big columnar snapshot, else this process; :func:`lambda_workbook.engine.fanout.processes`); the findings
+    are the same whichever it is.
     """
+    from .engine import fanout
+
+    with fanout.using(workers):
+        return _run(snapshot, thresholds=thresholds, module_thresholds=module_thresholds, modules=modules,
+                    as_of=as_of, progress=progress, pricing=pricing)
+
+
+def _run(snapshot: Snapshot, *, thresholds, module_thresholds, modules, as_of, progress: bool,
+         pricing: _prices.Pricing | None) -> Review:
     from tqdm.auto import tqdm
 
     t = thresholds if isinstance(thresholds, Thresholds) else Thresholds.from_dict(thresholds)

@@ -11,9 +11,11 @@ import pandas as pd
 from .. import billing, costs
 from .. import prices as _prices
 from ..analysis import per_snapshot
+from ..engine import fanout
 from ..keepalive import SCENARIOS, KeepAlive, keep_alive
 from ..schema import KEY
 from .init import init_from_rows, latency_quantiles
+from .per_function import analyse_chunk
 from .pool import MODELS, expected_cold_starts
 from .provisioned import pc_breakeven_utilization, snapstart
 from .series import ByFunction, invocation_series, metric_series, series_from_rows
@@ -88,9 +90,8 @@ def analyse(snapshot, *, keep_alive_min=None, model: str = "auto", billing_date=
     when = billing_date or str(snapshot.manifest["end"])[:10]
     billing.init_is_billed(billing_date=when)   # a bad date fails here, before the work
     pricing = _prices.for_snapshot(snapshot, book=book, pricing=pricing)
-    index = ByFunction(snapshot)
-    rows = [_analyse_one(snapshot, index, pd.Series(fn), ka)
-            for fn in snapshot.functions.sort_values(KEY).to_dict("records")]
+    # each function on its own rows: in chunks, on more than one process for a big snapshot
+    rows = fanout.map_chunks(analyse_chunk, snapshot, snapshot.functions.sort_values(KEY).to_dict("records"), ka=ka)
     table = pd.DataFrame(rows)
     chosen, calibration = _calibrate(table) if len(table) else ("poisson", {"functions": 0})
     if model != "auto":

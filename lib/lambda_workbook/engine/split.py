@@ -18,18 +18,34 @@ class ByFunction:
 
     An in-memory table is grouped once by DuckDB (each function's row positions, one group-by over the table),
     then each lookup takes its rows; a lazy table (a snapshot with ``relation``) is asked per function with a
-    filter, so only that function's rows are ever in memory (``Snapshot.is_lazy`` tells which).
+    filter, so only that function's rows are ever in memory (``Snapshot.is_lazy`` tells which). After
+    :meth:`plan`, a lazy table is asked once for every planned function instead (the first lookup of a planned
+    function reads the block, the next ones take their rows from it): one query per block, not per function.
     """
 
     def __init__(self, snapshot) -> None:
         self.snapshot = snapshot
         self._positions: dict[str, dict[tuple, np.ndarray]] = {}
+        self._planned: set[tuple] = set()
+        self._keys: pd.DataFrame | None = None
+        self._blocks: dict[str, tuple[pd.DataFrame, dict[tuple, np.ndarray]]] = {}
+
+    def plan(self, functions) -> None:
+        """The functions (rows or mappings with the key columns, or key tuples) looked up next; the blocks
+        read for the previous plan are dropped."""
+        keys = [tuple(f) if isinstance(f, tuple) else (f["account_id"], f["region"], f["function_name"])
+                for f in functions]
+        self._planned = set(keys)
+        self._keys = pd.DataFrame(keys, columns=KEY) if keys else None
+        self._blocks = {}
 
     def rows(self, table: str, fn) -> pd.DataFrame:
         """The rows of ``table`` whose key is ``fn``'s (a mapping or Series with the key columns, or a key tuple)."""
         key = tuple(fn) if isinstance(fn, tuple) else (fn["account_id"], fn["region"], fn["function_name"])
         is_lazy = getattr(self.snapshot, "is_lazy", None)
-        if callable(is_lazy) and is_lazy(table):    # still on disk: that function's rows only
+        if callable(is_lazy) and is_lazy(table):    # still on disk: that function's (or the block's) rows only
+            if key in self._planned:
+                return self._from_block(table, key)
             return self._fetch(table, key)
         df = self.snapshot.tables[table]
         if table not in self._positions:
@@ -44,6 +60,15 @@ class ByFunction:
         return {k: np.asarray(p, dtype=np.int64)
                 for k, p in zip(zip(g["account_id"], g["region"], g["function_name"], strict=True), g["pos"],
                                 strict=True)}
+
+    def _from_block(self, table: str, key: tuple) -> pd.DataFrame:
+        if table not in self._blocks:
+            restrict = getattr(self.snapshot.tables.raw(table), "restrict", None)
+            df = restrict(self._keys).relation(session(self.snapshot)).df()
+            self._blocks[table] = (df, df.groupby(KEY, sort=False).indices if len(df) else {})
+        df, where = self._blocks[table]
+        pos = where.get(key)
+        return df.iloc[pos] if pos is not None else df.iloc[:0]
 
     def _fetch(self, table: str, key: tuple) -> pd.DataFrame:
         rel = relation(self.snapshot, table, session(self.snapshot))

@@ -13,7 +13,7 @@ from .. import prices as _prices
 from ..analysis import per_snapshot
 from ..renamed import renamed
 from .decision import Decision, Policy, decide
-from .model import DEFAULT_CV, DEFAULT_HEADROOM, DurationModel, ObservationError, fit
+from .model import DEFAULT_CV, DEFAULT_HEADROOM, DurationModel, fit
 from .recommend import Recommendation, recommend
 
 
@@ -283,23 +283,18 @@ def recommend_all(snapshot, *, progress: bool = False, pricing: _prices.Pricing 
 
     Each function is priced by ``pricing``'s book for its region (default: the snapshot's books,
     :func:`lambda_workbook.prices.for_snapshot`; a ``book=`` keyword replaces the book of its region)."""
-    from tqdm.auto import tqdm
-
-    from .lookup import FunctionRows
+    from .. import costs as _costs
+    from ..engine import fanout
+    from .per_function import recommend_chunk
 
     pricing = _prices.for_snapshot(snapshot, book=kwargs.pop("book", None), pricing=pricing)
-    rows, skipped = [], []
-    funcs = snapshot.functions
-    index = FunctionRows(snapshot)   # each table split by function once, the cost table indexed
-    for _, fn in tqdm(list(funcs.iterrows()), desc="memory", disable=not progress):
-        try:
-            fr = recommend_for_function(snapshot, fn["function_name"], account_id=fn["account_id"],
-                                        region=fn["region"], pricing=pricing, _index=index, _fn=fn,
-                                        _row_only=True, **kwargs)
-        except (ValueError, ObservationError) as exc:
-            skipped.append((fn["function_name"], str(exc)))
-            continue
-        rows.append(fr.row())
+    # each function on its own (its rows, its seed): in chunks, on more than one process for a big snapshot
+    if fanout.processes(snapshot, len(snapshot.functions)) > 1:
+        _costs.function_costs(snapshot)   # once here: the workers receive it with the snapshot's memo
+    done = fanout.map_chunks(recommend_chunk, snapshot, [fn for _, fn in snapshot.functions.iterrows()],
+                             progress=progress, desc="memory", pricing=pricing, kwargs=kwargs)
+    rows = [v for kind, v in done if kind == "row"]
+    skipped = [v for kind, v in done if kind == "skipped"]
     out = pd.DataFrame(rows)
     out.attrs["skipped"] = skipped
     if len(out):
