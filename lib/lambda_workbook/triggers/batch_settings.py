@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 
 from .. import prices as _prices
 from .catalog import Catalog, load_catalog
-from .pricing import evaluate
+from .grid import evaluate_grid
 from .workload import Workload, check_number
 
 DEFAULT_BATCH_SIZES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
@@ -36,15 +37,10 @@ def batching(w: Workload, source: str = "sqs", *, batch_sizes=None, windows_s=No
     if not sizes or not windows:
         raise ValueError(f"no batch size in 1–{b['max_size']} or window in 0–{b['window_max_s']:g} s to price")
     book = _prices.resolve(w.region, book=book, pricing=pricing)
-    rows = []
-    for n in sizes:
-        for win in windows:
-            r = evaluate(replace(w, sync=False, batch_size=n, batch_window_s=win), source, cat, book, producer)
-            rows.append({"batch_size": n, "window_s": win, **{k: r[k] for k in (
-                "feasible", "reason", "batch_fill", "invocations", "batch_ms", "source_cost", "lambda_cost",
-                "monthly_cost", "batch_wait_max_s", "batch_wait_mean_s", "concurrency", "notes", "unpriced",
-                "lower_bound")}})
-    out = pd.DataFrame(rows)
+    size_col = np.repeat(np.asarray(sizes, dtype=np.int64), len(windows))   # every window of a size, size by size
+    window_col = np.tile(np.asarray(windows, dtype=float), len(sizes))
+    cols = evaluate_grid(replace(w, sync=False), source, size_col, window_col, cat, book, producer)
+    out = pd.DataFrame({"batch_size": size_col, "window_s": window_col, **cols})
     out.attrs["source"] = source
     return out
 
