@@ -95,3 +95,32 @@ def test_fill_grid_is_batch_fill_setting_by_setting():
                 want = np.array([fill.batch_fill(lam, n, x, poll, cap) for n, x in zip(sizes, windows, strict=True)]).T
                 for g, x in zip(got, want, strict=True):
                     np.testing.assert_array_equal(g, x)
+
+
+def pick_with_pandas(grid: pd.DataFrame, bound: float, max_batch_ms: float | None) -> pd.Series | None:
+    """best_batch's choice as filters and a sort on the table."""
+    ok = grid[grid["feasible"] & (grid["batch_wait_max_s"] <= bound + 1e-9)]
+    if max_batch_ms is not None:
+        ok = ok[ok["batch_ms"] <= max_batch_ms]
+    if ok.empty:
+        return None
+    cheapest = float(ok["monthly_cost"].min())
+    near = ok[ok["monthly_cost"] <= cheapest + max(triggers.TIE_USD, triggers.TIE_SHARE * cheapest)]
+    return near.sort_values(["batch_wait_max_s", "batch_size", "window_s", "monthly_cost"]).iloc[0]
+
+
+@pytest.mark.parametrize("source", ["sqs", "kinesis", "dynamodb-streams"])
+def test_best_batch_picks_what_the_table_sort_picks(source):
+    picked = 0
+    for w in workloads(100 + len(source), 10):
+        grid_table = triggers.batching(w, source, book=BOOK)
+        for bound, max_ms in ((0.0, None), (1.0, None), (1.0, 2000.0), (5.0, 30_000.0), (300.0, None)):
+            want = pick_with_pandas(grid_table, bound, max_ms)
+            got = triggers.best_batch(w, source, max_wait_s=bound, max_batch_ms=max_ms, book=BOOK, required=False)
+            if want is None:
+                assert got is None
+                continue
+            picked += 1
+            assert got.name == source
+            pd.testing.assert_series_equal(got, want.rename(source), check_exact=True)
+    assert picked > 10

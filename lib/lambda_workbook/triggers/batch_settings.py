@@ -60,10 +60,10 @@ def best_batch(w: Workload, source: str = "sqs", *, max_wait_s: float = 1.0, max
     bound = check_number("max_wait_s", max_wait_s, minimum=0, doc=" (seconds)")
     grid = batching(w, source, batch_sizes=batch_sizes, windows_s=windows_s, producer=producer, book=book,
                     catalog=catalog, pricing=pricing)
-    ok = grid[grid["feasible"] & (grid["batch_wait_max_s"] <= bound + 1e-9)]
+    ok = grid["feasible"].to_numpy(dtype=bool) & (grid["batch_wait_max_s"].to_numpy() <= bound + 1e-9)
     if max_batch_ms is not None:
-        ok = ok[ok["batch_ms"] <= max_batch_ms]
-    if ok.empty:
+        ok &= grid["batch_ms"].to_numpy() <= max_batch_ms
+    if not ok.any():
         if not required:
             return None
         cat = catalog or load_catalog()
@@ -71,8 +71,12 @@ def best_batch(w: Workload, source: str = "sqs", *, max_wait_s: float = 1.0, max
         raise ValueError(f"no batch setting of {source!r} keeps the added wait within {bound:g} s"
                          + (f" (its polling alone adds up to {poll:g} s)" if poll > bound else "")
                          + (f" with batches under {max_batch_ms:g} ms" if max_batch_ms is not None else ""))
-    cheapest = float(ok["monthly_cost"].min())
-    near = ok[ok["monthly_cost"] <= cheapest + max(TIE_USD, TIE_SHARE * cheapest)]
-    best = near.sort_values(["batch_wait_max_s", "batch_size", "window_s", "monthly_cost"]).iloc[0]
+    cost = grid["monthly_cost"].to_numpy()
+    cheapest = float(pd.Series(cost[ok]).min())
+    near = np.flatnonzero(ok & (cost <= cheapest + max(TIE_USD, TIE_SHARE * cheapest)))
+    # the shorter wait, then the smaller batch, window and cost: the last key of lexsort sorts first
+    order = np.lexsort(tuple(grid[c].to_numpy()[near] for c in ("monthly_cost", "window_s", "batch_size",
+                                                                  "batch_wait_max_s")))
+    best = grid.iloc[near[order[0]]]
     best.name = source
     return best
