@@ -190,7 +190,7 @@ def _price_grid(meters: list[dict], w: Workload, book: _prices.PriceBook, count:
                 share = item_cost[m["item"]] * m["quantity"] / total
                 costs.append(np.where(total == 0, 0.0, share))
     source_cost = np.nansum(np.ascontiguousarray(np.array(costs).T), axis=1) if costs else np.zeros(count)
-    return source_cost, [sorted(set(names)) for names in unpriced]
+    return source_cost, [sorted(set(names)) if names else names for names in unpriced]
 
 
 def evaluate_grid(w: Workload, sid: str, sizes, windows, cat: Catalog, book: _prices.PriceBook,

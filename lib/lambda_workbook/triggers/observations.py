@@ -41,15 +41,16 @@ def observed(snapshot: Snapshot, *, invocation_overhead_ms: float = 0.0, default
     if snapshot.functions.empty:
         return pd.DataFrame(columns=cols)
     fc = costs.function_costs(snapshot, pricing=pricing).set_index(KEY)
+    by_key = dict(zip(fc.index, fc.to_dict("records"), strict=True))   # one function's costs by its key
     t = snapshot.triggers
     t = t[t["enabled"]]
     share = t.groupby(KEY)["source_type"].transform("count")
     rows = []
     for (_, trig), n_triggers in zip(t.iterrows(), share, strict=True):
         key = tuple(trig[k] for k in KEY)
-        if key not in fc.index:
+        f = by_key.get(key)
+        if f is None:
             continue
-        f = fc.loc[key]
         sid = trig["source_type"]
         s = cat.sources.get(sid)
         inv = float(f["invocations_per_month"]) / n_triggers
