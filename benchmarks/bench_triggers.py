@@ -88,7 +88,7 @@ def speed() -> None:
     print(f"\ncompare(): {per_compare * 1000:.2f} ms for {len(triggers.load_catalog().ids)} sources; "
           f"batching grid: {per_grid * 1000:.0f} ms for {len(grid)} settings; "
           f"findings() on the sample account ({len(snap.functions)} functions): {per_findings:.2f} s, "
-          f"{len(found)} findings ({', '.join(found['function'])})")
+          f"{len(found)} findings ({', '.join(found['function_name'])})")
 
 
 if __name__ == "__main__":

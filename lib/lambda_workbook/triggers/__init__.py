@@ -55,6 +55,7 @@ The package's files, one job each:
 * :mod:`.fill` — retries and batch fill under Poisson arrivals (:func:`batch_fill`, :func:`rate_from_invocations`);
 * :mod:`.pricing` — meters and prices (:func:`compare`, :func:`meters`);
 * :mod:`.batch_settings` — batch sizes and windows (:func:`batching`, :func:`best_batch`);
+* :mod:`.grid` — the batching grid priced as arrays, every setting in one pass with :mod:`.pricing`'s numbers;
 * :mod:`.observations` — a snapshot's functions as workloads (:func:`observed`, :func:`source_spend`,
   :func:`alternatives`);
 * :mod:`.finding_rules` — the review findings (:func:`findings`);

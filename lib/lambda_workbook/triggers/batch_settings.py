@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 
 from .. import prices as _prices
 from .catalog import Catalog, load_catalog
-from .pricing import evaluate
+from .grid import evaluate_grid
 from .workload import Workload, check_number
 
 DEFAULT_BATCH_SIZES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
@@ -36,15 +37,10 @@ def batching(w: Workload, source: str = "sqs", *, batch_sizes=None, windows_s=No
     if not sizes or not windows:
         raise ValueError(f"no batch size in 1–{b['max_size']} or window in 0–{b['window_max_s']:g} s to price")
     book = _prices.resolve(w.region, book=book, pricing=pricing)
-    rows = []
-    for n in sizes:
-        for win in windows:
-            r = evaluate(replace(w, sync=False, batch_size=n, batch_window_s=win), source, cat, book, producer)
-            rows.append({"batch_size": n, "window_s": win, **{k: r[k] for k in (
-                "feasible", "reason", "batch_fill", "invocations", "batch_ms", "source_cost", "lambda_cost",
-                "monthly_cost", "batch_wait_max_s", "batch_wait_mean_s", "concurrency", "notes", "unpriced",
-                "lower_bound")}})
-    out = pd.DataFrame(rows)
+    size_col = np.repeat(np.asarray(sizes, dtype=np.int64), len(windows))   # every window of a size, size by size
+    window_col = np.tile(np.asarray(windows, dtype=float), len(sizes))
+    cols = evaluate_grid(replace(w, sync=False), source, size_col, window_col, cat, book, producer)
+    out = pd.DataFrame({"batch_size": size_col, "window_s": window_col, **cols})
     out.attrs["source"] = source
     return out
 
@@ -64,10 +60,10 @@ def best_batch(w: Workload, source: str = "sqs", *, max_wait_s: float = 1.0, max
     bound = check_number("max_wait_s", max_wait_s, minimum=0, doc=" (seconds)")
     grid = batching(w, source, batch_sizes=batch_sizes, windows_s=windows_s, producer=producer, book=book,
                     catalog=catalog, pricing=pricing)
-    ok = grid[grid["feasible"] & (grid["batch_wait_max_s"] <= bound + 1e-9)]
+    ok = grid["feasible"].to_numpy(dtype=bool) & (grid["batch_wait_max_s"].to_numpy() <= bound + 1e-9)
     if max_batch_ms is not None:
-        ok = ok[ok["batch_ms"] <= max_batch_ms]
-    if ok.empty:
+        ok &= grid["batch_ms"].to_numpy() <= max_batch_ms
+    if not ok.any():
         if not required:
             return None
         cat = catalog or load_catalog()
@@ -75,8 +71,12 @@ def best_batch(w: Workload, source: str = "sqs", *, max_wait_s: float = 1.0, max
         raise ValueError(f"no batch setting of {source!r} keeps the added wait within {bound:g} s"
                          + (f" (its polling alone adds up to {poll:g} s)" if poll > bound else "")
                          + (f" with batches under {max_batch_ms:g} ms" if max_batch_ms is not None else ""))
-    cheapest = float(ok["monthly_cost"].min())
-    near = ok[ok["monthly_cost"] <= cheapest + max(TIE_USD, TIE_SHARE * cheapest)]
-    best = near.sort_values(["batch_wait_max_s", "batch_size", "window_s", "monthly_cost"]).iloc[0]
+    cost = grid["monthly_cost"].to_numpy()
+    cheapest = float(pd.Series(cost[ok]).min())
+    near = np.flatnonzero(ok & (cost <= cheapest + max(TIE_USD, TIE_SHARE * cheapest)))
+    # the shorter wait, then the smaller batch, window and cost: the last key of lexsort sorts first
+    order = np.lexsort(tuple(grid[c].to_numpy()[near] for c in ("monthly_cost", "window_s", "batch_size",
+                                                                  "batch_wait_max_s")))
+    best = grid.iloc[near[order[0]]]
     best.name = source
     return best

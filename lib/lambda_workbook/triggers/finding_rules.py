@@ -19,7 +19,7 @@ from ..schema import KEY, Snapshot
 from .batch_settings import best_batch
 from .catalog import Catalog, load_catalog
 from .observations import SOURCE_SERVICE, observed, row_workload
-from .pricing import compare
+from .pricing import compare, priced
 from .workload import Workload, check_number
 
 SECTION = "invocation source"
@@ -104,8 +104,8 @@ def rest_to_http_finding(row, cat, book, factors, p) -> dict | None:
         return None
 
     def saving(scale: float) -> float:
-        t = compare(row_workload(row, events_scale=scale), sources=["apigw-rest", "apigw-http"], book=book, catalog=cat)
-        return float(t.loc["apigw-rest", "source_cost"] - t.loc["apigw-http", "source_cost"])
+        rest, http = priced(row_workload(row, events_scale=scale), ["apigw-rest", "apigw-http"], book=book, catalog=cat)
+        return float(rest["source_cost"] - http["source_cost"])
 
     s = saving(1.0)
     if s < p["min_saving_usd"]:
@@ -129,7 +129,7 @@ def rest_to_http_finding(row, cat, book, factors, p) -> dict | None:
 def batch_size_finding(row, cat, book, factors, p) -> dict | None:
     s = cat.source(row["source"])
     w = row_workload(row, invocation_overhead_ms=p["invocation_overhead_ms"], sync=False)
-    cur = compare(w, sources=[row["source"]], book=book, catalog=cat).iloc[0]
+    cur = priced(w, [row["source"]], book=book, catalog=cat)[0]
     bound = max(p["max_batch_wait_s"], float(cur["batch_wait_max_s"]))
     max_ms = row["timeout_s"] * 1000.0 * p["timeout_share"]
     try:
@@ -143,9 +143,9 @@ def batch_size_finding(row, cat, book, factors, p) -> dict | None:
 
     def saving_at(scale: float) -> float:
         ws = replace(w, events_per_month=w.events_per_month * scale)
-        now = compare(ws, sources=[row["source"]], book=book, catalog=cat).iloc[0]["monthly_cost"]
-        new = compare(replace(ws, batch_size=n, batch_window_s=win), sources=[row["source"]], book=book,
-                      catalog=cat).iloc[0]["monthly_cost"]
+        now = priced(ws, [row["source"]], book=book, catalog=cat)[0]["monthly_cost"]
+        new = priced(replace(ws, batch_size=n, batch_window_s=win), [row["source"]], book=book,
+                     catalog=cat)[0]["monthly_cost"]
         return float(now - new)
 
     title = (f"{s['short']} batch size {int(row['batch_size'])} → {n} (window {win:g} s) saves {_money(saving)}/month")
@@ -187,9 +187,8 @@ def sync_for_async_finding(row, calls, cat, book, factors, p) -> dict | None:
         api = billing.lambda_cost(events, kept_ms, int(row["memory_mb"]), arch=row["arch"], book=book)
         worker = Workload(events_per_month=events, payload_kb=float(row["payload_kb"]), duration_ms=ff_ms,
                           memory_mb=int(p["worker_memory_mb"]), sync=False, arch=row["arch"], region=row["region"])
-        t = compare(worker, sources=handoff, book=book, catalog=cat)
-        t = t[t["feasible"]].sort_values(["lower_bound", "monthly_cost"])   # fully priced hand-offs first
-        best = t.iloc[0]
+        t = [r for r in priced(worker, handoff, book=book, catalog=cat) if r["feasible"]]
+        best = sorted(t, key=lambda r: (r["lower_bound"], r["monthly_cost"]))[0]   # fully priced hand-offs first
         return now - api - float(best["monthly_cost"]), best
 
     saving, best = impact(1.0)
@@ -260,11 +259,12 @@ def findings(snapshot: Snapshot, *, pricing: _prices.Pricing | None = None, **th
                    default_payload_kb=p["default_payload_kb"], catalog=cat, pricing=pricing)
     factors = _daily_factors(snapshot)
     calls = {k: g for k, g in snapshot.calls.groupby(KEY)} if len(snapshot.calls) else {}
+    bands = dict(zip(factors.index, map(tuple, factors.to_numpy()), strict=True))
     out = []
     for _, row in obs[obs["in_catalog"] & (obs["events_per_month"] > 0)].iterrows():
         book = pricing.book(row["region"])
         key = tuple(row[k] for k in KEY)
-        band = tuple(factors.loc[[key]].iloc[0]) if key in factors.index else None
+        band = bands.get(key)
         s = cat.source(row["source"])
         found = []
         if row["source"] == "apigw-rest":

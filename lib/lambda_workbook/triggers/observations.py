@@ -14,7 +14,7 @@ from ..renamed import renamed
 from ..schema import KEY, Snapshot
 from .catalog import Catalog, load_catalog
 from .fill import batch_fill, rate_from_invocations
-from .pricing import SECONDS_PER_MONTH, batch_cap, capacity_units, compare, peak_measures
+from .pricing import SECONDS_PER_MONTH, batch_cap, capacity_units, compare, peak_measures, priced
 from .workload import MEMORY_RANGE_MB, Workload
 
 _SHARDS = re.compile(r"(\d+)\s+shards?\b", re.IGNORECASE)
@@ -41,15 +41,16 @@ def observed(snapshot: Snapshot, *, invocation_overhead_ms: float = 0.0, default
     if snapshot.functions.empty:
         return pd.DataFrame(columns=cols)
     fc = costs.function_costs(snapshot, pricing=pricing).set_index(KEY)
+    by_key = dict(zip(fc.index, fc.to_dict("records"), strict=True))   # one function's costs by its key
     t = snapshot.triggers
     t = t[t["enabled"]]
     share = t.groupby(KEY)["source_type"].transform("count")
     rows = []
     for (_, trig), n_triggers in zip(t.iterrows(), share, strict=True):
         key = tuple(trig[k] for k in KEY)
-        if key not in fc.index:
+        f = by_key.get(key)
+        if f is None:
             continue
-        f = fc.loc[key]
         sid = trig["source_type"]
         s = cat.sources.get(sid)
         inv = float(f["invocations_per_month"]) / n_triggers
@@ -156,13 +157,13 @@ def source_spend(snapshot: Snapshot, *, observations: pd.DataFrame | None = None
     cat = catalog or load_catalog()
     pricing = _prices.for_snapshot(snapshot, pricing=pricing)
     obs = observations if observations is not None else observed(snapshot, catalog=cat, pricing=pricing)
-    priced = set(pricing.regions)
+    with_book = set(pricing.regions)
     rows = []
     for _, row in obs[obs["in_catalog"] & (obs["events_per_month"] > 0)].iterrows():
         service = SOURCE_SERVICE.get(row["source"])
-        if service is None or row["region"] not in priced:
+        if service is None or row["region"] not in with_book:
             continue
-        t = compare(row_workload(row), sources=[row["source"]], book=pricing.book(row["region"]), catalog=cat).iloc[0]
+        t = priced(row_workload(row), [row["source"]], book=pricing.book(row["region"]), catalog=cat)[0]
         rows.append({**{k: row[k] for k in KEY}, "source": row["source"], "service": service,
                      "monthly_usd": float(t["source_cost"]), "lower_bound": bool(t["lower_bound"])})
     return pd.DataFrame(rows, columns=[*KEY, "source", "service", "monthly_usd", "lower_bound"])

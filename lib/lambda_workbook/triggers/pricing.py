@@ -292,6 +292,13 @@ def _rows(w: Workload, sources, producer: bool, book, catalog, pricing=None) -> 
     return [evaluate(w, sid, cat, book, producer) for sid in _check_ids(cat, sources)]
 
 
+def priced(w: Workload, sources, *, book: _prices.PriceBook | None = None, catalog: Catalog | None = None,
+           producer: bool = True) -> list[dict]:
+    """:func:`compare`'s rows as plain dicts in ``sources`` order (no table built: for callers that read a few
+    values of one or two sources many times)."""
+    return _rows(w, sources, producer, book, catalog)
+
+
 def compare(w: Workload, *, sources=None, producer: bool = True, book: _prices.PriceBook | None = None,
             catalog: Catalog | None = None, pricing: _prices.Pricing | None = None) -> pd.DataFrame:
     """Every invocation source priced for workload ``w``: one row per source id, USD per month.
