@@ -10,7 +10,7 @@ import textwrap
 import pandas as pd
 import pytest
 
-from lambda_workbook import coldstarts, memory, sources
+from lambda_workbook import coldstarts, memory, reads, sources
 from lambda_workbook.engine import ByFunction, fanout
 from lambda_workbook.schema import KEY
 
@@ -26,14 +26,15 @@ def test_two_workers_give_the_tables_of_one_process(columnar, monkeypatch):
     one, two = sources.load_snapshot(columnar), sources.load_snapshot(columnar)
     assert one.is_lazy("metrics")
     with fanout.using(1):
-        a1, m1 = coldstarts.analyse(one), memory.recommend_all(one)
+        a1, m1, r1 = coldstarts.analyse(one), memory.recommend_all(one), reads.findings(one)
     with fanout.using(2):
         assert fanout.processes(two, len(two.functions)) == 2
-        a2, m2 = coldstarts.analyse(two), memory.recommend_all(two)
+        a2, m2, r2 = coldstarts.analyse(two), memory.recommend_all(two), reads.findings(two)
     pd.testing.assert_frame_equal(a1, a2)
     assert a1.attrs == a2.attrs
     pd.testing.assert_frame_equal(m1, m2)
-    assert len(a1) == len(one.functions) and len(m1) > 0
+    pd.testing.assert_frame_equal(r1, r2)
+    assert len(a1) == len(one.functions) and len(m1) > 0 and len(r1) > 0
 
 
 def _keys_chunk(snapshot, part, scope, *, tag):
@@ -42,12 +43,19 @@ def _keys_chunk(snapshot, part, scope, *, tag):
     return [(tag, p) for p in part]
 
 
+def _rows_chunk(snapshot, part, scope):
+    return [(r.Index, r.a) for r in part.itertuples()]
+
+
 def test_results_come_back_in_the_items_order(columnar):
     snap = sources.load_snapshot(columnar)
     items = list(range(23))
+    table = pd.DataFrame({"a": items}, index=[f"r{i}" for i in items])
     for workers in (1, 3):
         got = fanout.map_chunks(_keys_chunk, snap, items, workers=workers, chunk=2, tag="x")
         assert got == [("x", i) for i in items]
+        assert fanout.map_chunks(_rows_chunk, snap, table, workers=workers, chunk=5) == \
+            list(zip(table.index, table["a"], strict=True))
 
 
 def test_how_many_processes(columnar, monkeypatch):

@@ -101,16 +101,19 @@ def processes(snapshot: Any, items: int, requested: Any = None, chunk: int | Non
     return max(1, min(n, -(-items // (chunk or CHUNK)) if items else 1))
 
 
-def chunks(items: Sequence[Any], size: int = CHUNK) -> list[list[Any]]:
-    """``items`` in consecutive chunks of at most ``size``."""
+def chunks(items: Sequence[Any], size: int = CHUNK) -> list:
+    """``items`` in consecutive chunks of at most ``size``: lists, or row slices of a DataFrame (whose
+    ``itertuples`` then give the rows the whole table's would)."""
+    if hasattr(items, "iloc"):
+        return [items.iloc[i:i + size] for i in range(0, len(items), size)]
     return [list(items[i:i + size]) for i in range(0, len(items), size)]
 
 
 def map_chunks(task: Callable[..., list], snapshot: Any, items: Sequence[Any], *, workers: Any = None,
                chunk: int | None = None, progress: bool = False, desc: str = "", unit: str = "function",
                **options: Any) -> list:
-    """``task(snapshot, chunk, scope, **options)`` over ``items`` in chunks; the chunks' result lists joined in
-    the items' order. ``workers``: see :func:`processes`. A task that raises raises here, as it would in one
+    """``task(snapshot, chunk, scope, **options)`` over ``items`` (a sequence, or a DataFrame cut into row
+    slices) in chunks; the chunks' result lists joined in the items' order. ``workers``: see :func:`processes`. A task that raises raises here, as it would in one
     process; a worker that dies (killed for memory, say) is one ``RuntimeError`` line saying so."""
     from tqdm.auto import tqdm
 

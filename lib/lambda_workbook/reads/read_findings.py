@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import prices as _prices
+from ..engine import fanout
 from .calls import read_calls
 from .dynamodb import dynamodb_options
 from .limits import (
@@ -183,6 +184,16 @@ def findings(snapshot, *, network: Network | None = None, calls: pd.DataFrame | 
     pricing = _prices.for_snapshot(snapshot, pricing=pricing)
     if calls is None:
         calls = read_calls(snapshot, consistency=t.consistency, pricing=pricing)
+    # each call on its own: in chunks, on more than one process for a big snapshot
+    rows = fanout.map_chunks(findings_chunk, snapshot, calls, t=t, net=net, pricing=pricing)
+    out = pd.DataFrame(rows, columns=FINDING_COLUMNS)
+    return out.sort_values("monthly_impact_usd", ascending=False, ignore_index=True)
+
+
+def findings_chunk(snapshot, calls: pd.DataFrame, scope: dict, *, t: Thresholds, net: Network,
+                   pricing: _prices.Pricing) -> list[dict]:
+    """:func:`findings`' rows for a slice of the ``calls`` table (a task of
+    :func:`lambda_workbook.engine.fanout.map_chunks`)."""
     rows = []
     for r in calls.itertuples():
         if not np.isfinite(r.invocations_per_month) or r.invocations_per_month <= 0:
@@ -196,5 +207,4 @@ def findings(snapshot, *, network: Network | None = None, calls: pd.DataFrame | 
             f = None
         if f:
             rows.append(f)
-    out = pd.DataFrame(rows, columns=FINDING_COLUMNS)
-    return out.sort_values("monthly_impact_usd", ascending=False, ignore_index=True)
+    return rows
