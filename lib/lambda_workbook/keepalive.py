@@ -390,19 +390,26 @@ class PoolCohorts:
         self.busy_above = np.zeros(minutes)
         self.levels_above = 0
 
-    def _quiet(self, busy: np.ndarray) -> np.ndarray:
-        b = np.concatenate([busy, np.zeros(self.span + 1)])
-        cum = np.concatenate([[0.0], np.cumsum(np.log1p(-np.minimum(b, 1.0 - 1e-12)))])
-        t = np.arange(len(busy))
-        return np.exp(cum[t + 1 + self.span] - cum[t + 1])
+    def quiet(self, busy: np.ndarray, surv: np.ndarray | None = None) -> np.ndarray:
+        """The chance a level with ``busy`` stays unused for the window after each minute. ``surv``: the running
+        sum of ``log(1 - busy)`` (busy capped just below 1), when the caller has it already."""
+        m = len(busy)
+        if surv is None:
+            surv = np.cumsum(np.log1p(-np.minimum(busy, 1.0 - 1e-12)))
+        # the running sum over busy and then `span + 1` unused minutes (which add 0), with a leading 0
+        cum = np.concatenate([[0.0], surv, np.full(self.span + 1, surv[-1] if m else 0.0)])
+        return np.exp(cum[1 + self.span:1 + self.span + m] - cum[1:1 + m])
 
-    def add_level(self, busy: np.ndarray, member) -> None:
-        """``member``: minutes the level is an on-demand environment (provisioned ones never idle in the pool)."""
-        self.quiet_total += self._quiet(busy) * member
+    _quiet = quiet
 
-    def steps(self, k: int, busy: np.ndarray, member) -> np.ndarray:
+    def add_level(self, busy: np.ndarray, member, *, quiet: np.ndarray | None = None) -> None:
+        """``member``: minutes the level is an on-demand environment (provisioned ones never idle in the pool).
+        ``quiet``: :meth:`quiet` of ``busy``, when already computed."""
+        self.quiet_total += (self.quiet(busy) if quiet is None else quiet) * member
+
+    def steps(self, k: int, busy: np.ndarray, member, *, quiet: np.ndarray | None = None) -> np.ndarray:
         """Sweeps level ``k`` survives when it goes idle after each minute (call from the top level down)."""
-        qk = self._quiet(busy) * member
+        qk = (self.quiet(busy) if quiet is None else quiet) * member
         below = np.maximum(self.quiet_total - self.quiet_above - qk, 0.0)
         rank = 1.0 + np.minimum(below / np.maximum(qk, 1e-12), k - 1)
         above = np.minimum(self.busy_above / np.maximum(busy, 1e-12), self.levels_above)
