@@ -85,7 +85,7 @@ def findings(snapshot, *, table: pd.DataFrame | None = None, book: _prices.Price
     pricing = _prices.for_snapshot(snapshot, book=book, pricing=pricing)
     table = analyse(snapshot, pricing=pricing) if table is None else table
     days = snapshot.window_days
-    index = ByFunction(snapshot)
+    index = _Recent(ByFunction(snapshot))
     out: list[dict[str, Any]] = []
     for r in table.itertuples():
         out += _cold_start_findings(r, th, days, pricing)
@@ -95,6 +95,26 @@ def findings(snapshot, *, table: pd.DataFrame | None = None, book: _prices.Price
     order = {"high": 0, "medium": 1, "low": 2}
     return df.sort_values(["severity", "monthly_impact_usd"], key=lambda c: c.map(order) if c.name == "severity"
                           else -c.fillna(0), ignore_index=True)
+
+
+class _Recent:
+    """A :class:`ByFunction` that keeps the rows of the function asked last: the checks of one function read
+    its ``metrics`` several times (series, concurrency, spillover), and on a snapshot still on disk each read
+    is a query."""
+
+    def __init__(self, index: ByFunction) -> None:
+        self.index = index
+        self.snapshot = index.snapshot
+        self._key: tuple | None = None
+        self._rows: dict[str, pd.DataFrame] = {}
+
+    def rows(self, table: str, fn) -> pd.DataFrame:
+        key = tuple(fn) if isinstance(fn, tuple) else (fn["account_id"], fn["region"], fn["function_name"])
+        if key != self._key:
+            self._key, self._rows = key, {}
+        if table not in self._rows:
+            self._rows[table] = self.index.rows(table, key)
+        return self._rows[table]
 
 
 def _cold_start_findings(r, th: dict[str, Any], days: float, pricing: _prices.Pricing) -> list[dict[str, Any]]:
