@@ -104,8 +104,14 @@ def _evict_after_gaps(gaps, uses_now, uses_before, ka: KeepAlive, shift) -> np.n
         gm, sm = g[maybe], sh[maybe]
         a = np.broadcast_to(uses_now, g.shape)[maybe]
         b = np.broadcast_to(uses_before, g.shape)[maybe]
+        inverse = None
+        if len(gm) > 32:             # counts repeat: each distinct (uses, uses before, gap, shift) once
+            distinct, inverse = np.unique(np.stack([a, b, gm, sm], axis=1), axis=0, return_inverse=True)
+            a, b, gm, sm = distinct.T
+        acc = np.zeros(len(gm))
         for kj, wj in zip(k, w, strict=True):
-            out[maybe] += wj * _p_sum_exceeds(a, b, kj + sm - gm)
+            acc += wj * _p_sum_exceeds(a, b, kj + sm - gm)
+        out[maybe] = acc if inverse is None else acc[inverse.reshape(-1)]
     return np.clip(out, 0.0, 1.0)
 
 
