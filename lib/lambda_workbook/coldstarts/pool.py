@@ -127,8 +127,10 @@ def _evict_table(ka: KeepAlive, steps: np.ndarray | None, shift: float) -> tuple
 def _evict_table_for(ka: KeepAlive, top: int, shift: float) -> tuple[np.ndarray, int]:
     step = ka.sweep.step_min if ka.sweep is not None else 0.0
     span = int(math.ceil(ka.idle_min[1] + shift + top * step))
-    gaps = np.arange(span)
-    table = np.array([_evict_after_gaps(gaps, 1.0, 1.0, ka, shift + n * step) for n in range(top + 1)])
+    # every row at once (the same numbers as row by row: each entry is its own gap and shift)
+    gaps = np.tile(np.arange(span, dtype=float), top + 1)
+    shifts = np.repeat(np.array([shift + n * step for n in range(top + 1)]), span)
+    table = _evict_after_gaps(gaps, 1.0, 1.0, ka, shifts).reshape(top + 1, span)
     table.flags.writeable = False
     return table, span
 
@@ -282,16 +284,15 @@ def _recycles(used: np.ndarray, hazard: np.ndarray, ka: KeepAlive) -> np.ndarray
         # the lifetime at once, solved pairwise (:func:`.poolterms.scan_rows`)
         rows = -(-m // lag)
         coef = np.zeros(rows * lag)
-        coef[lag:m] = used[lag:] * np.exp(-(cum[lag + 1:m + 1] - cum[1:m + 1 - lag]))
+        c = coef[lag:m]
+        np.subtract(cum[1:m + 1 - lag], cum[lag + 1:m + 1], out=c)     # -(x - y) is y - x, the same number
+        np.exp(c, out=c)
+        np.multiply(used[lag:], c, out=c)
         a = np.zeros(rows * lag)
         a[:m] = h
-        coef, a = coef.reshape(rows, lag), a.reshape(rows, lag)
-        first = coef.copy()
-        scan_rows(a, coef)
-        rec = np.zeros((rows, lag))
-        rec[1:] = first[1:] * a[:-1]
-        rec = rec.ravel()[:m]
-        out += weight * rec
+        scan_rows(a.reshape(rows, lag), coef.reshape(rows, lag))
+        # rec[t] = coef[t] * a[t - lag] (0 in the first row)
+        out[lag:] += weight * (c * a[:m - lag])
     return out
 
 

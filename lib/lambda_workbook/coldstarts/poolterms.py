@@ -72,17 +72,16 @@ def cum_before(surv: np.ndarray, pad: int) -> np.ndarray:
 
 
 def scan_rows(a: np.ndarray, c: np.ndarray) -> None:
-    """In place down axis 0: ``a[r] = a[r] + c[r] * a[r - 1]`` for every row in turn (a first-order linear
-    recurrence per column), solved pairwise (each pass folds odd rows onto the row before, the odd rows recurse,
-    then the even rows take their predecessor): about 5 array operations per element in all. ``c`` is
-    overwritten."""
+    """In place down axis 0 of ``a``: ``a[r] = a[r] + c[r] * a[r - 1]`` for every row in turn (a first-order
+    linear recurrence per column), solved pairwise: each pass folds the odd rows onto the row before, the odd
+    rows recurse with the pairs' combined coefficients, then the even rows take their predecessor (about 5
+    array operations per element in all). ``c`` is left as it is."""
     n = a.shape[0]
     if n < 2:
         return
     half = n // 2
-    odd_a, odd_c = a[1::2], c[1::2]
-    odd_a += odd_c * a[0:2 * half:2]
-    odd_c *= c[0:2 * half:2]
-    scan_rows(odd_a, odd_c)
+    odd = a[1::2]
+    odd += c[1::2] * a[0:2 * half:2]
+    scan_rows(odd, c[1::2] * c[0:2 * half:2])
     if n > 2:
         a[2::2] += c[2::2] * a[1:n - 1:2]
