@@ -16,7 +16,7 @@ from ..initpriors import init_prior, priors
 from ..memory import runtime_family
 from .function import for_function
 from .provisioned import pc_count_for_cost, pc_options, snapstart, snapstart_cost, snapstart_words
-from .series import ByFunction, invocation_series, metric_series
+from .series import ByFunction, metric_series, series_from_rows
 from .snapshot import analyse, exported
 
 THRESHOLDS: dict[str, float | None] = {
@@ -215,8 +215,8 @@ def _pc_findings(snapshot, index: ByFunction, table: pd.DataFrame, r, th: dict[s
         cur = float(current["total_usd"].iloc[0])
         util = r.pc_utilisation
         out = []
-        spill = metric_series(index.rows("metrics", snapshot.function(r.function_name, **where)),
-                        "ProvisionedConcurrencySpilloverInvocations", "Sum").sum()
+        spill = metric_series(index.rows("metrics", (r.account_id, r.region, r.function_name)),
+                              "ProvisionedConcurrencySpilloverInvocations", "Sum").sum()
         if util < limit and r.concurrency_peak < r.provisioned:
             alternatives = opts[~opts["current"] & opts["total_usd"].notna()]
             best = alternatives.loc[alternatives["total_usd"].idxmin()]
@@ -247,7 +247,7 @@ def _pc_findings(snapshot, index: ByFunction, table: pd.DataFrame, r, th: dict[s
         return out
     if r.concurrency_mean < limit:   # even one environment would idle more than break-even allows
         return []
-    series = invocation_series(snapshot, r.function_name, account_id=r.account_id, region=r.region, _index=index)
+    series = series_from_rows(snapshot, index.rows("metrics", (r.account_id, r.region, r.function_name)))
     best_n = pc_count_for_cost(series, r.duration_mean_ms, arch=r.arch, region=r.region, pricing=pricing)
     if best_n == 0:
         return []

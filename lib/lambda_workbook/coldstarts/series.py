@@ -239,8 +239,10 @@ def series_from_rows(snapshot, rows: pd.DataFrame) -> pd.Series:
 
 
 def metric_series(rows: pd.DataFrame, metric: str, stat: str) -> pd.Series:
-    sel = rows[(rows["metric"] == metric) & (rows["stat"] == stat)]
-    return sel.set_index("timestamp")["value"].sort_index()
+    """One metric statistic of a function's ``metrics`` rows: values by timestamp, in time order."""
+    sel = (rows["metric"].to_numpy() == metric) & (rows["stat"].to_numpy() == stat)
+    index = pd.Index(rows["timestamp"].array[sel], name="timestamp")
+    return pd.Series(rows["value"].to_numpy()[sel], index=index, name="value").sort_index()
 
 
 @renamed(function_name="name")
