@@ -76,15 +76,37 @@ class Sweeps:
         """Sweeps survived by the environment of ``rank`` (1 = most recently used) in a cohort of ``size``
         idle together (vectorised over integer arrays)."""
         r, n = np.broadcast_arrays(np.asarray(rank, dtype=np.int64), np.asarray(size, dtype=np.int64))
-        out = np.zeros(r.shape, dtype=np.int64)
-        left = n.copy()
-        for _ in range(64):
-            left = np.floor(self.keep * left + 1e-9).astype(np.int64)
-            alive = r <= left
-            if not alive.any():
-                break
-            out += alive
-        return out
+        if r.size > 64 and r.min() >= 0 and n.min() >= 0 and n.max() <= 1024:
+            # many environments, small cohorts: look each (rank, size) up in the table of the same loop
+            top = int(n.max())
+            at = np.minimum(r, top + 1)
+            at *= top + 1
+            at += n
+            return _steps_table(self.keep, top).ravel().take(at)
+        return _steps_survived(self.keep, r, n)
+
+
+def _steps_survived(keep: float, r: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """:meth:`Sweeps.steps_survived` computed sweep by sweep (each sweep keeps ``floor(keep * left)``)."""
+    out = np.zeros(r.shape, dtype=np.int64)
+    left = n.copy()
+    for _ in range(64):
+        left = np.floor(keep * left + 1e-9).astype(np.int64)
+        alive = r <= left
+        if not alive.any():
+            break
+        out += alive
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _steps_table(keep: float, top: int) -> np.ndarray:
+    """:func:`_steps_survived` for every rank ``0..top + 1`` (rows; a rank above the cohort survives none) and
+    size ``0..top`` (columns), read-only."""
+    rank, size = np.meshgrid(np.arange(top + 2, dtype=np.int64), np.arange(top + 1, dtype=np.int64), indexing="ij")
+    table = _steps_survived(keep, rank, size)
+    table.flags.writeable = False
+    return table
 
 
 # --------------------------------------------------------------------------------------------------------
