@@ -225,8 +225,11 @@ def _soon(busy: np.ndarray, ka: KeepAlive, shift: float, steps: np.ndarray | Non
     bp = np.concatenate([busy, np.zeros(span + 1)])
     cum = cum_after(log_survival(busy) if surv is None else surv, span + 1)
     # only minutes with a use within the next `span` minutes can see one (elsewhere every term is 0)
-    near = np.concatenate([[0], np.cumsum(bp > 0)])
-    t = np.flatnonzero(near[np.minimum(np.arange(m) + span, m + span + 1)] > near[:m])
+    if m and busy.min() > 0:         # a use in every minute: every minute
+        t = np.arange(m)
+    else:
+        near = np.concatenate([[0], np.cumsum(bp > 0)])
+        t = np.flatnonzero(near[np.minimum(np.arange(m) + span, m + span + 1)] > near[:m])
     at = _taker(t, m)                # at(x, j) is x[t + j]
     acc = np.zeros(len(t))
     now = at(cum, 0)
@@ -433,6 +436,12 @@ def cold_start_profile(invocations_per_minute, duration_ms, *, keep_alive_min=No
 
     top = _levels(lam, conc, counts, model, burst_z, cap, poisson_terms()[0] if model == "poisson" else None)
 
+    none_provisioned = not pc.any()
+
+    def member(k: int):
+        """Minutes level ``k`` is an on-demand environment (every minute, as a plain True, without PC)."""
+        return True if none_provisioned else pc < k
+
     def usage(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
         """The level's q and busy, busy's log-survival and (with sweeps) its quiet-window chances."""
         on_demand = pc < k
@@ -444,7 +453,8 @@ def cold_start_profile(invocations_per_minute, duration_ms, *, keep_alive_min=No
             level_model = "poisson" if k == 1 else model
             q, busy = _level_usage(k, lam, conc, seen, counts, level_model, burst_z, reach,
                                    poisson_terms() if level_model == "poisson" else None)
-            q, busy = q * on_demand, busy * on_demand
+            if not none_provisioned:     # (times 1 changes nothing where no environment is provisioned)
+                q, busy = q * on_demand, busy * on_demand
         surv = log_survival(busy)
         return q, busy, surv, cohorts.quiet(busy, surv) if cohorts is not None else None
 
@@ -454,12 +464,12 @@ def cold_start_profile(invocations_per_minute, duration_ms, *, keep_alive_min=No
         keep = top * len(lam) <= 4_000_000
         for k in range(1, top + 1):
             cache[k] = usage(k)
-            cohorts.add_level(cache[k][1], pc < k, quiet=cache[k][3])
+            cohorts.add_level(cache[k][1], member(k), quiet=cache[k][3])
             if not keep:
                 cache.pop(k)
     for k in range(top, 0, -1):
         q, busy, surv, quiet = cache.pop(k) if k in cache else usage(k)
-        steps = cohorts.steps(k, busy, pc < k, quiet=quiet) if cohorts is not None else None
+        steps = cohorts.steps(k, busy, member(k), quiet=quiet) if cohorts is not None else None
         if not q.any():
             continue
         if k == 1 and counts:
