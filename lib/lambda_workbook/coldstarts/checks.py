@@ -4,8 +4,10 @@ or is too small (or would pay for a steady load), VPC attachment and per-invocat
 from __future__ import annotations
 
 import numbers
+import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .. import billing, costs
@@ -271,16 +273,35 @@ def _pc_findings(snapshot, index: ByFunction, table: pd.DataFrame, r, th: dict[s
     return []
 
 
+def _is_setup(service: str, operation: str) -> bool:
+    """A listed secret/parameter/credential fetch, or an operation whose name reads like a client setup."""
+    op = _NOT_LETTERS.sub("", operation.lower())
+    return any(op.startswith(p) for p in SETUP_OPERATIONS.get(service.lower(), ())) or any(w in op for w in SETUP_WORDS)
+
+
+_NOT_LETTERS = re.compile(r"[^a-z]")
+
+
+def _setup_calls(calls: pd.DataFrame, per_invocation: float) -> np.ndarray:
+    """Which of a function's traced calls are setup work done on (nearly) every invocation."""
+    services, operations = calls["service"].to_numpy(), calls["operation"].to_numpy()
+    if per_invocation is None or calls["calls_per_invocation"].dtype != np.float64 or \
+            not all(isinstance(x, str) for x in (*services, *operations)):   # the pandas methods, as written
+        service = calls["service"].str.lower()
+        op = calls["operation"].str.lower().str.replace(r"[^a-z]", "", regex=True)
+        listed = pd.Series([any(o.startswith(p) for p in SETUP_OPERATIONS.get(sv, ())) for sv, o in
+                            zip(service, op, strict=True)], index=calls.index, dtype=bool)
+        worded = op.apply(lambda o: any(w in o for w in SETUP_WORDS))
+        return ((listed | worded) & (calls["calls_per_invocation"] >= per_invocation)).to_numpy()
+    setup = np.array([_is_setup(sv, o) for sv, o in zip(services, operations, strict=True)], dtype=bool)
+    return setup & (calls["calls_per_invocation"].to_numpy() >= per_invocation)
+
+
 def _setup_findings(snapshot, index: ByFunction, r, th: dict[str, Any], pricing: _prices.Pricing) -> list[dict[str, Any]]:
     calls = index.rows("calls", {"account_id": r.account_id, "region": r.region, "function_name": r.function_name})
     if calls.empty or r.invocations <= 0:
         return []
-    service = calls["service"].str.lower()
-    op = calls["operation"].str.lower().str.replace(r"[^a-z]", "", regex=True)
-    listed = pd.Series([any(o.startswith(p) for p in SETUP_OPERATIONS.get(sv, ())) for sv, o in zip(service, op, strict=True)],
-                       index=calls.index, dtype=bool)
-    worded = op.apply(lambda o: any(w in o for w in SETUP_WORDS))
-    hits = calls[(listed | worded) & (calls["calls_per_invocation"] >= th["setup_calls_per_invocation"])]
+    hits = calls[_setup_calls(calls, th["setup_calls_per_invocation"])]
     if hits.empty:
         return []
     per_inv_ms = float((hits["calls_per_invocation"] * hits["mean_ms"]).sum())

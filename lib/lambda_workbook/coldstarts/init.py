@@ -79,7 +79,10 @@ def _cold_cdf(x: np.ndarray, inits: np.ndarray, mu: float, sigma: float) -> np.n
             continue
         block = np.zeros(d.shape)
         pos = d > 0
-        block[pos] = np.nan_to_num(special.ndtr((np.log(d[pos]) - mu) / sigma), nan=0.0)
+        z = np.log(d[pos])           # finite: no NaN to zero here
+        z -= mu
+        z /= sigma
+        block[pos] = special.ndtr(z)
         out.append(block.mean(axis=1))
     return np.concatenate(out)
 
