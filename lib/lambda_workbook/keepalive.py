@@ -76,15 +76,37 @@ class Sweeps:
         """Sweeps survived by the environment of ``rank`` (1 = most recently used) in a cohort of ``size``
         idle together (vectorised over integer arrays)."""
         r, n = np.broadcast_arrays(np.asarray(rank, dtype=np.int64), np.asarray(size, dtype=np.int64))
-        out = np.zeros(r.shape, dtype=np.int64)
-        left = n.copy()
-        for _ in range(64):
-            left = np.floor(self.keep * left + 1e-9).astype(np.int64)
-            alive = r <= left
-            if not alive.any():
-                break
-            out += alive
-        return out
+        if r.size > 64 and r.min() >= 0 and n.min() >= 0 and n.max() <= 1024:
+            # many environments, small cohorts: look each (rank, size) up in the table of the same loop
+            top = int(n.max())
+            at = np.minimum(r, top + 1)
+            at *= top + 1
+            at += n
+            return _steps_table(self.keep, top).ravel().take(at)
+        return _steps_survived(self.keep, r, n)
+
+
+def _steps_survived(keep: float, r: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """:meth:`Sweeps.steps_survived` computed sweep by sweep (each sweep keeps ``floor(keep * left)``)."""
+    out = np.zeros(r.shape, dtype=np.int64)
+    left = n.copy()
+    for _ in range(64):
+        left = np.floor(keep * left + 1e-9).astype(np.int64)
+        alive = r <= left
+        if not alive.any():
+            break
+        out += alive
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _steps_table(keep: float, top: int) -> np.ndarray:
+    """:func:`_steps_survived` for every rank ``0..top + 1`` (rows; a rank above the cohort survives none) and
+    size ``0..top`` (columns), read-only."""
+    rank, size = np.meshgrid(np.arange(top + 2, dtype=np.int64), np.arange(top + 1, dtype=np.int64), indexing="ij")
+    table = _steps_survived(keep, rank, size)
+    table.flags.writeable = False
+    return table
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -390,19 +412,26 @@ class PoolCohorts:
         self.busy_above = np.zeros(minutes)
         self.levels_above = 0
 
-    def _quiet(self, busy: np.ndarray) -> np.ndarray:
-        b = np.concatenate([busy, np.zeros(self.span + 1)])
-        cum = np.concatenate([[0.0], np.cumsum(np.log1p(-np.minimum(b, 1.0 - 1e-12)))])
-        t = np.arange(len(busy))
-        return np.exp(cum[t + 1 + self.span] - cum[t + 1])
+    def quiet(self, busy: np.ndarray, surv: np.ndarray | None = None) -> np.ndarray:
+        """The chance a level with ``busy`` stays unused for the window after each minute. ``surv``: the running
+        sum of ``log(1 - busy)`` (busy capped just below 1), when the caller has it already."""
+        m = len(busy)
+        if surv is None:
+            surv = np.cumsum(np.log1p(-np.minimum(busy, 1.0 - 1e-12)))
+        # the running sum over busy and then `span + 1` unused minutes (which add 0), with a leading 0
+        cum = np.concatenate([[0.0], surv, np.full(self.span + 1, surv[-1] if m else 0.0)])
+        return np.exp(cum[1 + self.span:1 + self.span + m] - cum[1:1 + m])
 
-    def add_level(self, busy: np.ndarray, member) -> None:
-        """``member``: minutes the level is an on-demand environment (provisioned ones never idle in the pool)."""
-        self.quiet_total += self._quiet(busy) * member
+    _quiet = quiet
 
-    def steps(self, k: int, busy: np.ndarray, member) -> np.ndarray:
+    def add_level(self, busy: np.ndarray, member, *, quiet: np.ndarray | None = None) -> None:
+        """``member``: minutes the level is an on-demand environment (provisioned ones never idle in the pool).
+        ``quiet``: :meth:`quiet` of ``busy``, when already computed."""
+        self.quiet_total += (self.quiet(busy) if quiet is None else quiet) * member
+
+    def steps(self, k: int, busy: np.ndarray, member, *, quiet: np.ndarray | None = None) -> np.ndarray:
         """Sweeps level ``k`` survives when it goes idle after each minute (call from the top level down)."""
-        qk = self._quiet(busy) * member
+        qk = (self.quiet(busy) if quiet is None else quiet) * member
         below = np.maximum(self.quiet_total - self.quiet_above - qk, 0.0)
         rank = 1.0 + np.minimum(below / np.maximum(qk, 1e-12), k - 1)
         above = np.minimum(self.busy_above / np.maximum(busy, 1e-12), self.levels_above)

@@ -4,8 +4,10 @@ or is too small (or would pay for a steady load), VPC attachment and per-invocat
 from __future__ import annotations
 
 import numbers
+import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .. import billing, costs
@@ -16,7 +18,7 @@ from ..initpriors import init_prior, priors
 from ..memory import runtime_family
 from .function import for_function
 from .provisioned import pc_count_for_cost, pc_options, snapstart, snapstart_cost, snapstart_words
-from .series import ByFunction, invocation_series, metric_series
+from .series import ByFunction, metric_series, series_from_rows
 from .snapshot import analyse, exported
 
 THRESHOLDS: dict[str, float | None] = {
@@ -85,7 +87,7 @@ def findings(snapshot, *, table: pd.DataFrame | None = None, book: _prices.Price
     pricing = _prices.for_snapshot(snapshot, book=book, pricing=pricing)
     table = analyse(snapshot, pricing=pricing) if table is None else table
     days = snapshot.window_days
-    index = ByFunction(snapshot)
+    index = _Recent(ByFunction(snapshot))
     out: list[dict[str, Any]] = []
     for r in table.itertuples():
         out += _cold_start_findings(r, th, days, pricing)
@@ -95,6 +97,26 @@ def findings(snapshot, *, table: pd.DataFrame | None = None, book: _prices.Price
     order = {"high": 0, "medium": 1, "low": 2}
     return df.sort_values(["severity", "monthly_impact_usd"], key=lambda c: c.map(order) if c.name == "severity"
                           else -c.fillna(0), ignore_index=True)
+
+
+class _Recent:
+    """A :class:`ByFunction` that keeps the rows of the function asked last: the checks of one function read
+    its ``metrics`` several times (series, concurrency, spillover), and on a snapshot still on disk each read
+    is a query."""
+
+    def __init__(self, index: ByFunction) -> None:
+        self.index = index
+        self.snapshot = index.snapshot
+        self._key: tuple | None = None
+        self._rows: dict[str, pd.DataFrame] = {}
+
+    def rows(self, table: str, fn) -> pd.DataFrame:
+        key = tuple(fn) if isinstance(fn, tuple) else (fn["account_id"], fn["region"], fn["function_name"])
+        if key != self._key:
+            self._key, self._rows = key, {}
+        if table not in self._rows:
+            self._rows[table] = self.index.rows(table, key)
+        return self._rows[table]
 
 
 def _cold_start_findings(r, th: dict[str, Any], days: float, pricing: _prices.Pricing) -> list[dict[str, Any]]:
@@ -195,8 +217,8 @@ def _pc_findings(snapshot, index: ByFunction, table: pd.DataFrame, r, th: dict[s
         cur = float(current["total_usd"].iloc[0])
         util = r.pc_utilisation
         out = []
-        spill = metric_series(index.rows("metrics", snapshot.function(r.function_name, **where)),
-                        "ProvisionedConcurrencySpilloverInvocations", "Sum").sum()
+        spill = metric_series(index.rows("metrics", (r.account_id, r.region, r.function_name)),
+                              "ProvisionedConcurrencySpilloverInvocations", "Sum").sum()
         if util < limit and r.concurrency_peak < r.provisioned:
             alternatives = opts[~opts["current"] & opts["total_usd"].notna()]
             best = alternatives.loc[alternatives["total_usd"].idxmin()]
@@ -227,7 +249,7 @@ def _pc_findings(snapshot, index: ByFunction, table: pd.DataFrame, r, th: dict[s
         return out
     if r.concurrency_mean < limit:   # even one environment would idle more than break-even allows
         return []
-    series = invocation_series(snapshot, r.function_name, account_id=r.account_id, region=r.region, _index=index)
+    series = series_from_rows(snapshot, index.rows("metrics", (r.account_id, r.region, r.function_name)))
     best_n = pc_count_for_cost(series, r.duration_mean_ms, arch=r.arch, region=r.region, pricing=pricing)
     if best_n == 0:
         return []
@@ -251,16 +273,35 @@ def _pc_findings(snapshot, index: ByFunction, table: pd.DataFrame, r, th: dict[s
     return []
 
 
+def _is_setup(service: str, operation: str) -> bool:
+    """A listed secret/parameter/credential fetch, or an operation whose name reads like a client setup."""
+    op = _NOT_LETTERS.sub("", operation.lower())
+    return any(op.startswith(p) for p in SETUP_OPERATIONS.get(service.lower(), ())) or any(w in op for w in SETUP_WORDS)
+
+
+_NOT_LETTERS = re.compile(r"[^a-z]")
+
+
+def _setup_calls(calls: pd.DataFrame, per_invocation: float) -> np.ndarray:
+    """Which of a function's traced calls are setup work done on (nearly) every invocation."""
+    services, operations = calls["service"].to_numpy(), calls["operation"].to_numpy()
+    if per_invocation is None or calls["calls_per_invocation"].dtype != np.float64 or \
+            not all(isinstance(x, str) for x in (*services, *operations)):   # the pandas methods, as written
+        service = calls["service"].str.lower()
+        op = calls["operation"].str.lower().str.replace(r"[^a-z]", "", regex=True)
+        listed = pd.Series([any(o.startswith(p) for p in SETUP_OPERATIONS.get(sv, ())) for sv, o in
+                            zip(service, op, strict=True)], index=calls.index, dtype=bool)
+        worded = op.apply(lambda o: any(w in o for w in SETUP_WORDS))
+        return ((listed | worded) & (calls["calls_per_invocation"] >= per_invocation)).to_numpy()
+    setup = np.array([_is_setup(sv, o) for sv, o in zip(services, operations, strict=True)], dtype=bool)
+    return setup & (calls["calls_per_invocation"].to_numpy() >= per_invocation)
+
+
 def _setup_findings(snapshot, index: ByFunction, r, th: dict[str, Any], pricing: _prices.Pricing) -> list[dict[str, Any]]:
     calls = index.rows("calls", {"account_id": r.account_id, "region": r.region, "function_name": r.function_name})
     if calls.empty or r.invocations <= 0:
         return []
-    service = calls["service"].str.lower()
-    op = calls["operation"].str.lower().str.replace(r"[^a-z]", "", regex=True)
-    listed = pd.Series([any(o.startswith(p) for p in SETUP_OPERATIONS.get(sv, ())) for sv, o in zip(service, op, strict=True)],
-                       index=calls.index, dtype=bool)
-    worded = op.apply(lambda o: any(w in o for w in SETUP_WORDS))
-    hits = calls[(listed | worded) & (calls["calls_per_invocation"] >= th["setup_calls_per_invocation"])]
+    hits = calls[_setup_calls(calls, th["setup_calls_per_invocation"])]
     if hits.empty:
         return []
     per_inv_ms = float((hits["calls_per_invocation"] * hits["mean_ms"]).sum())

@@ -45,9 +45,9 @@ import numbers
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from ..keepalive import _UNSET, KeepAlive, PoolCohorts, keep_alive
+from .poolterms import PoissonTerms, cdf, cum_after, cum_before, log_survival, pmf, scan_rows
 from .series import durations, is_counts, per_minute
 
 MODELS = ("poisson", "peak")
@@ -104,8 +104,14 @@ def _evict_after_gaps(gaps, uses_now, uses_before, ka: KeepAlive, shift) -> np.n
         gm, sm = g[maybe], sh[maybe]
         a = np.broadcast_to(uses_now, g.shape)[maybe]
         b = np.broadcast_to(uses_before, g.shape)[maybe]
+        inverse = None
+        if len(gm) > 32:             # counts repeat: each distinct (uses, uses before, gap, shift) once
+            distinct, inverse = np.unique(np.stack([a, b, gm, sm], axis=1), axis=0, return_inverse=True)
+            a, b, gm, sm = distinct.T
+        acc = np.zeros(len(gm))
         for kj, wj in zip(k, w, strict=True):
-            out[maybe] += wj * _p_sum_exceeds(a, b, kj + sm - gm)
+            acc += wj * _p_sum_exceeds(a, b, kj + sm - gm)
+        out[maybe] = acc if inverse is None else acc[inverse.reshape(-1)]
     return np.clip(out, 0.0, 1.0)
 
 
@@ -121,10 +127,44 @@ def _evict_table(ka: KeepAlive, steps: np.ndarray | None, shift: float) -> tuple
 def _evict_table_for(ka: KeepAlive, top: int, shift: float) -> tuple[np.ndarray, int]:
     step = ka.sweep.step_min if ka.sweep is not None else 0.0
     span = int(math.ceil(ka.idle_min[1] + shift + top * step))
-    gaps = np.arange(span)
-    table = np.array([_evict_after_gaps(gaps, 1.0, 1.0, ka, shift + n * step) for n in range(top + 1)])
+    # every row at once (the same numbers as row by row: each entry is its own gap and shift)
+    gaps = np.tile(np.arange(span, dtype=float), top + 1)
+    shifts = np.repeat(np.array([shift + n * step for n in range(top + 1)]), span)
+    table = _evict_after_gaps(gaps, 1.0, 1.0, ka, shifts).reshape(top + 1, span)
     table.flags.writeable = False
     return table, span
+
+
+class _Columns:
+    """An eviction table read column by column (one column per number of quiet minutes): the eviction and
+    keep probabilities transposed, and which columns are 0 or 1 for every row (a term that adds nothing, a
+    factor that changes nothing)."""
+
+    def __init__(self, table: np.ndarray, span: int) -> None:
+        keep = 1.0 - table
+        self.span, self.rows = span, table.shape[0]
+        self.evict, self.keep = table, keep
+        self.evict_t, self.keep_t = np.ascontiguousarray(table.T), np.ascontiguousarray(keep.T)
+        self.evict_zero, self.evict_one = ~table.any(axis=0), (table == 1.0).all(axis=0)
+        self.keep_zero, self.keep_one = ~keep.any(axis=0), (keep == 1.0).all(axis=0)
+
+    def factor(self, which: str, j: int, rows: np.ndarray | None):
+        """Column ``j`` of the ``which`` table (``"evict"`` or ``"keep"``) at ``rows``; None where it is 1."""
+        if getattr(self, f"{which}_one")[j]:
+            return None
+        if self.rows == 1:
+            return getattr(self, which)[0, j]
+        return getattr(self, f"{which}_t")[j].take(rows)
+
+
+def _columns(ka: KeepAlive, steps: np.ndarray | None, shift: float) -> _Columns:
+    top = int(steps.max()) if steps is not None and len(steps) else 0
+    return _columns_for(ka, top, float(shift))
+
+
+@functools.lru_cache(maxsize=4096)
+def _columns_for(ka: KeepAlive, top: int, shift: float) -> _Columns:
+    return _Columns(*_evict_table_for(ka, top, shift))
 
 
 def _taker(t: np.ndarray, m: int):
@@ -135,7 +175,8 @@ def _taker(t: np.ndarray, m: int):
     return lambda x, i: x[t + i]
 
 
-def _windowed_cold(up: np.ndarray, busy: np.ndarray, ka: KeepAlive, steps: np.ndarray | None = None) -> np.ndarray:
+def _windowed_cold(up: np.ndarray, busy: np.ndarray, ka: KeepAlive, steps: np.ndarray | None = None, *,
+                   surv: np.ndarray | None = None) -> np.ndarray:
     """Expected cold starts per minute of one environment level.
 
     ``up``: P(an arrival raises concurrency to this level in the minute), a use that may find the level's
@@ -143,46 +184,67 @@ def _windowed_cold(up: np.ndarray, busy: np.ndarray, ka: KeepAlive, steps: np.nd
     Minutes are treated as independent; the environment is freed at a uniform moment of its last busy minute
     and reused at a uniform moment of the next, so ``j`` quiet minutes in between mean ``j + U1 + U2`` idle.
     ``steps``: pool sweeps the level survives when it goes idle in each minute (its window grows by that
-    many sweep steps; None: independent eviction).
+    many sweep steps; None: independent eviction). ``surv``: :func:`.poolterms.log_survival` of ``busy``, when
+    already computed.
     """
-    evict, span = _evict_table(ka, steps, 0.0)
+    cols = _columns(ka, steps, 0.0)
+    span = cols.span
     m = len(up)
     bp = np.concatenate([np.zeros(span), busy])
-    row = np.concatenate([np.zeros(span, dtype=np.int64), steps]) if steps is not None else np.zeros(span + m, np.int64)
-    cum = np.concatenate([[0.0], np.cumsum(np.log1p(-np.minimum(bp, 1.0 - 1e-12)))])
+    row = np.concatenate([np.zeros(span, dtype=np.int64), steps]) if cols.rows > 1 else None
+    cum = cum_before(log_survival(busy) if surv is None else surv, span)
     uses = np.flatnonzero(up)                       # only minutes with a use can start cold
     at = _taker(uses, m)                            # at(x, span + i) is x[t + i] for the minutes t of a use
     now = at(cum, span)
     total = np.exp(now - at(cum, 0))                # quiet for `span` minutes (or never used): surely cold
+    term = np.empty(len(uses))
     for j in range(span):
-        e = evict[0, j] if len(evict) == 1 else evict[at(row, span - 1 - j), j]
-        if e.any():
-            total += at(bp, span - 1 - j) * np.exp(now - at(cum, span - j)) * e
+        if cols.evict_zero[j]:                      # no eviction after j quiet minutes: adds nothing
+            continue
+        np.subtract(now, at(cum, span - j), out=term)
+        np.exp(term, out=term)
+        np.multiply(at(bp, span - 1 - j), term, out=term)
+        e = cols.factor("evict", j, at(row, span - 1 - j) if row is not None else None)
+        if e is not None:
+            np.multiply(term, e, out=term)
+        total += term
     out = np.zeros(m)
     out[uses] = up[uses] * np.clip(total, 0.0, 1.0)
     return out
 
 
-def _soon(busy: np.ndarray, ka: KeepAlive, shift: float, steps: np.ndarray | None = None) -> np.ndarray:
+def _soon(busy: np.ndarray, ka: KeepAlive, shift: float, steps: np.ndarray | None = None, *,
+          surv: np.ndarray | None = None) -> np.ndarray:
     """P(the level's environment is used again before it is evicted), looking forward from each minute: a
     recycle that falls due happens at that next use; otherwise the next use is an idle cold start (counted
-    by the eviction side with the same eviction probabilities, so the two never both count)."""
-    evict, span = _evict_table(ka, steps, shift)
-    keep = 1.0 - evict
+    by the eviction side with the same eviction probabilities, so the two never both count). ``surv``:
+    :func:`.poolterms.log_survival` of ``busy``, when already computed."""
+    cols = _columns(ka, steps, shift)
+    span = cols.span
     m = len(busy)
-    row = steps if steps is not None else np.zeros(m, dtype=np.int64)
     bp = np.concatenate([busy, np.zeros(span + 1)])
-    cum = np.concatenate([[0.0], np.cumsum(np.log1p(-np.minimum(bp, 1.0 - 1e-12)))])
+    cum = cum_after(log_survival(busy) if surv is None else surv, span + 1)
     # only minutes with a use within the next `span` minutes can see one (elsewhere every term is 0)
-    near = np.concatenate([[0], np.cumsum(bp > 0)])
-    t = np.flatnonzero(near[np.minimum(np.arange(m) + span, m + span + 1)] > near[:m])
+    if m and busy.min() > 0:         # a use in every minute: every minute
+        t = np.arange(m)
+    else:
+        near = np.concatenate([[0], np.cumsum(bp > 0)])
+        t = np.flatnonzero(near[np.minimum(np.arange(m) + span, m + span + 1)] > near[:m])
     at = _taker(t, m)                # at(x, j) is x[t + j]
     acc = np.zeros(len(t))
-    now, row = at(cum, 0), at(row, 0)
+    now = at(cum, 0)
+    row = at(steps, 0) if cols.rows > 1 else None
+    term = np.empty(len(t))
     for j in range(span):            # j quiet minutes, then a use
-        kj = keep[0, j] if len(keep) == 1 else keep[row, j]
-        if kj.any():
-            acc += np.exp(at(cum, j) - now) * at(bp, j) * kj
+        if cols.keep_zero[j]:        # surely evicted after j quiet minutes: adds nothing
+            continue
+        np.subtract(at(cum, j), now, out=term)
+        np.exp(term, out=term)
+        np.multiply(term, at(bp, j), out=term)
+        kj = cols.factor("keep", j, row)
+        if kj is not None:
+            np.multiply(term, kj, out=term)
+        acc += term
     out = np.zeros(m)
     out[t] = np.clip(acc, 0.0, 1.0)
     return out
@@ -207,7 +269,7 @@ def _recycles(used: np.ndarray, hazard: np.ndarray, ka: KeepAlive) -> np.ndarray
     fresh environment from a higher level rotating down); one that lasts longer than its lifetime is
     recycled at its next use. With ``used`` marking minutes where the level is in use, a recycle at ``t``
     needs a reset at ``t - life - 1`` and none since: ``rec[t] = a[t-lag] * prod(1 - hazard)`` with
-    ``a = hazard + rec``. Solved block by block (a block is one lifetime long), averaged over lifetimes.
+    ``a = hazard + rec``. Solved for rows one lifetime long, averaged over lifetimes.
     """
     m = len(used)
     out = np.zeros(m)
@@ -222,24 +284,18 @@ def _recycles(used: np.ndarray, hazard: np.ndarray, ka: KeepAlive) -> np.ndarray
             continue
         # rows of one lifetime: a[row] = h[row] + coef[row] * a[row - 1] (a[0] = h[0]), coef = used * survival
         # over the lag, rec[row] = coef[row] * a[row - 1]. The recursion runs down the rows of every minute of
-        # the lifetime at once, solved by doubling (log2(rows) passes, Hillis-Steele: after the pass of
-        # stride d, a[row] holds the sum over the 2d rows up to it, coef[row] their product)
+        # the lifetime at once, solved pairwise (:func:`.poolterms.scan_rows`)
         rows = -(-m // lag)
         coef = np.zeros(rows * lag)
-        coef[lag:m] = used[lag:] * np.exp(-(cum[lag + 1:m + 1] - cum[1:m + 1 - lag]))
+        c = coef[lag:m]
+        np.subtract(cum[1:m + 1 - lag], cum[lag + 1:m + 1], out=c)     # -(x - y) is y - x, the same number
+        np.exp(c, out=c)
+        np.multiply(used[lag:], c, out=c)
         a = np.zeros(rows * lag)
         a[:m] = h
-        coef, a = coef.reshape(rows, lag), a.reshape(rows, lag)
-        first = coef.copy()
-        d = 1
-        while d < rows:
-            a[d:] = a[d:] + coef[d:] * a[:-d]
-            coef[d:] = coef[d:] * coef[:-d]
-            d *= 2
-        rec = np.zeros((rows, lag))
-        rec[1:] = first[1:] * a[:-1]
-        rec = rec.ravel()[:m]
-        out += weight * rec
+        scan_rows(a.reshape(rows, lag), coef.reshape(rows, lag))
+        # rec[t] = coef[t] * a[t - lag] (0 in the first row)
+        out[lag:] += weight * (c * a[:m - lag])
     return out
 
 
@@ -273,12 +329,7 @@ def _peak_need(conc: np.ndarray, z: float) -> np.ndarray:
     return np.ceil(np.round(conc + z * np.sqrt(conc), 9))
 
 
-def _pmf(k, mu):
-    return np.clip(np.exp(special.xlogy(k, mu) - special.gammaln(k + 1) - mu), 0.0, 1.0)
-
-
-def _cdf(k, mu):
-    return np.clip(special.pdtr(k, mu), 0.0, 1.0)
+_pmf, _cdf = pmf, cdf
 
 
 def _where_positive(f, k: int, mu: np.ndarray) -> np.ndarray:
@@ -303,18 +354,22 @@ def _poisson_cdf(k: int, mu: np.ndarray) -> np.ndarray:
 
 
 def _level_usage(k: int, lam: np.ndarray, conc: np.ndarray, seen: np.ndarray, counts: bool, model: str,
-                 z: float, reach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                 z: float, reach: np.ndarray, terms: tuple[PoissonTerms, PoissonTerms] | None = None,
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """For the k-th environment of the pool, per minute: P(an arrival raises concurrency to k) and
     P(concurrency is >= k at some moment of the minute). With observed counts, concurrency cannot exceed
-    ``reach``: the invocations of the minute plus those still running from earlier minutes."""
+    ``reach``: the invocations of the minute plus those still running from earlier minutes. ``terms``: the
+    :class:`.poolterms.PoissonTerms` of ``conc`` and ``seen``, shared by the levels of one series."""
     if model == "peak":
         need = _peak_need(conc, z)
         if counts:
             need = np.minimum(need, lam)
         used = ((lam > 0) & (need >= k)).astype(float)
         return used, used
-    below = _poisson_cdf(k - 1, conc)
-    rate = lam * _poisson_pmf(k - 1, seen)
+    if terms is None:
+        below, rate = _poisson_cdf(k - 1, conc), lam * _poisson_pmf(k - 1, seen)
+    else:
+        below, rate = terms[0].cdf(k - 1), lam * terms[1].pmf(k - 1)
     up = -np.expm1(-rate)
     if counts:
         up[reach < k] = 0.0
@@ -322,7 +377,8 @@ def _level_usage(k: int, lam: np.ndarray, conc: np.ndarray, seen: np.ndarray, co
     return up, np.maximum(busy, up)
 
 
-def _levels(lam: np.ndarray, conc: np.ndarray, counts: bool, model: str, z: float, cap: float) -> int:
+def _levels(lam: np.ndarray, conc: np.ndarray, counts: bool, model: str, z: float, cap: float,
+            terms: PoissonTerms | None = None) -> int:
     if not lam.any():
         return 0
     top = int(min(cap, lam.max() if counts else np.inf, 1e5))
@@ -331,7 +387,7 @@ def _levels(lam: np.ndarray, conc: np.ndarray, counts: bool, model: str, z: floa
     k = 1
     cmax = float(conc.max())
     while k < top:
-        if k > cmax + 1 and float((lam * _poisson_pmf(k, conc)).sum()) < 1e-4:
+        if k > cmax + 1 and float((lam * (_poisson_pmf(k, conc) if terms is None else terms.pmf(k))).sum()) < 1e-4:
             break
         k += 1
     return k
@@ -370,29 +426,50 @@ def cold_start_profile(invocations_per_minute, duration_ms, *, keep_alive_min=No
     idle = np.zeros(len(lam))
     recycled = np.zeros(len(lam))
     landing = np.zeros(len(lam))   # fresh environments from higher levels rotating down to this one
-    top = _levels(lam, conc, counts, model, burst_z, cap)
+    terms: list[PoissonTerms] = []    # the Poisson terms of conc and seen, made when first needed
 
-    def usage(k: int) -> tuple[np.ndarray, np.ndarray]:
+    def poisson_terms() -> tuple[PoissonTerms, PoissonTerms]:
+        if not terms:
+            terms.append(PoissonTerms(conc))
+            terms.append(terms[0] if seen is conc else PoissonTerms(seen))
+        return terms[0], terms[1]
+
+    top = _levels(lam, conc, counts, model, burst_z, cap, poisson_terms()[0] if model == "poisson" else None)
+
+    none_provisioned = not pc.any()
+
+    def member(k: int):
+        """Minutes level ``k`` is an on-demand environment (every minute, as a plain True, without PC)."""
+        return True if none_provisioned else pc < k
+
+    def usage(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """The level's q and busy, busy's log-survival and (with sweeps) its quiet-window chances."""
         on_demand = pc < k
         if k == 1 and counts:
             q = ((lam > 0) & on_demand).astype(float)
-            return q, q
-        # a Poisson rate never makes a minute's first environment certain, whatever the model
-        q, busy = _level_usage(k, lam, conc, seen, counts, "poisson" if k == 1 else model, burst_z, reach)
-        return q * on_demand, busy * on_demand
+            busy = q
+        else:
+            # a Poisson rate never makes a minute's first environment certain, whatever the model
+            level_model = "poisson" if k == 1 else model
+            q, busy = _level_usage(k, lam, conc, seen, counts, level_model, burst_z, reach,
+                                   poisson_terms() if level_model == "poisson" else None)
+            if not none_provisioned:     # (times 1 changes nothing where no environment is provisioned)
+                q, busy = q * on_demand, busy * on_demand
+        surv = log_survival(busy)
+        return q, busy, surv, cohorts.quiet(busy, surv) if cohorts is not None else None
 
     cohorts = PoolCohorts(ka.sweep, float(np.mean(ka.idle_min)), len(lam)) if ka.sweep is not None else None
-    cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = {}
     if cohorts is not None:          # first pass: how likely each level is to idle with the others
         keep = top * len(lam) <= 4_000_000
         for k in range(1, top + 1):
             cache[k] = usage(k)
-            cohorts.add_level(cache[k][1], pc < k)
+            cohorts.add_level(cache[k][1], member(k), quiet=cache[k][3])
             if not keep:
                 cache.pop(k)
     for k in range(top, 0, -1):
-        q, busy = cache.pop(k) if k in cache else usage(k)
-        steps = cohorts.steps(k, busy, pc < k) if cohorts is not None else None
+        q, busy, surv, quiet = cache.pop(k) if k in cache else usage(k)
+        steps = cohorts.steps(k, busy, member(k), quiet=quiet) if cohorts is not None else None
         if not q.any():
             continue
         if k == 1 and counts:
@@ -407,9 +484,9 @@ def cold_start_profile(invocations_per_minute, duration_ms, *, keep_alive_min=No
             p[1:] = _evict_after_gaps(np.diff(times) - 1, uses[1:], uses[:-1], ka, shift + extra)
             cold[times] = p
         else:
-            cold = _windowed_cold(q, busy, ka, steps)
+            cold = _windowed_cold(q, busy, ka, steps, surv=surv)
         hazard = 1.0 - (1.0 - cold) * (1.0 - np.minimum(landing, 1.0))
-        rec = _recycles(_soon(busy, ka, shift if k == 1 else 0.0, steps), hazard, ka)
+        rec = _recycles(_soon(busy, ka, shift if k == 1 else 0.0, steps, surv=surv), hazard, ka)
         idle += cold
         recycled += rec
         landing += (cold + rec) / k

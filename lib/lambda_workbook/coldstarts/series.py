@@ -3,6 +3,7 @@ observed series (its ``Invocations`` metric) and concurrency. Pure: data in, Ser
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -23,6 +24,9 @@ def per_minute(invocations_per_minute, *, name: str = "invocations_per_minute") 
     s = invocations_per_minute
     if isinstance(s, (np.ndarray, list, tuple)):
         s = pd.Series(np.asarray(s, dtype=float))
+    fast = _already_per_minute(s)
+    if fast is not None:
+        return fast
     if not isinstance(s, pd.Series):
         raise ValueError(f"{name} must be a pandas Series indexed by minute, got {type(s).__name__}")
     try:
@@ -60,6 +64,25 @@ def per_minute(invocations_per_minute, *, name: str = "invocations_per_minute") 
         values.index = minutes.astype(np.int64)
         return values.reindex(full, fill_value=0.0)
     raise ValueError(f"{name} index must be timestamps (DatetimeIndex) or minute numbers, got {type(idx).__name__}")
+
+
+def _already_per_minute(s) -> pd.Series | None:
+    """:func:`per_minute` of a float Series that already has every minute (a DatetimeIndex of frequency one
+    minute, on whole minutes, or consecutive minute numbers) and valid values: the values with NaN as 0 on the
+    same minutes, without regrouping. None for anything else (the general path checks and fills it)."""
+    if not (isinstance(s, pd.Series) and s.dtype == np.float64 and len(s)):
+        return None
+    idx = s.index
+    if isinstance(idx, pd.DatetimeIndex):
+        if idx.freq is None or idx.freq != pd.tseries.frequencies.to_offset("min") or idx[0] != idx[0].floor("min"):
+            return None
+    elif not isinstance(idx, pd.RangeIndex) or idx.step != 1:
+        return None
+    values = s.to_numpy(dtype=float, copy=True)
+    values[np.isnan(values)] = 0.0
+    if not np.isfinite(values).all() or (values < 0).any():
+        return None
+    return pd.Series(values, index=idx, name=s.name)
 
 
 def is_counts(values: np.ndarray, kind: str) -> bool:
@@ -145,11 +168,53 @@ def invocation_series(snapshot, function_name: str, *, account_id: str | None = 
     return series_from_rows(snapshot, index.rows("metrics", fn))
 
 
+@functools.lru_cache(maxsize=16)
+def _window_minutes(start, end) -> pd.DatetimeIndex:
+    """The minutes of a snapshot window (made once per window: every function of a snapshot shares it)."""
+    return pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq="min", inclusive="left")
+
+
+def _minute_sums(rows: pd.DataFrame, idx: pd.DatetimeIndex) -> np.ndarray | None:
+    """Invocations per minute of ``idx`` from a function's ``metrics`` rows, straight from the arrays, when the
+    ``Invocations`` Sum rows are at 60 s with at most one row a minute and timestamps in ``idx``'s time zone;
+    None otherwise (the grouped path handles the rest). Timestamps are floored to the minute, minutes outside
+    ``idx`` dropped and NaN counted as nothing: the numbers the grouped sum gives."""
+    ts, values = rows["timestamp"], rows["value"]
+    if not (len(idx) and isinstance(ts.dtype, pd.DatetimeTZDtype | np.dtype) and ts.dtype.kind == "M"
+            and values.dtype == np.float64 and getattr(ts.dtype, "tz", None) == idx.tz
+            and idx[0] == idx[0].floor("min")):
+        return None
+    sel = (rows["metric"].to_numpy() == "Invocations") & (rows["stat"].to_numpy() == "Sum")
+    if not sel.any():
+        return None
+    period = rows["period_s"].to_numpy()[sel]
+    if period.min() > 60:
+        return None
+    sel[sel] = period == period.min()
+    unit = np.datetime_data(ts.dtype.base if hasattr(ts.dtype, "base") else ts.dtype)[0]
+    stamps = ts.array.asi8[sel]                                 # epoch (UTC) in the column's unit
+    ok = stamps != np.iinfo(np.int64).min                       # NaT
+    ns = int(np.timedelta64(1, unit) // np.timedelta64(1, "ns"))
+    off = (stamps[ok] * ns - idx[0].value) // 60_000_000_000    # Timestamp.value: epoch nanoseconds
+    vals = values.to_numpy()[sel][ok]
+    inside = (off >= 0) & (off < len(idx))
+    off, vals = off[inside], vals[inside]
+    if len(off) > 1 and not (np.diff(off) > 0).all() and len(np.unique(off)) < len(off):
+        return None
+    out = np.zeros(len(idx))
+    out[off] = np.where(np.isnan(vals), 0.0, vals)
+    return out
+
+
 def series_from_rows(snapshot, rows: pd.DataFrame) -> pd.Series:
     """:func:`invocation_series` from one function's ``metrics`` rows (already looked up)."""
+    idx = _window_minutes(snapshot.manifest["start"], snapshot.manifest["end"])
+    sums = _minute_sums(rows, idx) if len(rows) else None
+    if sums is not None:
+        out = pd.Series(sums, index=idx, name="invocations")
+        out.attrs["path"] = "metrics:Invocations (Sum, 60 s)"
+        return out
     inv = rows[(rows["metric"] == "Invocations") & (rows["stat"] == "Sum")]
-    idx = pd.date_range(pd.Timestamp(snapshot.manifest["start"]), pd.Timestamp(snapshot.manifest["end"]),
-                        freq="min", inclusive="left")
     if inv.empty:
         out = pd.Series(0.0, index=idx, name="invocations")
         out.attrs["path"] = "metrics:Invocations (no datapoints: no traffic in the window)"
@@ -174,8 +239,10 @@ def series_from_rows(snapshot, rows: pd.DataFrame) -> pd.Series:
 
 
 def metric_series(rows: pd.DataFrame, metric: str, stat: str) -> pd.Series:
-    sel = rows[(rows["metric"] == metric) & (rows["stat"] == stat)]
-    return sel.set_index("timestamp")["value"].sort_index()
+    """One metric statistic of a function's ``metrics`` rows: values by timestamp, in time order."""
+    sel = (rows["metric"].to_numpy() == metric) & (rows["stat"].to_numpy() == stat)
+    index = pd.Index(rows["timestamp"].array[sel], name="timestamp")
+    return pd.Series(rows["value"].to_numpy()[sel], index=index, name="value").sort_index()
 
 
 @renamed(function_name="name")
