@@ -27,9 +27,13 @@ def test_two_workers_give_the_tables_of_one_process(columnar, monkeypatch):
     assert one.is_lazy("metrics")
     with fanout.using(1):
         a1, m1, r1 = coldstarts.analyse(one), memory.recommend_all(one), reads.findings(one)
+        c1 = coldstarts.findings(one)
     with fanout.using(2):
         assert fanout.processes(two, len(two.functions)) == 2
         a2, m2, r2 = coldstarts.analyse(two), memory.recommend_all(two), reads.findings(two)
+        c2 = coldstarts.findings(two)
+    pd.testing.assert_frame_equal(c1, c2)
+    assert len(c1) > 0
     pd.testing.assert_frame_equal(a1, a2)
     assert a1.attrs == a2.attrs
     pd.testing.assert_frame_equal(m1, m2)
@@ -124,3 +128,14 @@ def test_a_worker_that_dies_is_one_clear_error(columnar, tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="worker process of 2 stopped") as e:
         fanout.map_chunks(tests_fanout_die.die, snap, list(range(4)), workers=2, chunk=1)
     assert fanout.WORKERS_ENV in str(e.value)
+
+
+def test_without_the_memo_the_table_travels_with_the_chunks(columnar, monkeypatch):
+    monkeypatch.setattr(fanout, "CHUNK", 8)
+    snap = sources.load_snapshot(columnar)
+    with fanout.using(1):
+        want = coldstarts.findings(snap)
+    monkeypatch.setenv("LAMBDA_WORKBOOK_CACHE", "0")   # workers could not read the analysis from a memo
+    with fanout.using(2):
+        got = coldstarts.findings(sources.load_snapshot(columnar))
+    pd.testing.assert_frame_equal(want, got)

@@ -13,7 +13,8 @@ import pandas as pd
 from .. import billing, costs
 from .. import findings as _findings
 from .. import prices as _prices
-from ..analysis import per_snapshot
+from ..analysis import enabled, per_snapshot
+from ..engine import fanout
 from ..initpriors import init_prior, priors
 from ..memory import runtime_family
 from .function import for_function
@@ -85,18 +86,37 @@ def findings(snapshot, *, table: pd.DataFrame | None = None, book: _prices.Price
     """
     th = _thresholds(thresholds)
     pricing = _prices.for_snapshot(snapshot, book=book, pricing=pricing)
+    given = table is not None
     table = analyse(snapshot, pricing=pricing) if table is None else table
-    days = snapshot.window_days
-    index = _Recent(ByFunction(snapshot))
-    out: list[dict[str, Any]] = []
-    for r in table.itertuples():
-        out += _cold_start_findings(r, th, days, pricing)
-        out += _pc_findings(snapshot, index, table, r, th, pricing)
-        out += _setup_findings(snapshot, index, r, th, pricing)
+    # each function on its own rows: in chunks, on more than one process for a big snapshot. A worker reads the
+    # analysis table from the memo it received (a table handed in, or no memo, travels with every chunk)
+    whole = table if given or not enabled() else None
+    out = fanout.map_chunks(findings_chunk, snapshot, table, th=th, pricing=pricing, table=whole)
     df = pd.DataFrame(out, columns=FINDING_COLUMNS)
     order = {"high": 0, "medium": 1, "low": 2}
     return df.sort_values(["severity", "monthly_impact_usd"], key=lambda c: c.map(order) if c.name == "severity"
                           else -c.fillna(0), ignore_index=True)
+
+
+def findings_chunk(snapshot, rows: pd.DataFrame, scope: dict[str, Any], *, th: dict[str, Any],
+                   pricing: _prices.Pricing, table: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """:func:`findings`' rows for a slice of the analysis table (a task of
+    :func:`lambda_workbook.engine.fanout.map_chunks`); ``table``: the whole table, None = :func:`analyse`'s."""
+    if table is None:
+        if "coldstarts.table" not in scope:
+            scope["coldstarts.table"] = analyse(snapshot, pricing=pricing)
+        table = scope["coldstarts.table"]
+    if "coldstarts.checks" not in scope:
+        scope["coldstarts.checks"] = ByFunction(snapshot)
+    by = scope["coldstarts.checks"]
+    by.plan(rows[["account_id", "region", "function_name"]].itertuples(index=False, name=None))
+    index, days = _Recent(by), snapshot.window_days
+    out: list[dict[str, Any]] = []
+    for r in rows.itertuples():
+        out += _cold_start_findings(r, th, days, pricing)
+        out += _pc_findings(snapshot, index, table, r, th, pricing)
+        out += _setup_findings(snapshot, index, r, th, pricing)
+    return out
 
 
 class _Recent:
