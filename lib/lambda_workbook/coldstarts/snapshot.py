@@ -156,28 +156,10 @@ def _money_and_latency(table: pd.DataFrame, snapshot, when: str, pricing: _price
     inv = table["invocations"].where(table["invocations"] > 0)
     table["cold_share"] = (table["cold_starts"] / inv).clip(upper=1.0)
     table["cold_starts_month"] = table["cold_starts"] * factor
-    init_usd, billed, share, p99, p99_warm, on_demand = ([] for _ in range(6))
-    for r in table.itertuples():
-        rbook = pricing.book(r.region)
-        n = r.invocations * factor
-        d = r.duration_mean_ms if r.duration_mean_ms == r.duration_mean_ms else 0.0
-        cold = min(r.cold_starts_month, n)
-        b = billing.breakdown(n, d, r.memory_mb, arch=r.arch, init_ms=r.init_mean_ms, cold_starts=cold,
-                              package_type=r.package_type, runtime=r.runtime, billing_date=when,
-                              ephemeral_mb=r.ephemeral_storage_mb, book=rbook) if n > 0 else None
-        init_usd.append(b["init_usd"] if b else 0.0)
-        on_demand.append(b["total_usd"] if b else 0.0)
-        billed.append(billing.init_is_billed(billing_date=when, package_type=r.package_type, runtime=r.runtime))
-        total_ms = n * d + cold * r.init_mean_ms
-        share.append(cold * r.init_mean_ms / total_ms if total_ms > 0 else 0.0)
-        if d > 0 and r.duration_p50_ms == r.duration_p50_ms:
-            lat = latency_quantiles(r.duration_p50_ms, r.duration_p99_ms, r.init_p50_ms, r.init_p99_ms,
-                                    float(r.cold_share) if r.cold_share == r.cold_share else 0.0)
-            p99.append(lat["p99"])
-            p99_warm.append(lat["p99_warm"])
-        else:
-            p99.append(np.nan)
-            p99_warm.append(np.nan)
+    # each function's bill and latency on its own: in chunks, on more than one process for a big snapshot
+    done = fanout.map_chunks(money_chunk, snapshot, table, factor=factor, when=when, pricing=pricing)
+    billed, init_usd, on_demand, share, p99_warm, p99 = (list(c) for c in zip(*done, strict=True)) if done else \
+        ([] for _ in range(6))
     table["init_billed"] = billed
     table["init_usd_month"] = init_usd
     table["on_demand_usd_month"] = on_demand
@@ -189,6 +171,33 @@ def _money_and_latency(table: pd.DataFrame, snapshot, when: str, pricing: _price
     table["pc_utilisation"] = util
     table["pc_breakeven"] = [pc_breakeven_utilization(arch=a, book=pricing.book(g))
                              for a, g in zip(table["arch"], table["region"], strict=True)]
+
+
+def money_chunk(snapshot, rows: pd.DataFrame, scope: dict[str, Any], *, factor: float, when: str,
+                pricing: _prices.Pricing) -> list[tuple]:
+    """Per row of a slice of the analysis table (a task of :func:`lambda_workbook.engine.fanout.map_chunks`):
+    whether INIT is billed, its monthly dollars, the on-demand bill, INIT's share of billed time, and the warm and
+    cold-start p99."""
+    out = []
+    for r in rows.itertuples():
+        rbook = pricing.book(r.region)
+        n = r.invocations * factor
+        d = r.duration_mean_ms if r.duration_mean_ms == r.duration_mean_ms else 0.0
+        cold = min(r.cold_starts_month, n)
+        b = billing.breakdown(n, d, r.memory_mb, arch=r.arch, init_ms=r.init_mean_ms, cold_starts=cold,
+                              package_type=r.package_type, runtime=r.runtime, billing_date=when,
+                              ephemeral_mb=r.ephemeral_storage_mb, book=rbook) if n > 0 else None
+        billed = billing.init_is_billed(billing_date=when, package_type=r.package_type, runtime=r.runtime)
+        total_ms = n * d + cold * r.init_mean_ms
+        share = cold * r.init_mean_ms / total_ms if total_ms > 0 else 0.0
+        if d > 0 and r.duration_p50_ms == r.duration_p50_ms:
+            lat = latency_quantiles(r.duration_p50_ms, r.duration_p99_ms, r.init_p50_ms, r.init_p99_ms,
+                                    float(r.cold_share) if r.cold_share == r.cold_share else 0.0)
+            p99_warm, p99 = lat["p99_warm"], lat["p99"]
+        else:
+            p99_warm = p99 = np.nan
+        out.append((billed, b["init_usd"] if b else 0.0, b["total_usd"] if b else 0.0, share, p99_warm, p99))
+    return out
 
 
 @per_snapshot
