@@ -89,6 +89,7 @@ def test_a_planned_block_holds_each_functions_own_rows(columnar):
     snap = sources.load_snapshot(columnar)
     funcs = snap.functions.sort_values(KEY).head(6).to_dict("records")
     planned, single = ByFunction(snap), ByFunction(snap)
+    planned.BLOCK = 3   # the four planned functions in two blocks
     planned.plan(funcs[:4])
     cols = ["metric", "stat", "timestamp", "value"]
     for fn in funcs:   # the last two are outside the plan: asked one by one

@@ -19,24 +19,27 @@ class ByFunction:
     An in-memory table is grouped once by DuckDB (each function's row positions, one group-by over the table),
     then each lookup takes its rows; a lazy table (a snapshot with ``relation``) is asked per function with a
     filter, so only that function's rows are ever in memory (``Snapshot.is_lazy`` tells which). After
-    :meth:`plan`, a lazy table is asked once for every planned function instead (the first lookup of a planned
-    function reads the block, the next ones take their rows from it): one query per block, not per function.
+    :meth:`plan`, a lazy table is asked once per block of :data:`BLOCK` planned functions instead (the first
+    lookup of a function reads its block, the next ones take their rows from it; one block per table is kept).
     """
+
+    #: planned functions read by one query (a function's 14 days of per-minute metrics take several MB in pandas)
+    BLOCK = 25
 
     def __init__(self, snapshot) -> None:
         self.snapshot = snapshot
         self._positions: dict[str, dict[tuple, np.ndarray]] = {}
-        self._planned: set[tuple] = set()
-        self._keys: pd.DataFrame | None = None
-        self._blocks: dict[str, tuple[pd.DataFrame, dict[tuple, np.ndarray]]] = {}
+        self._planned: dict[tuple, int] = {}
+        self._keys: list[pd.DataFrame] = []
+        self._blocks: dict[str, tuple[int, pd.DataFrame, dict[tuple, np.ndarray]]] = {}
 
     def plan(self, functions) -> None:
         """The functions (rows or mappings with the key columns, or key tuples) looked up next; the blocks
         read for the previous plan are dropped."""
-        keys = [tuple(f) if isinstance(f, tuple) else (f["account_id"], f["region"], f["function_name"])
-                for f in functions]
-        self._planned = set(keys)
-        self._keys = pd.DataFrame(keys, columns=KEY) if keys else None
+        keys = list(dict.fromkeys(tuple(f) if isinstance(f, tuple) else (f["account_id"], f["region"],
+                                                                       f["function_name"]) for f in functions))
+        self._planned = {k: i // self.BLOCK for i, k in enumerate(keys)}
+        self._keys = [pd.DataFrame(keys[i:i + self.BLOCK], columns=KEY) for i in range(0, len(keys), self.BLOCK)]
         self._blocks = {}
 
     def rows(self, table: str, fn) -> pd.DataFrame:
@@ -62,11 +65,14 @@ class ByFunction:
                                 strict=True)}
 
     def _from_block(self, table: str, key: tuple) -> pd.DataFrame:
-        if table not in self._blocks:
-            restrict = getattr(self.snapshot.tables.raw(table), "restrict", None)
-            df = restrict(self._keys).relation(session(self.snapshot)).df()
-            self._blocks[table] = (df, df.groupby(KEY, sort=False).indices if len(df) else {})
-        df, where = self._blocks[table]
+        block = self._planned[key]
+        held = self._blocks.get(table)
+        if held is None or held[0] != block:
+            self._blocks.pop(table, None)    # the previous block's rows go before the next are read
+            restrict = self.snapshot.tables.raw(table).restrict
+            df = restrict(self._keys[block]).relation(session(self.snapshot)).df()
+            held = self._blocks[table] = (block, df, df.groupby(KEY, sort=False).indices if len(df) else {})
+        _, df, where = held
         pos = where.get(key)
         return df.iloc[pos] if pos is not None else df.iloc[:0]
 
