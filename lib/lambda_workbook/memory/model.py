@@ -209,7 +209,7 @@ class DurationModel:
         if seed is None:   # fresh entropy each call: nothing to share
             rng = np.random.default_rng()
             pick, comp, log_a, scale = self._draw(n, rng)
-            return rng, pick, curve.log_duration(log_a, curve.shares_by_pair(m, comp), comp, cpu_scale=scale)
+            return rng, pick, curve.log_duration_at(log_a, curve.Sizes(m), comp, cpu_scale=scale)
         memo = self.__dict__.get("_memo")
         if memo is None:
             memo = self.__dict__["_memo"] = _memo.Draws()
@@ -223,7 +223,7 @@ class DurationModel:
 
         def smooth(drawn):
             _, comp, log_a, scale = drawn[1]
-            return curve.log_duration(log_a, curve.shares_by_pair(m, comp), comp, cpu_scale=scale)
+            return curve.log_duration_at(log_a, curve.Sizes(m), comp, cpu_scale=scale)
 
         after, drawn, logt = memo.get(state, n, seed, m, draw, smooth)
         rng = np.random.default_rng(seed)
