@@ -188,18 +188,21 @@ class DurationModel:
         rng, pick, smooth = self._smooth(m, n, seed)
         tau = self.tau[pick][:, None]
         cols, logy, se = self._measured(m)
-        logt = smooth   # the memo's (read-only) array: every change below makes a new one
+        logt = smooth   # the memo's (read-only) array: every change below works on a new one
         if noise:
-            logt = logt + rng.normal(size=logt.shape) * tau
-            pressure = self._pressure(m)
+            # smooth + normal * tau, in place: standard_normal draws what normal(0, 1) draws, number for number
+            logt = rng.standard_normal(size=smooth.shape)
+            logt *= tau
+            logt += smooth
+            pressure = self._pressure(m, cols)
             if pressure.any():  # close to the memory it uses, a function may slow down (only ever up)
-                logt = logt + np.abs(rng.normal(size=(n, 1))) * PRESSURE_SD * pressure[None, :]
+                logt += np.abs(rng.normal(size=(n, 1))) * PRESSURE_SD * pressure[None, :]
         if cols.size:  # a measured size: its mean, the curve pulling only as much as the mean is uncertain
             logt = logt.copy() if logt is smooth else logt
             kappa = tau ** 2 / (tau ** 2 + se[None, :] ** 2)
             mixed = (1 - kappa) * logt[:, cols] + kappa * logy[None, :]
             logt[:, cols] = mixed + rng.normal(size=mixed.shape) * np.sqrt(kappa) * se[None, :]
-        return np.exp(logt)
+        return np.exp(logt) if logt is smooth else np.exp(logt, out=logt)
 
     def _smooth(self, m: np.ndarray, n: int, seed: int):
         """``(rng, pick, log t)``: the seed's draws and the smooth curve's log duration at sizes ``m``, with the
@@ -233,21 +236,31 @@ class DurationModel:
     def _measured(self, m: np.ndarray):
         if self.derived_from:
             return np.empty(0, int), np.empty(0), np.empty(0)
-        obs = self.observations
-        sizes = obs["memory_mb"].to_numpy(float)
+        sizes, mean, rel_se = self._observed()
         pos = np.searchsorted(sizes, m)
         hit = (pos < sizes.size) & (sizes[np.minimum(pos, sizes.size - 1)] == m)
         cols = np.flatnonzero(hit)
         rows = pos[cols]
-        return cols, np.log(obs["mean_ms"].to_numpy(float)[rows]), obs["rel_se"].to_numpy(float)[rows]
+        return cols, np.log(mean[rows]), rel_se[rows]
 
-    def _pressure(self, m: np.ndarray) -> np.ndarray:
-        """0-1: how far inside 1.5x of the Max Memory Used p99 an unmeasured size is (garbage collection)."""
+    def _observed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The observations' sizes, means and relative errors as arrays, read once per observations table (a model
+        reads them at every draw; the table is not changed in place once fitted)."""
+        obs = self.observations
+        hit = self.__dict__.get("_observed_arrays")
+        if hit is None or hit[0] is not obs:
+            hit = self.__dict__["_observed_arrays"] = (obs, obs["memory_mb"].to_numpy(float),
+                                                       obs["mean_ms"].to_numpy(float), obs["rel_se"].to_numpy(float))
+        return hit[1:]
+
+    def _pressure(self, m: np.ndarray, measured: np.ndarray | None = None) -> np.ndarray:
+        """0-1: how far inside 1.5x of the Max Memory Used p99 an unmeasured size is (garbage collection);
+        ``measured``: the columns of ``m`` that were measured, when the caller has them."""
         used = self.max_memory_used_mb
         if not used or not np.isfinite(used):
             return np.zeros(m.size)
         out = np.clip((1.5 * used - m) / (0.5 * used), 0.0, 1.0)
-        out[self._measured(m)[0]] = 0.0
+        out[self._measured(m)[0] if measured is None else measured] = 0.0
         return out
 
     # -- summaries -------------------------------------------------------------------------------------
