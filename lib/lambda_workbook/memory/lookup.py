@@ -14,7 +14,8 @@ import pandas as pd
 
 from ..schema import KEY
 
-_WHOLE = ("report_samples",)   # lazy tables read whole for the pass (small: a sample of raw lines)
+_WHOLE = ("report_samples",)
+_OTHER_COLUMNS = ["memory_mb", "duration_ms", "max_memory_used_mb"]   # lazy tables read whole for the pass (small: a sample of raw lines)
 
 
 class FunctionRows:
@@ -59,11 +60,16 @@ class FunctionRows:
             return pd.DataFrame(columns=["memory_mb", "duration_ms", "max_memory_used_mb"])
         if self._parsed is None:
             parsed = logs.parse_reports(df["message"].tolist())
-            self._parsed = (parsed, parsed["line"].to_numpy())
-        parsed, line = self._parsed
+            warm = (parsed["init_duration_ms"].isna() & ~parsed["status"].fillna("").isin(["timeout", "error"])).to_numpy()
+            sizes = parsed.rename(columns={"memory_size_mb": "memory_mb"})[_OTHER_COLUMNS]
+            self._parsed = (sizes, parsed["line"].to_numpy(), warm, sizes["memory_mb"].to_numpy())
+        sizes, line, warm, size = self._parsed
         at = np.minimum(np.searchsorted(line, pos), max(line.size - 1, 0))
         hit = at[line[at] == pos] if line.size else at[:0]
-        return _other_sizes_of(parsed.iloc[hit].reset_index(drop=True), configured)
+        if not hit.size:
+            return _other_sizes_of(pd.DataFrame(), configured)
+        # as _other_sizes_of on the function's lines: its warm lines at another size, in their order
+        return sizes.iloc[hit[warm[hit] & (size[hit] != configured)]].reset_index(drop=True)
 
     def cost_row(self, costs: pd.DataFrame, key: tuple) -> pd.Series:
         """The row of ``costs`` (one per function) whose key is ``key`` (account, region, function)."""
