@@ -94,15 +94,29 @@ def log_duration(log_scale: np.ndarray, share: np.ndarray, idx=None, *, cpu_scal
     return _overlap(np.log(a * (1.0 - phi)), np.log(cpu), G_OVERLAP[sel][:, None])
 
 
-def _overlap(lw: np.ndarray, lc: np.ndarray, k: np.ndarray) -> np.ndarray:
+def _overlap(lw: np.ndarray, lc: np.ndarray, k: np.ndarray, *, in_place: bool = False) -> np.ndarray:
     """``log((W**k + C**k) ** (1/k))`` from ``log W`` and ``log C``, shifted by the larger for range.
 
     One of the two shifted terms is ``exp(0) = 1`` exactly, so only the other is computed (the same numbers as
-    computing both); with an infinite or NaN log, both are computed as written."""
+    computing both); with an infinite or NaN log, both are computed as written. ``in_place``: ``lc`` (rows x sizes,
+    the caller's own) may be overwritten."""
     top = np.maximum(lw, lc)
-    if np.isfinite(lw).all() and np.isfinite(lc).all():
-        return top + np.log(1.0 + np.exp(k * -np.abs(lw - lc))) / k
-    return top + np.log(np.exp(k * (lw - top)) + np.exp(k * (lc - top))) / k
+    if not (_finite(lw) and _finite(lc)):
+        return top + np.log(np.exp(k * (lw - top)) + np.exp(k * (lc - top))) / k
+    d = np.subtract(lw, lc, out=lc if in_place and lc.shape == top.shape else None)
+    np.abs(d, out=d)
+    np.negative(d, out=d)
+    np.multiply(k, d, out=d)
+    np.exp(d, out=d)
+    np.add(1.0, d, out=d)
+    np.log(d, out=d)
+    np.divide(d, k, out=d)
+    return np.add(top, d, out=d)
+
+
+def _finite(x: np.ndarray) -> bool:
+    """No NaN and no infinity in ``x`` (its smallest and largest are finite; NaN propagates to both)."""
+    return x.size == 0 or bool(np.isfinite(x.min()) and np.isfinite(x.max()))
 
 
 #: each component's (parallelism, knee, alpha) triple: its CPU share raised to alpha depends on nothing else
@@ -131,12 +145,17 @@ def log_duration_at(log_scale: np.ndarray, sizes: Sizes, idx=None, *, cpu_scale=
     a = np.exp(np.asarray(log_scale, dtype=float))[:, None]
     phi = G_PHI[sel][:, None]
     c = a * phi * np.reshape(np.asarray(cpu_scale, dtype=float), (-1, 1))
-    cpu = c / sizes.powered[TRIPLE[sel]]
+    cpu = sizes.powered[TRIPLE[sel]]       # a new array: every step below works in it or in another new one
+    np.divide(c, cpu, out=cpu)
     if sizes.period:
         pair = PAIR[sel]
-        credit = sizes.credit[pair] * np.minimum(1.0, c / sizes.quota[pair])
-        cpu = np.maximum(cpu - credit, np.minimum(c, cpu))
-    return _overlap(np.log(a * (1.0 - phi)), np.log(cpu), G_OVERLAP[sel][:, None])
+        credit = sizes.quota[pair]
+        np.divide(c, credit, out=credit)
+        np.minimum(1.0, credit, out=credit)
+        np.multiply(sizes.credit[pair], credit, out=credit)
+        np.subtract(cpu, credit, out=credit)              # cpu - credit
+        np.maximum(credit, np.minimum(c, cpu, out=cpu), out=cpu)
+    return _overlap(np.log(a * (1.0 - phi)), np.log(cpu, out=cpu), G_OVERLAP[sel][:, None], in_place=True)
 
 
 def profile(logy: np.ndarray, se: np.ndarray, memory_mb: np.ndarray, *, period: float = PERIOD_MS,
