@@ -100,7 +100,12 @@ def monthly_cost(duration_ms, memory_mb, *, invocations_per_month: float = 1e6, 
     sizes, where = np.unique(mem, return_inverse=True)
     request, per_ms, fixed = _unit_prices(book, arch, sizes, float(provisioned_concurrency))
     request, per_ms, fixed = (a[where].reshape(mem.shape) for a in (request, per_ms, fixed))
-    return fixed + n * request + n * per_inv * per_ms
+    base = fixed + n * request
+    if isinstance(per_inv, np.ndarray) and per_inv.ndim and per_inv.shape == np.broadcast_shapes(per_inv.shape, mem.shape):
+        per_inv *= n          # per_inv is this call's own array: the same sum, without new arrays of its size
+        per_inv *= per_ms
+        return np.add(base, per_inv, out=per_inv)
+    return base + n * per_inv * per_ms
 
 
 #: (id of the book, its Lambda items, arch, sizes, provisioned concurrency) -> (the book, unit prices per size)

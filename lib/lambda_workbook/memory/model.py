@@ -266,7 +266,7 @@ class DurationModel:
     # -- summaries -------------------------------------------------------------------------------------
     def predict(self, memory_mb) -> np.ndarray:
         """Expected (mean) warm duration in ms at each size: the posterior median of the smooth curve."""
-        return np.median(self.samples(memory_mb, noise=False), axis=0)
+        return np.median(self.samples(memory_mb, noise=False), axis=0, overwrite_input=True)   # draws made for it
 
     def interval(self, memory_mb, level: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
         """Central ``level`` interval of the mean warm duration (ms) at each size: ``(low, high)``."""
