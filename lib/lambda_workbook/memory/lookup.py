@@ -28,7 +28,9 @@ class FunctionRows:
         self._by = ByFunction(snapshot)
         self._whole: dict[str, tuple[pd.DataFrame, dict]] = {}
         self._cost_index: tuple[pd.DataFrame, dict] | None = None
-        self._parsed: tuple[pd.DataFrame, np.ndarray] | None = None
+        self._parsed: tuple | None = None
+        self._columns: dict[str, tuple[dict[str, np.ndarray], dict]] = {}
+        self._month_factor: float | None = None
         is_lazy = getattr(snapshot, "is_lazy", None)
         for name in _WHOLE:
             lazy = callable(is_lazy) and is_lazy(name)
@@ -46,6 +48,34 @@ class FunctionRows:
         key = _key(function_row)
         pos = where.get(key)
         return df.iloc[pos] if pos is not None else df.iloc[:0]
+
+    def first(self, table: str, function_row):
+        """The first of the function's rows of ``table`` (as ``rows(...).iloc[0]``: a mapping of column to value,
+        ``get`` and ``[]``), or None when it has none. An in-memory table is taken apart into its columns once,
+        so each function's row is a few array lookups instead of a DataFrame."""
+        is_lazy = getattr(self.snapshot, "is_lazy", None)
+        if table in self._whole or (callable(is_lazy) and is_lazy(table)) or table not in self.snapshot.tables:
+            rows = self.rows(table, function_row)
+            return rows.iloc[0] if len(rows) else None
+        cols = self._columns.get(table)
+        if cols is None:
+            df = self.snapshot.tables[table]
+            cols = self._columns[table] = ({c: df[c].to_numpy() for c in df.columns},
+                                           df.groupby(KEY, sort=False).indices if len(df) else {})
+        values, where = cols
+        pos = where.get(_key(function_row))
+        if pos is None or not len(pos):
+            return None
+        i = pos[0]
+        return {c: v[i] for c, v in values.items()}
+
+    def month_factor(self) -> float:
+        """:func:`lambda_workbook.costs.month_factor` of the snapshot, computed once for the pass."""
+        if self._month_factor is None:
+            from .. import costs
+
+            self._month_factor = costs.month_factor(self.snapshot)
+        return self._month_factor
 
     def other_sizes(self, function_row, configured: float) -> pd.DataFrame:
         """The function's warm REPORT lines at sizes other than ``configured`` (as ``snapshot._other_size_samples``),
