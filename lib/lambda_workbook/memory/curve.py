@@ -158,6 +158,12 @@ def log_duration_at(log_scale: np.ndarray, sizes: Sizes, idx=None, *, cpu_scale=
     return _overlap(np.log(a * (1.0 - phi)), np.log(cpu, out=cpu), G_OVERLAP[sel][:, None], in_place=True)
 
 
+def _sum_last(x: np.ndarray) -> np.ndarray:
+    """``x.sum(-1)``; over one size, that size's column itself (the very numbers a sum of one gives, without a
+    reduction per row)."""
+    return x[..., 0] if x.shape[-1] == 1 else x.sum(-1)
+
+
 def profile(logy: np.ndarray, se: np.ndarray, memory_mb: np.ndarray, *, period: float = PERIOD_MS,
             iterations: int = 6) -> tuple[np.ndarray, np.ndarray]:
     """Each component's log scale fitted to log mean durations ``logy``: ``(log_scale, log_t at the sizes)``."""
@@ -165,11 +171,11 @@ def profile(logy: np.ndarray, se: np.ndarray, memory_mb: np.ndarray, *, period: 
     w = w / w.sum()
     zero = np.zeros(N_COMPONENTS)
     lt = log_duration_at(zero, Sizes(memory_mb, 0.0))
-    log_scale = ((logy[None, :] - lt) * w).sum(1)
+    log_scale = _sum_last((logy[None, :] - lt) * w)
     at = Sizes(memory_mb, period)
     for _ in range(iterations if period else 1):
         lt = log_duration_at(log_scale, at)
-        log_scale = log_scale + ((logy[None, :] - lt) * w).sum(1)
+        log_scale = log_scale + _sum_last((logy[None, :] - lt) * w)
     return log_scale, log_duration_at(log_scale, at)
 
 
@@ -185,8 +191,8 @@ def loglik(logy: np.ndarray, se: np.ndarray, memory_mb: np.ndarray, *, period: f
     w = 1.0 / (TAU[:, None] ** 2 + se[None, :] ** 2)             # (T, S)
     r = logy[None, None, :] - lt[:, None, :]                     # (C, 1, S)
     sw = w.sum(-1)                                               # (T,)
-    shift = (w[None] * r).sum(-1) / sw                           # (C, T)
-    q = (w[None] * (r - shift[..., None]) ** 2).sum(-1)
+    shift = _sum_last(w[None] * r) / sw                          # (C, T)
+    q = _sum_last(w[None] * (r - shift[..., None]) ** 2)
     ll = (-0.5 * q + 0.5 * np.log(w).sum(-1)[None, :] - 0.5 * np.log(sw)[None, :]
           - 0.5 * (logy.size - 1) * math.log(2 * math.pi))
     return ll, log_scale[:, None] + shift, 1.0 / sw
