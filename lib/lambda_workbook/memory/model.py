@@ -123,15 +123,18 @@ def observations(memory_mb, duration_ms, *, counts=None, init_ms=None, ok=None, 
             u = u[np.isfinite(u)]
             row["max_memory_used_p99_mb"] = float(np.percentile(u, 99)) if u.size else np.nan
         rows.append(row)
-    out = pd.DataFrame(rows)
+    # the table is put together once from numpy columns (a DataFrame built row by row, then changed, costs more)
+    cols = {k: np.array([row[k] for row in rows], dtype=float) for k in rows[0]}
     # sampling error of each size's mean: its own spread with >= 3 invocations, else the spread pooled over
     # the other sizes (the relative spread varies little with memory), else a generic 25%
-    pooled = float(out["cv"].median()) if out["cv"].notna().any() else DEFAULT_CV
-    spread = out["cv"].fillna(pooled)
-    out["rel_se"] = spread / np.sqrt(out["invocations"]) if (raw or counts is not None) else 0.0
-    out.attrs["dropped"] = dropped
+    own_cv = cols["cv"]
+    pooled = float(pd.Series(own_cv).median()) if (~np.isnan(own_cv)).any() else DEFAULT_CV
+    spread = np.where(np.isnan(own_cv), pooled, own_cv)
+    cols["rel_se"] = spread / np.sqrt(cols["invocations"]) if (raw or counts is not None) else np.zeros(own_cv.size)
     first = ["memory_mb", "mean_ms", "invocations", "rel_se", "cv"]
-    return out[first + [c for c in out.columns if c not in first]]
+    out = pd.DataFrame({c: cols[c] for c in first + [c for c in cols if c not in first]})
+    out.attrs["dropped"] = dropped
+    return out
 
 
 @dataclass
@@ -407,12 +410,12 @@ def fit(memory_mb, duration_ms, *, arch: str = "x86_64", runtime: str | None = N
     post /= post.sum()
     keep = np.flatnonzero(post.ravel() > _PRUNE * post.max())
     comp, tau_i = np.unravel_index(keep, post.shape)
-    used = obs.get("max_memory_used_p99_mb")
+    used = obs["max_memory_used_p99_mb"].to_numpy() if "max_memory_used_p99_mb" in obs.columns else None
     used_p99 = float(np.nanmax(used)) if used is not None and np.isfinite(used).any() else None
     if used_p99:
         assumptions.append(f"Max Memory Used p99 {used_p99:.0f} MB: below {1.5 * used_p99:.0f} MB the band allows "
                            "up to ~15% slowdown from memory pressure (an assumption)")
-    cvs = obs["cv"].dropna()
+    cvs = obs["cv"].dropna() if (~np.isnan(obs["cv"].to_numpy())).any() else ()
     return DurationModel(arch=arch, runtime=runtime, observations=obs, weights=post.ravel()[keep], component=comp,
                          tau=curve.TAU[tau_i], log_scale=log_scale[comp, tau_i], scale_var=scale_var[tau_i],
                          cpu_fraction=None if cf_obs is None else cf_obs[1], max_memory_used_mb=used_p99,
