@@ -201,10 +201,14 @@ class DurationModel:
             if pressure.any():  # close to the memory it uses, a function may slow down (only ever up)
                 logt += np.abs(rng.normal(size=(n, 1))) * PRESSURE_SD * pressure[None, :]
         if cols.size:  # a measured size: its mean, the curve pulling only as much as the mean is uncertain
-            logt = logt.copy() if logt is smooth else logt
             kappa = tau ** 2 / (tau ** 2 + se[None, :] ** 2)
             mixed = (1 - kappa) * logt[:, cols] + kappa * logy[None, :]
-            logt[:, cols] = mixed + rng.normal(size=mixed.shape) * np.sqrt(kappa) * se[None, :]
+            mixed = mixed + rng.normal(size=mixed.shape) * np.sqrt(kappa) * se[None, :]
+            if logt is smooth:   # the smooth curve's exp, the measured columns' own (elementwise: the same numbers)
+                out = np.exp(smooth)
+                out[:, cols] = np.exp(mixed)
+                return out
+            logt[:, cols] = mixed
         return np.exp(logt) if logt is smooth else np.exp(logt, out=logt)
 
     def _smooth(self, m: np.ndarray, n: int, seed: int):
