@@ -29,6 +29,7 @@ WAIT_LOG_SD = 0.15
 PRESSURE_SD = 0.15                    # extra upward spread near the memory used (assumption)
 _PRUNE = 1e-6
 _SAMPLES = 2000
+_BLOCK_ELEMENTS = 32768               # draws x sizes worked on at a time where a block stays in the CPU cache
 
 
 class ObservationError(ValueError):
@@ -193,10 +194,15 @@ class DurationModel:
         cols, logy, se = self._measured(m)
         logt = smooth   # the memo's (read-only) array: every change below works on a new one
         if noise:
-            # smooth + normal * tau, in place: standard_normal draws what normal(0, 1) draws, number for number
-            logt = rng.standard_normal(size=smooth.shape)
-            logt *= tau
-            logt += smooth
+            # smooth + normal * tau, in place and in blocks of draws that stay in the CPU cache: standard_normal
+            # draws what normal(0, 1) draws, number for number, and blocks of rows take them in the same order
+            logt = np.empty(smooth.shape)
+            step = max(1, _BLOCK_ELEMENTS // max(smooth.shape[1], 1))
+            for start in range(0, n, step):
+                block = logt[start:start + step]
+                rng.standard_normal(out=block)
+                block *= tau[start:start + step]
+                block += smooth[start:start + step]
             pressure = self._pressure(m, cols)
             if pressure.any():  # close to the memory it uses, a function may slow down (only ever up)
                 logt += np.abs(rng.normal(size=(n, 1))) * PRESSURE_SD * pressure[None, :]
