@@ -275,10 +275,11 @@ def bounds(x, level: float) -> tuple:
     """``(low, high)`` of draws ``x`` (along the first axis) at probability ``level``: at least ``level`` of the
     draws are ``>= low`` and at least ``level`` are ``<= high``, counted exactly (no interpolation), so "at least
     low with probability level" holds in the very draws a decision counted."""
-    s = np.sort(np.asarray(x, dtype=float), axis=0)
-    n = s.shape[0]
+    x = np.asarray(x, dtype=float)
+    n = x.shape[0]
     k = min(int(math.floor(n * (1.0 - level) + 1e-9)), n - 1)
     j = max(int(math.ceil(n * level - 1e-9)) - 1, 0)
+    s = np.partition(x, sorted({k, j}), axis=0)   # the two order statistics, as a full sort has them
     return s[k], s[j]
 
 
