@@ -91,11 +91,95 @@ def log_duration(log_scale: np.ndarray, share: np.ndarray, idx=None, *, cpu_scal
         s1 = np.minimum(share, 1.0)
         credit = period * (1.0 - s1) * np.minimum(1.0, c / (s1 * period))
         cpu = np.maximum(cpu - credit, np.minimum(c, cpu))
-    lw = np.log(a * (1.0 - phi))
-    lc = np.log(cpu)
-    k = G_OVERLAP[sel][:, None]
+    return _overlap(np.log(a * (1.0 - phi)), np.log(cpu), G_OVERLAP[sel][:, None])
+
+
+def _overlap(lw: np.ndarray, lc: np.ndarray, k: np.ndarray, *, in_place: bool = False) -> np.ndarray:
+    """``log((W**k + C**k) ** (1/k))`` from ``log W`` and ``log C``, shifted by the larger for range.
+
+    One of the two shifted terms is ``exp(0) = 1`` exactly, so only the other is computed (the same numbers as
+    computing both); with an infinite or NaN log, both are computed as written. ``in_place``: ``lc`` (rows x sizes,
+    the caller's own) may be overwritten."""
     top = np.maximum(lw, lc)
-    return top + np.log(np.exp(k * (lw - top)) + np.exp(k * (lc - top))) / k
+    if not (_finite(lw) and _finite(lc)):
+        return top + np.log(np.exp(k * (lw - top)) + np.exp(k * (lc - top))) / k
+    d = np.subtract(lw, lc, out=lc if in_place and lc.shape == top.shape else None)
+    np.abs(d, out=d)
+    np.negative(d, out=d)
+    np.multiply(k, d, out=d)
+    np.exp(d, out=d)
+    np.add(1.0, d, out=d)
+    np.log(d, out=d)
+    np.divide(d, k, out=d)
+    return np.add(top, d, out=d)
+
+
+def _finite(x: np.ndarray) -> bool:
+    """No NaN and no infinity in ``x`` (its smallest and largest are finite; NaN propagates to both)."""
+    return x.size == 0 or bool(np.isfinite(x.min()) and np.isfinite(x.max()))
+
+
+#: each component's (parallelism, knee, alpha) triple: its CPU share raised to alpha depends on nothing else
+TRIPLE = PAIR * ALPHA.size + np.unravel_index(np.arange(N_COMPONENTS), SHAPE)[2]
+_TRIPLE_PAIR = np.repeat(np.arange(P.size * KNEE.size), ALPHA.size)
+_TRIPLE_ALPHA = np.tile(ALPHA, P.size * KNEE.size)[:, None]
+
+
+class Sizes:
+    """What :func:`log_duration_at` needs at sizes ``memory_mb`` that does not depend on the scale: one row per
+    (parallelism, knee) pair or (pair, alpha) triple instead of one per component (the same figures, elementwise)."""
+
+    def __init__(self, memory_mb, period: float = PERIOD_MS) -> None:
+        share = shares(memory_mb, PAIR_FIRST)                    # (pairs, sizes)
+        self.period = period
+        self.powered = share[_TRIPLE_PAIR] ** _TRIPLE_ALPHA       # share ** alpha, (triples, sizes)
+        s1 = np.minimum(share, 1.0)
+        self.credit = period * (1.0 - s1)
+        self.quota = s1 * period
+
+
+_BLOCK_ELEMENTS = 32768   # rows x sizes worked on at a time by log_duration_at (a block's arrays stay in the CPU cache)
+
+
+def log_duration_at(log_scale: np.ndarray, sizes: Sizes, idx=None, *, cpu_scale=1.0) -> np.ndarray:
+    """:func:`log_duration` at the sizes of ``sizes`` (with its period), the share's powers taken from its tables:
+    the same numbers for less work. Rows are worked on in blocks (each element is computed on its own)."""
+    rows = np.arange(N_COMPONENTS) if idx is None else np.asarray(idx)
+    log_scale = np.asarray(log_scale, dtype=float)
+    cpu_scale = np.reshape(np.asarray(cpu_scale, dtype=float), (-1, 1))
+    width = sizes.powered.shape[1]
+    step = max(1, _BLOCK_ELEMENTS // max(width, 1))
+    if rows.size <= step:
+        return _log_duration_rows(log_scale, sizes, rows, cpu_scale)
+    out = np.empty((rows.size, width))
+    for start in range(0, rows.size, step):
+        part = slice(start, start + step)
+        out[part] = _log_duration_rows(log_scale[part], sizes, rows[part],
+                                       cpu_scale if cpu_scale.shape[0] == 1 else cpu_scale[part])
+    return out
+
+
+def _log_duration_rows(log_scale: np.ndarray, sizes: Sizes, sel: np.ndarray, cpu_scale: np.ndarray) -> np.ndarray:
+    a = np.exp(log_scale)[:, None]
+    phi = G_PHI[sel][:, None]
+    c = a * phi * cpu_scale
+    cpu = sizes.powered[TRIPLE[sel]]       # a new array: every step below works in it or in another new one
+    np.divide(c, cpu, out=cpu)
+    if sizes.period:
+        pair = PAIR[sel]
+        credit = sizes.quota[pair]
+        np.divide(c, credit, out=credit)
+        np.minimum(1.0, credit, out=credit)
+        np.multiply(sizes.credit[pair], credit, out=credit)
+        np.subtract(cpu, credit, out=credit)              # cpu - credit
+        np.maximum(credit, np.minimum(c, cpu, out=cpu), out=cpu)
+    return _overlap(np.log(a * (1.0 - phi)), np.log(cpu, out=cpu), G_OVERLAP[sel][:, None], in_place=True)
+
+
+def _sum_last(x: np.ndarray) -> np.ndarray:
+    """``x.sum(-1)``; over one size, that size's column itself (the very numbers a sum of one gives, without a
+    reduction per row)."""
+    return x[..., 0] if x.shape[-1] == 1 else x.sum(-1)
 
 
 def profile(logy: np.ndarray, se: np.ndarray, memory_mb: np.ndarray, *, period: float = PERIOD_MS,
@@ -103,14 +187,14 @@ def profile(logy: np.ndarray, se: np.ndarray, memory_mb: np.ndarray, *, period: 
     """Each component's log scale fitted to log mean durations ``logy``: ``(log_scale, log_t at the sizes)``."""
     w = 1.0 / (0.04 ** 2 + se ** 2)
     w = w / w.sum()
-    s = shares(memory_mb)
     zero = np.zeros(N_COMPONENTS)
-    lt = log_duration(zero, s, period=0.0)
-    log_scale = ((logy[None, :] - lt) * w).sum(1)
+    lt = log_duration_at(zero, Sizes(memory_mb, 0.0))
+    log_scale = _sum_last((logy[None, :] - lt) * w)
+    at = Sizes(memory_mb, period)
     for _ in range(iterations if period else 1):
-        lt = log_duration(log_scale, s, period=period)
-        log_scale = log_scale + ((logy[None, :] - lt) * w).sum(1)
-    return log_scale, log_duration(log_scale, s, period=period)
+        lt = log_duration_at(log_scale, at)
+        log_scale = log_scale + _sum_last((logy[None, :] - lt) * w)
+    return log_scale, log_duration_at(log_scale, at)
 
 
 def loglik(logy: np.ndarray, se: np.ndarray, memory_mb: np.ndarray, *, period: float = PERIOD_MS):
@@ -125,8 +209,8 @@ def loglik(logy: np.ndarray, se: np.ndarray, memory_mb: np.ndarray, *, period: f
     w = 1.0 / (TAU[:, None] ** 2 + se[None, :] ** 2)             # (T, S)
     r = logy[None, None, :] - lt[:, None, :]                     # (C, 1, S)
     sw = w.sum(-1)                                               # (T,)
-    shift = (w[None] * r).sum(-1) / sw                           # (C, T)
-    q = (w[None] * (r - shift[..., None]) ** 2).sum(-1)
+    shift = _sum_last(w[None] * r) / sw                          # (C, T)
+    q = _sum_last(w[None] * (r - shift[..., None]) ** 2)
     ll = (-0.5 * q + 0.5 * np.log(w).sum(-1)[None, :] - 0.5 * np.log(sw)[None, :]
           - 0.5 * (logy.size - 1) * math.log(2 * math.pi))
     return ll, log_scale[:, None] + shift, 1.0 / sw

@@ -275,10 +275,11 @@ def bounds(x, level: float) -> tuple:
     """``(low, high)`` of draws ``x`` (along the first axis) at probability ``level``: at least ``level`` of the
     draws are ``>= low`` and at least ``level`` are ``<= high``, counted exactly (no interpolation), so "at least
     low with probability level" holds in the very draws a decision counted."""
-    s = np.sort(np.asarray(x, dtype=float), axis=0)
-    n = s.shape[0]
+    x = np.asarray(x, dtype=float)
+    n = x.shape[0]
     k = min(int(math.floor(n * (1.0 - level) + 1e-9)), n - 1)
     j = max(int(math.ceil(n * level - 1e-9)) - 1, 0)
+    s = np.partition(x, sorted({k, j}), axis=0)   # the two order statistics, as a full sort has them
     return s[k], s[j]
 
 
@@ -328,7 +329,10 @@ def decide(model: DurationModel, function: dict[str, Any], policy: Policy, cost_
         out.notes.append(f"today's {cur:,.0f} MB is below the memory floor {floor:,.0f} MB (Max Memory Used p99 + "
                          f"{policy.headroom:.0%})")
     save = c0[:, None] - c
-    dec_ok, inc_ok = policy.meets(c0[:, None], c, d0[:, None], d)
+    # policy.meets over the grid, with today's cost minus each size's taken from ``save`` (the same numbers)
+    c_now, d_now = c0[:, None], d0[:, None]
+    dec_ok = (save >= policy.min_savings_share * c_now) & (d <= (1 + policy.max_slowdown) * d_now)
+    inc_ok = (d <= (1 - policy.min_speedup) * d_now) & (c <= (1 + policy.cost_tolerance) * c_now)
     smaller, larger = grid < cur, grid > cur
     dec_ok &= smaller[None, :]
     inc_ok &= larger[None, :]

@@ -14,7 +14,8 @@ import pandas as pd
 
 from ..schema import KEY
 
-_WHOLE = ("report_samples",)   # lazy tables read whole for the pass (small: a sample of raw lines)
+_WHOLE = ("report_samples",)
+_OTHER_COLUMNS = ["memory_mb", "duration_ms", "max_memory_used_mb"]   # lazy tables read whole for the pass (small: a sample of raw lines)
 
 
 class FunctionRows:
@@ -27,7 +28,9 @@ class FunctionRows:
         self._by = ByFunction(snapshot)
         self._whole: dict[str, tuple[pd.DataFrame, dict]] = {}
         self._cost_index: tuple[pd.DataFrame, dict] | None = None
-        self._parsed: tuple[pd.DataFrame, np.ndarray] | None = None
+        self._parsed: tuple | None = None
+        self._columns: dict[str, tuple[dict[str, np.ndarray], dict]] = {}
+        self._month_factor: float | None = None
         is_lazy = getattr(snapshot, "is_lazy", None)
         for name in _WHOLE:
             lazy = callable(is_lazy) and is_lazy(name)
@@ -46,6 +49,34 @@ class FunctionRows:
         pos = where.get(key)
         return df.iloc[pos] if pos is not None else df.iloc[:0]
 
+    def first(self, table: str, function_row):
+        """The first of the function's rows of ``table`` (as ``rows(...).iloc[0]``: a mapping of column to value,
+        ``get`` and ``[]``), or None when it has none. An in-memory table is taken apart into its columns once,
+        so each function's row is a few array lookups instead of a DataFrame."""
+        is_lazy = getattr(self.snapshot, "is_lazy", None)
+        if table in self._whole or (callable(is_lazy) and is_lazy(table)) or table not in self.snapshot.tables:
+            rows = self.rows(table, function_row)
+            return rows.iloc[0] if len(rows) else None
+        cols = self._columns.get(table)
+        if cols is None:
+            df = self.snapshot.tables[table]
+            cols = self._columns[table] = ({c: df[c].to_numpy() for c in df.columns},
+                                           df.groupby(KEY, sort=False).indices if len(df) else {})
+        values, where = cols
+        pos = where.get(_key(function_row))
+        if pos is None or not len(pos):
+            return None
+        i = pos[0]
+        return {c: v[i] for c, v in values.items()}
+
+    def month_factor(self) -> float:
+        """:func:`lambda_workbook.costs.month_factor` of the snapshot, computed once for the pass."""
+        if self._month_factor is None:
+            from .. import costs
+
+            self._month_factor = costs.month_factor(self.snapshot)
+        return self._month_factor
+
     def other_sizes(self, function_row, configured: float) -> pd.DataFrame:
         """The function's warm REPORT lines at sizes other than ``configured`` (as ``snapshot._other_size_samples``),
         from every line of the table parsed once (a line's parse does not depend on the others)."""
@@ -59,11 +90,16 @@ class FunctionRows:
             return pd.DataFrame(columns=["memory_mb", "duration_ms", "max_memory_used_mb"])
         if self._parsed is None:
             parsed = logs.parse_reports(df["message"].tolist())
-            self._parsed = (parsed, parsed["line"].to_numpy())
-        parsed, line = self._parsed
+            warm = (parsed["init_duration_ms"].isna() & ~parsed["status"].fillna("").isin(["timeout", "error"])).to_numpy()
+            sizes = parsed.rename(columns={"memory_size_mb": "memory_mb"})[_OTHER_COLUMNS]
+            self._parsed = (sizes, parsed["line"].to_numpy(), warm, sizes["memory_mb"].to_numpy())
+        sizes, line, warm, size = self._parsed
         at = np.minimum(np.searchsorted(line, pos), max(line.size - 1, 0))
         hit = at[line[at] == pos] if line.size else at[:0]
-        return _other_sizes_of(parsed.iloc[hit].reset_index(drop=True), configured)
+        if not hit.size:
+            return _other_sizes_of(pd.DataFrame(), configured)
+        # as _other_sizes_of on the function's lines: its warm lines at another size, in their order
+        return sizes.iloc[hit[warm[hit] & (size[hit] != configured)]].reset_index(drop=True)
 
     def cost_row(self, costs: pd.DataFrame, key: tuple) -> pd.Series:
         """The row of ``costs`` (one per function) whose key is ``key`` (account, region, function)."""

@@ -29,6 +29,7 @@ WAIT_LOG_SD = 0.15
 PRESSURE_SD = 0.15                    # extra upward spread near the memory used (assumption)
 _PRUNE = 1e-6
 _SAMPLES = 2000
+_BLOCK_ELEMENTS = 32768               # draws x sizes worked on at a time where a block stays in the CPU cache
 
 
 class ObservationError(ValueError):
@@ -123,15 +124,18 @@ def observations(memory_mb, duration_ms, *, counts=None, init_ms=None, ok=None, 
             u = u[np.isfinite(u)]
             row["max_memory_used_p99_mb"] = float(np.percentile(u, 99)) if u.size else np.nan
         rows.append(row)
-    out = pd.DataFrame(rows)
+    # the table is put together once from numpy columns (a DataFrame built row by row, then changed, costs more)
+    cols = {k: np.array([row[k] for row in rows], dtype=float) for k in rows[0]}
     # sampling error of each size's mean: its own spread with >= 3 invocations, else the spread pooled over
     # the other sizes (the relative spread varies little with memory), else a generic 25%
-    pooled = float(out["cv"].median()) if out["cv"].notna().any() else DEFAULT_CV
-    spread = out["cv"].fillna(pooled)
-    out["rel_se"] = spread / np.sqrt(out["invocations"]) if (raw or counts is not None) else 0.0
-    out.attrs["dropped"] = dropped
+    own_cv = cols["cv"]
+    pooled = float(pd.Series(own_cv).median()) if (~np.isnan(own_cv)).any() else DEFAULT_CV
+    spread = np.where(np.isnan(own_cv), pooled, own_cv)
+    cols["rel_se"] = spread / np.sqrt(cols["invocations"]) if (raw or counts is not None) else np.zeros(own_cv.size)
     first = ["memory_mb", "mean_ms", "invocations", "rel_se", "cv"]
-    return out[first + [c for c in out.columns if c not in first]]
+    out = pd.DataFrame({c: cols[c] for c in first + [c for c in cols if c not in first]})
+    out.attrs["dropped"] = dropped
+    return out
 
 
 @dataclass
@@ -188,18 +192,30 @@ class DurationModel:
         rng, pick, smooth = self._smooth(m, n, seed)
         tau = self.tau[pick][:, None]
         cols, logy, se = self._measured(m)
-        logt = smooth   # the memo's (read-only) array: every change below makes a new one
+        logt = smooth   # the memo's (read-only) array: every change below works on a new one
         if noise:
-            logt = logt + rng.normal(size=logt.shape) * tau
-            pressure = self._pressure(m)
+            # smooth + normal * tau, in place and in blocks of draws that stay in the CPU cache: standard_normal
+            # draws what normal(0, 1) draws, number for number, and blocks of rows take them in the same order
+            logt = np.empty(smooth.shape)
+            step = max(1, _BLOCK_ELEMENTS // max(smooth.shape[1], 1))
+            for start in range(0, n, step):
+                block = logt[start:start + step]
+                rng.standard_normal(out=block)
+                block *= tau[start:start + step]
+                block += smooth[start:start + step]
+            pressure = self._pressure(m, cols)
             if pressure.any():  # close to the memory it uses, a function may slow down (only ever up)
-                logt = logt + np.abs(rng.normal(size=(n, 1))) * PRESSURE_SD * pressure[None, :]
+                logt += np.abs(rng.normal(size=(n, 1))) * PRESSURE_SD * pressure[None, :]
         if cols.size:  # a measured size: its mean, the curve pulling only as much as the mean is uncertain
-            logt = logt.copy() if logt is smooth else logt
             kappa = tau ** 2 / (tau ** 2 + se[None, :] ** 2)
             mixed = (1 - kappa) * logt[:, cols] + kappa * logy[None, :]
-            logt[:, cols] = mixed + rng.normal(size=mixed.shape) * np.sqrt(kappa) * se[None, :]
-        return np.exp(logt)
+            mixed = mixed + rng.normal(size=mixed.shape) * np.sqrt(kappa) * se[None, :]
+            if logt is smooth:   # the smooth curve's exp, the measured columns' own (elementwise: the same numbers)
+                out = np.exp(smooth)
+                out[:, cols] = np.exp(mixed)
+                return out
+            logt[:, cols] = mixed
+        return np.exp(logt) if logt is smooth else np.exp(logt, out=logt)
 
     def _smooth(self, m: np.ndarray, n: int, seed: int):
         """``(rng, pick, log t)``: the seed's draws and the smooth curve's log duration at sizes ``m``, with the
@@ -209,7 +225,7 @@ class DurationModel:
         if seed is None:   # fresh entropy each call: nothing to share
             rng = np.random.default_rng()
             pick, comp, log_a, scale = self._draw(n, rng)
-            return rng, pick, curve.log_duration(log_a, curve.shares_by_pair(m, comp), comp, cpu_scale=scale)
+            return rng, pick, curve.log_duration_at(log_a, curve.Sizes(m), comp, cpu_scale=scale)
         memo = self.__dict__.get("_memo")
         if memo is None:
             memo = self.__dict__["_memo"] = _memo.Draws()
@@ -223,7 +239,7 @@ class DurationModel:
 
         def smooth(drawn):
             _, comp, log_a, scale = drawn[1]
-            return curve.log_duration(log_a, curve.shares_by_pair(m, comp), comp, cpu_scale=scale)
+            return curve.log_duration_at(log_a, curve.Sizes(m), comp, cpu_scale=scale)
 
         after, drawn, logt = memo.get(state, n, seed, m, draw, smooth)
         rng = np.random.default_rng(seed)
@@ -233,27 +249,37 @@ class DurationModel:
     def _measured(self, m: np.ndarray):
         if self.derived_from:
             return np.empty(0, int), np.empty(0), np.empty(0)
-        obs = self.observations
-        sizes = obs["memory_mb"].to_numpy(float)
+        sizes, mean, rel_se = self._observed()
         pos = np.searchsorted(sizes, m)
         hit = (pos < sizes.size) & (sizes[np.minimum(pos, sizes.size - 1)] == m)
         cols = np.flatnonzero(hit)
         rows = pos[cols]
-        return cols, np.log(obs["mean_ms"].to_numpy(float)[rows]), obs["rel_se"].to_numpy(float)[rows]
+        return cols, np.log(mean[rows]), rel_se[rows]
 
-    def _pressure(self, m: np.ndarray) -> np.ndarray:
-        """0-1: how far inside 1.5x of the Max Memory Used p99 an unmeasured size is (garbage collection)."""
+    def _observed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The observations' sizes, means and relative errors as arrays, read once per observations table (a model
+        reads them at every draw; the table is not changed in place once fitted)."""
+        obs = self.observations
+        hit = self.__dict__.get("_observed_arrays")
+        if hit is None or hit[0] is not obs:
+            hit = self.__dict__["_observed_arrays"] = (obs, obs["memory_mb"].to_numpy(float),
+                                                       obs["mean_ms"].to_numpy(float), obs["rel_se"].to_numpy(float))
+        return hit[1:]
+
+    def _pressure(self, m: np.ndarray, measured: np.ndarray | None = None) -> np.ndarray:
+        """0-1: how far inside 1.5x of the Max Memory Used p99 an unmeasured size is (garbage collection);
+        ``measured``: the columns of ``m`` that were measured, when the caller has them."""
         used = self.max_memory_used_mb
         if not used or not np.isfinite(used):
             return np.zeros(m.size)
         out = np.clip((1.5 * used - m) / (0.5 * used), 0.0, 1.0)
-        out[self._measured(m)[0]] = 0.0
+        out[self._measured(m)[0] if measured is None else measured] = 0.0
         return out
 
     # -- summaries -------------------------------------------------------------------------------------
     def predict(self, memory_mb) -> np.ndarray:
         """Expected (mean) warm duration in ms at each size: the posterior median of the smooth curve."""
-        return np.median(self.samples(memory_mb, noise=False), axis=0)
+        return np.median(self.samples(memory_mb, noise=False), axis=0, overwrite_input=True)   # draws made for it
 
     def interval(self, memory_mb, level: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
         """Central ``level`` interval of the mean warm duration (ms) at each size: ``(low, high)``."""
@@ -394,12 +420,12 @@ def fit(memory_mb, duration_ms, *, arch: str = "x86_64", runtime: str | None = N
     post /= post.sum()
     keep = np.flatnonzero(post.ravel() > _PRUNE * post.max())
     comp, tau_i = np.unravel_index(keep, post.shape)
-    used = obs.get("max_memory_used_p99_mb")
+    used = obs["max_memory_used_p99_mb"].to_numpy() if "max_memory_used_p99_mb" in obs.columns else None
     used_p99 = float(np.nanmax(used)) if used is not None and np.isfinite(used).any() else None
     if used_p99:
         assumptions.append(f"Max Memory Used p99 {used_p99:.0f} MB: below {1.5 * used_p99:.0f} MB the band allows "
                            "up to ~15% slowdown from memory pressure (an assumption)")
-    cvs = obs["cv"].dropna()
+    cvs = obs["cv"].dropna() if (~np.isnan(obs["cv"].to_numpy())).any() else ()
     return DurationModel(arch=arch, runtime=runtime, observations=obs, weights=post.ravel()[keep], component=comp,
                          tau=curve.TAU[tau_i], log_scale=log_scale[comp, tau_i], scale_var=scale_var[tau_i],
                          cpu_fraction=None if cf_obs is None else cf_obs[1], max_memory_used_mb=used_p99,

@@ -33,14 +33,18 @@ def function_observations(snapshot, function_name: str, *, account_id: str | Non
     fn = _fn if _fn is not None else snapshot.function(function_name, account_id=account_id, region=region)
     key = dict(account_id=fn["account_id"], region=fn["region"])
     index = _index or ByFunction(snapshot)   # the tables split by function once (recommend_all shares one)
-    rep = index.rows("reports", fn)
-    factor = _costs.month_factor(snapshot)
+    fast = hasattr(index, "first")   # recommend_all's index: rows as mappings, the month factor computed once
+    if fast:
+        r = index.first("reports", fn)
+    else:
+        rep = index.rows("reports", fn)
+        r = rep.iloc[0] if len(rep) else None
+    factor = index.month_factor() if fast else _costs.month_factor(snapshot)
     out: dict[str, Any] = {"function_name": function_name, **key, "runtime": fn["runtime"] or None,
                            "arch": fn["arch"], "memory_mb": float(fn["memory_mb"]),
                            "timeout_s": float(fn["timeout_s"]), "cpu_fraction": None, "evidence": [],
                            "provisioned_concurrency": float(np.nan_to_num(fn.get("provisioned_concurrency", 0.0)))}
-    if len(rep) and rep["invocations"].iloc[0] > 0:
-        r = rep.iloc[0]
+    if r is not None and r["invocations"] > 0:
         n = float(r["invocations"])
         timeouts = float(r.get("timeouts", 0.0) or 0.0)
         mean = float(r["duration_mean_ms"]) if pd.notna(r.get("duration_mean_ms")) else float(r["duration_p50_ms"])
@@ -72,10 +76,14 @@ def function_observations(snapshot, function_name: str, *, account_id: str | Non
                    duration_mean_ms=float(row["duration_mean_ms"]), duration_p50_ms=np.nan, duration_p99_ms=np.nan,
                    max_memory_used_p99_mb=np.nan, cold_start_share=0.0, init_mean_ms=0.0, cv=DEFAULT_CV,
                    source="CloudWatch Duration average")
-    ins = index.rows("insights", fn)
-    if len(ins) and pd.notna(ins["cpu_fraction"].iloc[0]) and ins["cpu_fraction"].iloc[0] > 0:
-        out["cpu_fraction"] = float(ins["cpu_fraction"].iloc[0])
-        out["evidence"].append(f"CPU share {out['cpu_fraction']:.2f} from {ins['evidence'].iloc[0]}")
+    if fast:
+        ins = index.first("insights", fn)
+    else:
+        rows = index.rows("insights", fn)
+        ins = rows.iloc[0] if len(rows) else None
+    if ins is not None and pd.notna(ins["cpu_fraction"]) and ins["cpu_fraction"] > 0:
+        out["cpu_fraction"] = float(ins["cpu_fraction"])
+        out["evidence"].append(f"CPU share {out['cpu_fraction']:.2f} from {ins['evidence']}")
     calls = index.rows("calls", fn)
     out["wait_ms"] = None
     if len(calls):
