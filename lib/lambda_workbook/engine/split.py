@@ -69,17 +69,41 @@ class ByFunction:
         held = self._blocks.get(table)
         if held is None or held[0] != block:
             self._blocks.pop(table, None)    # the previous block's rows go before the next are read
-            restrict = self.snapshot.tables.raw(table).restrict
-            df = restrict(self._keys[block]).relation(session(self.snapshot)).df()
-            held = self._blocks[table] = (block, df, df.groupby(KEY, sort=False).indices if len(df) else {})
-        _, df, where = held
+            held = self._blocks[table] = (block, *self._read_block(table, self._keys[block]))
+        _, df, where, columns = held
         pos = where.get(key)
-        return df.iloc[pos] if pos is not None else df.iloc[:0]
+        rows = df.iloc[pos] if pos is not None else df.iloc[:0]
+        # the key columns are the same on every row of a function: not read, put back here
+        string = _string_dtype(session(self.snapshot))
+        return rows.assign(**{c: pd.array([v] * len(rows), dtype=string) for c, v in zip(KEY, key, strict=True)})[columns]
+
+    def _read_block(self, table: str, keys: pd.DataFrame) -> tuple[pd.DataFrame, dict, list[str]]:
+        """A block's rows without their key columns (a number per function instead: strings cost the most to
+        bring into pandas), the rows of each key, and the table's columns in order."""
+        con = session(self.snapshot)
+        rel = self.snapshot.tables.raw(table).restrict(keys).relation(con)
+        columns = list(rel.columns)
+        numbered = con.from_df(keys.rename(columns=lambda c: f"k_{c}").assign(_k=np.arange(len(keys), dtype=np.int64)))
+        rest = ", ".join(f'"{c}"' for c in columns if c not in KEY)
+        df = rel.join(numbered, " AND ".join(f'"{c}" = k_{c}' for c in KEY)).select(f"_k, {rest}").df()
+        at = df.groupby("_k", sort=False).indices if len(df) else {}
+        where = {tuple(k): at[i] for i, k in enumerate(keys[KEY].itertuples(index=False, name=None)) if i in at}
+        return df.drop(columns="_k"), where, columns
 
     def _fetch(self, table: str, key: tuple) -> pd.DataFrame:
         rel = relation(self.snapshot, table, session(self.snapshot))
         a, r, f = (_literal(x) for x in key)
         return rel.filter(f"account_id = {a} AND region = {r} AND function_name = {f}").df()
+
+
+_STRING_DTYPE: list = []
+
+
+def _string_dtype(con):
+    """The pandas dtype DuckDB gives a text column (the key columns put back into a block's rows get it too)."""
+    if not _STRING_DTYPE:
+        _STRING_DTYPE.append(con.sql("SELECT CAST('x' AS VARCHAR) AS t").df()["t"].dtype)
+    return _STRING_DTYPE[0]
 
 
 def _literal(text: str) -> str:
