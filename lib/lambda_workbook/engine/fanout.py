@@ -141,7 +141,7 @@ def _in_pool(task, snapshot, parts, out, n: int, options: dict[str, Any], bar) -
 
     payload = pickle.dumps((snapshot, analysis.entries(snapshot)), protocol=pickle.HIGHEST_PROTOCOL)
     pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_start, initargs=(payload, WORKER_DUCKDB))
+                               initializer=_start, initargs=([payload], WORKER_DUCKDB))
     try:
         with _main_hidden():   # the workers start while the tasks are submitted
             pending = {pool.submit(_run, task, part, options): i for i, part in enumerate(parts)}
@@ -176,14 +176,15 @@ def _main_hidden() -> Iterator[None]:
             setattr(main, k, v)
 
 
-def _start(payload: bytes, env: dict[str, str]) -> None:
-    """A worker's start: its DuckDB settings, the snapshot and the parent's memo entries for it."""
+def _start(box: list[bytes], env: dict[str, str]) -> None:
+    """A worker's start: its DuckDB settings, the snapshot and the parent's memo entries for it. The payload
+    comes in a list emptied here: the pool keeps its start arguments for the worker's life, the bytes need not."""
     global _IN_WORKER
     from .. import analysis
 
     os.environ.update(env)
     _IN_WORKER = True
-    snapshot, memo = pickle.loads(payload)
+    snapshot, memo = pickle.loads(box.pop())
     analysis.prime(snapshot, memo)
     _WORKER.update(snapshot=snapshot, scope={})
 
