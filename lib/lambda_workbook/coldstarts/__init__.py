@@ -3,10 +3,12 @@ what INIT costs and adds to latency, and when provisioned concurrency or SnapSta
 
 * :mod:`.series` — invocations per minute: checked input, synthetic patterns, a snapshot function's series;
 * :mod:`.pool` — the environment-reuse model and its closed form (:func:`cold_start_profile`,
-  :func:`expected_cold_starts`); :func:`simulate` (:mod:`lambda_workbook.poolsim`) replays it event by event;
+  :func:`expected_cold_starts`), with :mod:`.poolterms` (the Poisson and survival terms its levels share);
+  :func:`simulate` (:mod:`lambda_workbook.poolsim`) replays it event by event;
 * :mod:`.init` — INIT estimates (observed, else a prior from :mod:`lambda_workbook.initpriors`) and latency;
 * :mod:`.provisioned` — provisioned concurrency and SnapStart: break-even, schedules, options priced a month;
 * :mod:`.snapshot`, :mod:`.function` — a snapshot's functions analysed (:func:`analyse`), one in depth;
+  :mod:`.per_function` — one chunk of that analysis (:mod:`lambda_workbook.engine.fanout` runs the chunks);
 * :mod:`.checks` — the findings (:func:`findings`); :mod:`.views` — the notebook's tables, summary and results.
 
 Keep-alive windows and scenarios live in :mod:`lambda_workbook.keepalive` and are re-exported here. Everything

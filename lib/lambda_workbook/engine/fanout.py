@@ -113,8 +113,9 @@ def map_chunks(task: Callable[..., list], snapshot: Any, items: Sequence[Any], *
                chunk: int | None = None, progress: bool = False, desc: str = "", unit: str = "function",
                **options: Any) -> list:
     """``task(snapshot, chunk, scope, **options)`` over ``items`` (a sequence, or a DataFrame cut into row
-    slices) in chunks; the chunks' result lists joined in the items' order. ``workers``: see :func:`processes`. A task that raises raises here, as it would in one
-    process; a worker that dies (killed for memory, say) is one ``RuntimeError`` line saying so."""
+    slices) in chunks; the chunks' result lists joined in the items' order. ``workers``: see :func:`processes`.
+    A task that raises raises here, as it would in one process; a worker that dies (killed for memory, say) is
+    one ``RuntimeError`` line saying so."""
     from tqdm.auto import tqdm
 
     size = max(1, int(chunk or CHUNK))

@@ -8,7 +8,8 @@ uncertainty.
 * :mod:`.decision` — what to do (decrease, increase, measure first, keep; arm64) and every text about it;
 * :mod:`.snapshot`, :mod:`.views` — a snapshot's functions, and the tables the notebook and the review show;
 * :mod:`.memo`, :mod:`.lookup` — what the pass over every function shares: a model's draws (per seed and sizes)
-  and the snapshot's per-function rows, each computed once.
+  and the snapshot's per-function rows, each computed once; :mod:`.per_function` — one chunk of that pass
+  (:mod:`lambda_workbook.engine.fanout` runs the chunks).
 """
 
 from .costing import candidate_sizes, expected_billed_ms, monthly_cost

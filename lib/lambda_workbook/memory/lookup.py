@@ -3,8 +3,10 @@
 :class:`lambda_workbook.engine.ByFunction` groups an in-memory table once, but asks DuckDB again for each
 function of a table still on disk (``report_samples`` of a columnar snapshot): a query per function. The memory
 pass reads every function's REPORT lines, so here that table is read once (it holds a sample of raw lines, small
-next to the metrics) and split by function; the cost table's row of a function is found through an index instead
-of a comparison over the whole table per function.
+next to the metrics) and split by function; after :meth:`FunctionRows.plan`, only the planned functions' lines
+are read (one query per chunk of the pass: at 10,000 functions the whole sample is over a million lines). The
+cost table's row of a function is found through an index instead of a comparison over the whole table per
+function.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ _OTHER_COLUMNS = ["memory_mb", "duration_ms", "max_memory_used_mb"]   # lazy tab
 class FunctionRows:
     """``rows(table, function_row)`` as :class:`~lambda_workbook.engine.ByFunction`'s, ``other_sizes`` and ``cost_row``."""
 
-    def __init__(self, snapshot) -> None:
+    def __init__(self, snapshot, *, whole: bool = True) -> None:
         from ..engine import ByFunction, relation, session
 
         self.snapshot = snapshot
@@ -32,11 +34,28 @@ class FunctionRows:
         self._columns: dict[str, tuple[dict[str, np.ndarray], dict]] = {}
         self._month_factor: float | None = None
         is_lazy = getattr(snapshot, "is_lazy", None)
-        for name in _WHOLE:
+        for name in _WHOLE:   # ``whole=False``: a table on disk is read per :meth:`plan` instead
             lazy = callable(is_lazy) and is_lazy(name)
-            if lazy or name in snapshot.tables:
+            if (lazy and whole) or (not lazy and name in snapshot.tables):
                 df = relation(snapshot, name, session(snapshot)).df() if lazy else snapshot.tables[name]
                 self._whole[name] = (df, df.groupby(KEY, sort=False).indices if len(df) else {})
+
+    def plan(self, functions) -> None:
+        """Read the REPORT lines of these functions (rows or mappings with the key columns) only, in the files'
+        order, in place of the whole table's, when the table is still on disk; an in-memory table stays whole."""
+        from ..engine import session
+        from ..lazytables import POSITION
+
+        name = _WHOLE[0]
+        is_lazy = getattr(self.snapshot, "is_lazy", None)
+        if not (callable(is_lazy) and is_lazy(name)):
+            return
+        keys = pd.DataFrame([_key(f) for f in functions], columns=KEY)
+        rel = self.snapshot.tables.raw(name).restrict(keys).relation(session(self.snapshot), positions=True)
+        order = ", ".join(POSITION)
+        df = rel.order(order).select(", ".join(f'"{c}"' for c in rel.columns if c not in POSITION)).df()
+        self._whole[name] = (df, df.groupby(KEY, sort=False).indices if len(df) else {})
+        self._parsed = None
 
     def rows(self, table: str, function_row) -> pd.DataFrame:
         """The rows of ``table`` of the function ``function_row`` (a functions-table row, a mapping with the key

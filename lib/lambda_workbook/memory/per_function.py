@@ -18,7 +18,8 @@ def recommend_chunk(snapshot, functions: list[pd.Series], scope: dict[str, Any],
 
     index = scope.get("memory.index")
     if index is None:
-        index = scope["memory.index"] = FunctionRows(snapshot)
+        index = scope["memory.index"] = FunctionRows(snapshot, whole=False)
+    index.plan(functions)    # a table still on disk: this chunk's REPORT lines only
     out: list[tuple[str, Any]] = []
     for fn in functions:   # rows of the functions table (``iterrows``)
         try:
