@@ -140,3 +140,23 @@ def test_without_the_memo_the_table_travels_with_the_chunks(columnar, monkeypatc
     with fanout.using(2):
         got = coldstarts.findings(sources.load_snapshot(columnar))
     pd.testing.assert_frame_equal(want, got)
+
+
+def _processes_in_child(path, queue):
+    from lambda_workbook import sources
+    from lambda_workbook.engine import fanout
+
+    queue.put(fanout.processes(sources.load_snapshot(path), 10 * fanout.MIN_FUNCTIONS, requested=2))
+
+
+def test_a_daemonic_process_starts_no_workers(columnar):
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_processes_in_child, args=(str(columnar), queue), daemon=True)
+    child.start()
+    got = queue.get(timeout=120)
+    child.join(timeout=60)
+    assert got == 1      # asked for two, but a daemonic process may not have children
+    assert fanout.processes(sources.load_snapshot(columnar), 10 * fanout.MIN_FUNCTIONS, requested=2) == 2

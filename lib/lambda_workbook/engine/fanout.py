@@ -88,8 +88,12 @@ def _on_disk(snapshot: Any) -> bool:
 
 
 def processes(snapshot: Any, items: int, requested: Any = None, chunk: int | None = None) -> int:
-    """How many processes :func:`map_chunks` uses for ``items`` functions of ``snapshot`` (see the module's text)."""
-    if _IN_WORKER:
+    """How many processes :func:`map_chunks` uses for ``items`` functions of ``snapshot`` (see the module's text).
+    Always one inside a worker, and inside a daemonic process (a pool's worker, a Dask worker: it may not start
+    processes of its own; the pool around it is the parallelism)."""
+    import multiprocessing
+
+    if _IN_WORKER or multiprocessing.current_process().daemon:
         return 1
     n = check_workers(requested)
     if n is None:
