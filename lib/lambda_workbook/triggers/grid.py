@@ -25,6 +25,7 @@ from .pricing import (
     _meter_quantity,
     _partitions,
     batch_cap,
+    caller_and_payload,
     peak_measures,
 )
 from .workload import Workload
@@ -211,18 +212,7 @@ def evaluate_grid(w: Workload, sid: str, sizes, windows, cat: Catalog, book: _pr
     rate = w.events_per_month / seconds
     measures = peak_measures(w, s, book, rate)
     limit = cat.lambda_limit(sid)
-    reasons, notes = [], []
-    if w.sync and not s["caller_waits"]:
-        reasons.append(f"sync caller cannot wait on {s['short']}")
-    own = s.get("payload_limit")
-    if own and w.payload_kb > own["payload_kb"]:
-        reasons.append(f"payload above {own['label']}")
-    by_reference = bool(s.get("payload_by_reference"))
-    if not by_reference and w.payload_kb > limit["payload_kb"]:
-        reasons.append(f"payload above {limit['label']}")
-    extra_kb = limit.get("unverified_extra_above_kb")
-    if extra_kb and not by_reference and w.payload_kb > extra_kb:
-        notes.append(f"⚠ async payloads above {extra_kb} KB may bill extra Lambda requests (unverified, not modelled)")
+    reasons, notes = caller_and_payload(w, s, limit)
 
     partitions = _partitions(w, s, measures, book)
     cap = batch_cap(cat, w.payload_kb)

@@ -180,13 +180,9 @@ def batch_cap(cat: Catalog, payload_kb: float) -> int:
     return max(1, math.floor(limit / payload_kb))
 
 
-def evaluate(w: Workload, sid: str, cat: Catalog, book: _prices.PriceBook, producer: bool = True) -> dict:
-    """One source priced for one workload: the table row plus its meters (under ``"_meters"``)."""
-    s = cat.source(sid)
-    seconds = SECONDS_PER_MONTH
-    rate = w.events_per_month / seconds
-    measures = peak_measures(w, s, book, rate)
-    limit = cat.lambda_limit(sid)
+def caller_and_payload(w: Workload, s: dict, limit: dict) -> tuple[list[str], list[str]]:
+    """Why source ``s`` cannot carry workload ``w`` (a synchronous caller it cannot serve, a payload above its
+    own or Lambda's limit) and the notes that go with it: ``(reasons, notes)``."""
     reasons, notes = [], []
     if w.sync and not s["caller_waits"]:
         reasons.append(f"sync caller cannot wait on {s['short']}")
@@ -199,6 +195,18 @@ def evaluate(w: Workload, sid: str, cat: Catalog, book: _prices.PriceBook, produ
     extra_kb = limit.get("unverified_extra_above_kb")
     if extra_kb and not by_reference and w.payload_kb > extra_kb:
         notes.append(f"⚠ async payloads above {extra_kb} KB may bill extra Lambda requests (unverified, not modelled)")
+    return reasons, notes
+
+
+def evaluate(w: Workload, sid: str, cat: Catalog, book: _prices.PriceBook, producer: bool = True) -> dict:
+    """One source priced for one workload: the table row plus its meters (under ``"_meters"``)."""
+    s = cat.source(sid)
+    seconds = SECONDS_PER_MONTH
+    rate = w.events_per_month / seconds
+    measures = peak_measures(w, s, book, rate)
+    limit = cat.lambda_limit(sid)
+    reasons, notes = caller_and_payload(w, s, limit)
+    own, by_reference = s.get("payload_limit"), bool(s.get("payload_by_reference"))
 
     b = s.get("batching")
     if b:
