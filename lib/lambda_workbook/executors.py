@@ -18,12 +18,13 @@ importable module-level functions (they are pickled by reference to run elsewher
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from .engine.fanout import usable_cores  # noqa: F401  (public: executors.usable_cores, one definition)
 
 #: What an executor string may be, for error messages and the command line's help.
 ALLOWED = ("'local' (this machine, the default), 'dask-local' or 'dask-local:N' (a Dask LocalCluster of N worker "
@@ -72,13 +73,6 @@ def parse(value: Any) -> ExecutorSpec:
     if m and 0 < int(m["port"]) < 65536:
         return ExecutorSpec("dask", address=f"tcp://{m['host']}:{int(m['port'])}")
     raise ValueError(f"executor {value!r} is not allowed: use {ALLOWED}")
-
-
-def usable_cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
 
 
 class Executor:
