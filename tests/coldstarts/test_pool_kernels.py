@@ -3,6 +3,8 @@ gathers, the recycle recursion by doubling), against the plain minute-by-minute 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -98,3 +100,30 @@ def test_eviction_tables_are_shared_and_read_only():
     a, span = pool._evict_table(ka, steps, 0.0)
     b, _ = pool._evict_table(ka, np.array([2, 0]), 0.0)
     assert a is b and a.shape == (3, span) and not a.flags.writeable
+
+
+def plain_latency_p(warm_p50, warm_p99, init_p50, init_p99, share, q):
+    """The latency quantile of the warm/cold mix with the cold CDF evaluated on every grid point."""
+    from lambda_workbook.coldstarts import init
+
+    mu, sigma = init._lognormal(warm_p50, warm_p99, "warm")
+    imu, isigma = init._lognormal(init_p50, init_p99, "INIT")
+    inits = np.exp(imu + isigma * init._INIT_NODES)
+    lo = math.exp(mu - 6 * sigma) if sigma else math.exp(mu) * 0.5
+    x = np.geomspace(lo, math.exp(mu + 6 * sigma) + inits.max() * 1.5, 3000)
+    mix = (1 - share) * init._lognormal_cdf(x, mu, sigma) + share * init._cold_cdf(x, inits, mu, sigma)
+    return float(np.interp(q, np.maximum.accumulate(mix), x))
+
+
+def test_latency_quantiles_equal_the_whole_grid_computation():
+    from lambda_workbook.coldstarts import init
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        p50, i50 = float(np.exp(rng.uniform(0, 9))), float(np.exp(rng.uniform(2, 9)))
+        p99 = p50 * float(rng.choice([1.0, np.exp(rng.uniform(0, 3))]))
+        i99 = i50 * float(rng.choice([1.0, np.exp(rng.uniform(0, 2))]))
+        share = float(rng.choice([1.0, 1e-6, rng.uniform(0, 1), rng.uniform(0, 0.02)]))
+        got = init.latency_quantiles(p50, p99, i50, i99, share, quantiles=(0.5, 0.9, 0.99))
+        for q, key in ((0.5, "p50"), (0.9, "p90"), (0.99, "p99")):
+            assert got[key] == plain_latency_p(p50, p99, i50, i99, share, q)

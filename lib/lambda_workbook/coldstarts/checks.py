@@ -109,7 +109,10 @@ def findings_chunk(snapshot, rows: pd.DataFrame, scope: dict[str, Any], *, th: d
     if "coldstarts.checks" not in scope:
         scope["coldstarts.checks"] = ByFunction(snapshot)
     by = scope["coldstarts.checks"]
-    by.plan(rows[["account_id", "region", "function_name"]].itertuples(index=False, name=None))
+    # only the functions whose PC check reads their per-minute metrics: a block read for every function of the
+    # chunk would bring in rows that most of them never ask for
+    by.plan(rows.loc[_reads_metrics(rows, th), ["account_id", "region", "function_name"]]
+            .itertuples(index=False, name=None))
     index, days = _Recent(by), snapshot.window_days
     out: list[dict[str, Any]] = []
     for r in rows.itertuples():
@@ -117,6 +120,14 @@ def findings_chunk(snapshot, rows: pd.DataFrame, scope: dict[str, Any], *, th: d
         out += _pc_findings(snapshot, index, table, r, th, pricing)
         out += _setup_findings(snapshot, index, r, th, pricing)
     return out
+
+
+def _reads_metrics(rows: pd.DataFrame, th: dict[str, Any]) -> np.ndarray:
+    """Which rows of the analysis table :func:`_pc_findings` looks up the metrics of: traffic with a known
+    duration, and provisioned concurrency or a mean concurrency at its utilisation limit."""
+    limit = rows["pc_breakeven"] if th["pc_utilisation"] is None else th["pc_utilisation"]
+    active = (rows["invocations"] > 0) & rows["duration_mean_ms"].notna()
+    return (active & ((rows["provisioned"] > 0) | ~(rows["concurrency_mean"] < limit))).to_numpy()
 
 
 class _Recent:

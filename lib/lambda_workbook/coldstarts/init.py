@@ -107,9 +107,32 @@ def latency_quantiles(warm_p50_ms: float, warm_p99_ms: float, init_p50_ms: float
     lo = math.exp(mu - 6 * sigma) if sigma else math.exp(mu) * 0.5
     x = np.geomspace(lo, math.exp(mu + 6 * sigma) + inits.max() * 1.5, 3000)
     warm = _lognormal_cdf(x, mu, sigma)
-    cold = _cold_cdf(x, inits, mu, sigma)
-    mix = (1 - cold_share) * warm + cold_share * cold
-    mix = np.maximum.accumulate(mix)
+    for q, value in zip(quantiles, _mix_quantiles(x, warm, inits, mu, sigma, cold_share, quantiles), strict=True):
+        out[f"p{round(q * 100):g}"] = value
+    return out
+
+
+_COARSE = 16   # grid points per step of the first, coarse pass over the cold CDF
+
+
+def _mix_quantiles(x: np.ndarray, warm: np.ndarray, inits: np.ndarray, mu: float, sigma: float, share: float,
+                   quantiles) -> list[float]:
+    """``np.interp(q, maximum.accumulate((1 - share) * warm + share * cold), x)`` for each ``q``, where ``cold`` is
+    :func:`_cold_cdf` on the grid ``x``. The mix is a CDF (non-decreasing), so each quantile lies between two
+    points of every :data:`_COARSE`-th grid point: the cold CDF is evaluated there first, then on every grid
+    point between the two around each quantile only (each grid point's value is computed on its own, so the
+    numbers are those of the whole grid)."""
+    n = len(x)
+    coarse = np.unique(np.append(np.arange(0, n, _COARSE), n - 1))
+    run = np.maximum.accumulate((1 - share) * warm[coarse] + share * _cold_cdf(x[coarse], inits, mu, sigma))
+    out = []
     for q in quantiles:
-        out[f"p{round(q * 100):g}"] = float(np.interp(q, mix, x))
+        j = int(np.searchsorted(run, q, side="right"))   # the first coarse point above q
+        if j == 0 or j == len(coarse):                  # below the grid's first value, or at its top
+            out.append(float(x[0] if j == 0 else x[-1]))
+            continue
+        fine = slice(int(coarse[j - 1]), int(coarse[j]) + 1)
+        mix = (1 - share) * warm[fine] + share * _cold_cdf(x[fine], inits, mu, sigma)
+        mix = np.maximum.accumulate(np.maximum(mix, run[j - 1]))
+        out.append(float(np.interp(q, mix, x[fine])))
     return out
