@@ -238,9 +238,14 @@ def run(snapshot: Snapshot, *, thresholds: Thresholds | dict | None = None,
                     as_of=as_of, progress=progress, pricing=pricing)
 
 
+_SKIPPED = object()   # a rule not run (the shared context failed): no findings, no time, no error
+
+
 def _run(snapshot: Snapshot, *, thresholds, module_thresholds, modules, as_of, progress: bool,
          pricing: _prices.Pricing | None) -> Review:
     from tqdm.auto import tqdm
+
+    from .engine import fanout, lanes
 
     t = thresholds if isinstance(thresholds, Thresholds) else Thresholds.from_dict(thresholds)
     module_thresholds = check_module_thresholds(module_thresholds)
@@ -249,32 +254,51 @@ def _run(snapshot: Snapshot, *, thresholds, module_thresholds, modules, as_of, p
         raise ValueError(f"unknown module(s) {unknown}; the review composes {', '.join(MODULES)}")
     when = resolve_as_of(snapshot, as_of)
     pricing = _prices.for_snapshot(snapshot, pricing=pricing)
-    frames, errors, seconds = [], [], {}
-
-    def attempt(name: str, fn) -> None:
-        start = time.perf_counter()
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                frames.append(normalise(pd.DataFrame(fn()), name))
-        except Exception as exc:  # a failing part must not sink the review
-            errors.append({"module": name, "error": f"{type(exc).__name__}: {exc}",
-                           "detail": "".join(traceback.format_exception(exc)[-3:])})
-        seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - start
-
-    for name in tqdm(list(modules), desc="findings", unit="check", disable=not progress):
+    # each step in the order the review reads them; with worker processes, the steps that do not use them
+    # run on a second thread meanwhile (:mod:`lambda_workbook.engine.lanes`)
+    steps: list[tuple[str, str, Any]] = []    # (name, lane, what makes its findings)
+    for name in modules:
         if name == "rules":
             shared: list[Context] = []
-            attempt("rules", lambda shared=shared: shared.append(Context(snapshot, when, pricing=pricing)) or [])
-            for fid, rule in RULES.items() if shared else ():
-                attempt(f"rules:{fid}", lambda rule=rule, shared=shared: rule(shared[0], t))
+            steps.append(("rules", "alongside",
+                          lambda shared=shared: shared.append(Context(snapshot, when, pricing=pricing)) or []))
+            steps += [(f"rules:{fid}", "alongside", lambda rule=rule, shared=shared: rule(shared[0], t)
+                       if shared else _SKIPPED) for fid, rule in RULES.items()]
         else:
-            attempt(name, lambda name=name: ADAPTERS[name](snapshot, t, module_thresholds.get(name, {}),
-                                                           pricing=pricing))
+            steps.append((name, "alongside" if name == "triggers" else "workers",
+                          lambda name=name: ADAPTERS[name](snapshot, t, module_thresholds.get(name, {}),
+                                                           pricing=pricing)))
     spent: list[pd.DataFrame] = []
-    with tqdm(total=1, desc="spend", unit="table", disable=not progress) as bar:
-        attempt("spend", lambda: spent.append(spend(snapshot, pricing=pricing)) or [])
-        bar.update()
+    steps.append(("spend", "alongside", lambda: spent.append(spend(snapshot, pricing=pricing)) or []))
+    last = {name.split(":")[0]: i for i, (name, _, _) in enumerate(steps)}   # a module's last step
+    bar = tqdm(total=len(last), desc="findings", unit="check", disable=not progress)
+
+    def attempt(i: int, name: str, fn):
+        start = time.perf_counter()
+        try:
+            found = fn()
+            out = (found if found is _SKIPPED else normalise(pd.DataFrame(found), name), None)
+        except Exception as exc:  # a failing part must not sink the review
+            out = (None, {"module": name, "error": f"{type(exc).__name__}: {exc}",
+                          "detail": "".join(traceback.format_exception(exc)[-3:])})
+        if i == last[name.split(":")[0]]:
+            bar.update()
+        return (*out, time.perf_counter() - start)
+
+    together = "workers" in {lane for _, lane, _ in steps} and fanout.processes(snapshot, len(snapshot.functions)) > 1
+    with warnings.catch_warnings(), bar:
+        warnings.simplefilter("ignore")
+        done = lanes.run([(lane, lambda i=i, name=name, fn=fn: attempt(i, name, fn))
+                          for i, (name, lane, fn) in enumerate(steps)], together=together)
+    frames, errors, seconds = [], [], {}
+    for (name, _, _), (frame, error, elapsed) in zip(steps, done, strict=True):
+        if frame is _SKIPPED:
+            continue
+        if frame is not None:
+            frames.append(frame)
+        if error is not None:
+            errors.append(error)
+        seconds[name] = elapsed
     frames = [f for f in frames if len(f)]
     found = rank(pd.concat(frames, ignore_index=True)) if frames else normalise(pd.DataFrame(columns=COLUMNS))
     errs = pd.DataFrame(errors, columns=ERROR_COLUMNS)
