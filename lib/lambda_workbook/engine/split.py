@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -70,31 +71,97 @@ class ByFunction:
         if held is None or held[0] != block:
             self._blocks.pop(table, None)    # the previous block's rows go before the next are read
             held = self._blocks[table] = (block, *self._read_block(table, self._keys[block]))
-        _, df, where, columns = held
-        pos = where.get(key)
-        rows = df.iloc[pos] if pos is not None else df.iloc[:0]
-        # the key columns are the same on every row of a function: not read, put back here
-        string = _string_dtype(session(self.snapshot))
-        return rows.assign(**{c: pd.array([v] * len(rows), dtype=string) for c, v in zip(KEY, key, strict=True)})[columns]
+        _, df, where = held
+        at = where.get(key)
+        if at is None:
+            return df.iloc[:0].set_axis(pd.RangeIndex(0))
+        start, end, index = at
+        rows = df.iloc[start:end].set_axis(index)    # a view of the block: pandas copies it on the first write
+        return rows if _COPY_ON_WRITE else rows.copy()
 
-    def _read_block(self, table: str, keys: pd.DataFrame) -> tuple[pd.DataFrame, dict, list[str]]:
-        """A block's rows without their key columns (a number per function instead: strings cost the most to
-        bring into pandas), the rows of each key, and the table's columns in order."""
+    def _read_block(self, table: str, keys: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+        """A block's rows with each function's rows together, and where each key's rows are: (start, end, the
+        index its rows get: their positions in the read, as a lookup by positions labels them).
+
+        DuckDB is asked for a number per function instead of the key columns, and for a text column with few
+        distinct values (a metric's name, its statistic) for an ENUM (codes into the values seen so far,
+        :data:`_SEEN`): strings cost the most to bring into pandas, and here each column is made from its few
+        distinct strings (the same values and dtype as a text read, without a Python string per row)."""
         con = session(self.snapshot)
         rel = self.snapshot.tables.raw(table).restrict(keys).relation(con)
         columns = list(rel.columns)
-        numbered = con.from_df(keys.rename(columns=lambda c: f"k_{c}").assign(_k=np.arange(len(keys), dtype=np.int64)))
-        rest = ", ".join(f'"{c}"' for c in columns if c not in KEY)
-        df = rel.join(numbered, " AND ".join(f'"{c}" = k_{c}' for c in KEY)).select(f"_k, {rest}").df()
-        at = df.groupby("_k", sort=False).indices if len(df) else {}
-        where = {tuple(k): at[i] for i, k in enumerate(keys[KEY].itertuples(index=False, name=None)) if i in at}
-        return df.drop(columns="_k"), where, columns
+        numbered = con.from_df(keys.rename(columns=lambda c: f"k_{c}").assign(_k=np.arange(len(keys), dtype=np.int32)))
+        joined = rel.join(numbered, " AND ".join(f'"{c}" = k_{c}' for c in KEY))
+        text = [c for c, t in zip(rel.columns, rel.types, strict=True)
+                if c not in KEY and str(t) == "VARCHAR" and _SEEN.get((table, c), ()) is not None]
+        if any((table, c) not in _SEEN for c in text):
+            _learn(joined, table, text)
+        df, coded = None, {}
+        for attempt in range(2):
+            coded = {c: _SEEN[table, c] for c in text if _SEEN.get((table, c))}
+            if not coded:
+                break
+            try:
+                df = joined.select(", ".join(["_k"] + [f'CAST("{c}" AS ENUM({", ".join(map(_literal, coded[c]))})) '
+                                                       f'AS "{c}"' if c in coded else f'"{c}"'
+                                                       for c in columns if c not in KEY])).df()
+                break
+            except duckdb.ConversionException:    # a value not seen yet (or a bad value: the text read says which)
+                if attempt == 0:
+                    _learn(joined, table, text)
+        if df is None or not len(df):    # an empty read keeps the types a text read gives it
+            df, coded = joined.select(", ".join(["_k"] + [f'"{c}"' for c in columns if c not in KEY])).df(), {}
+        k = df["_k"].to_numpy()
+        order = np.argsort(k, kind="stable")    # each function's rows together, in the order read
+        counts = np.bincount(k, minlength=len(keys))
+        ends = np.cumsum(counts)
+        string = _string_dtype(con)
+        data = {}
+        for c in columns:
+            if c in KEY:
+                data[c] = pd.array(keys[c].to_numpy(dtype=object), dtype=string).take(np.repeat(np.arange(len(keys)),
+                                                                                               counts))
+            elif c in coded:
+                cat = df[c].array
+                values = np.array([*cat.categories, np.nan], dtype=object)    # code -1 (a NULL) takes the nan
+                data[c] = pd.array(values[cat.codes[order]], dtype=string)
+            else:
+                data[c] = df[c].array.take(order)
+        out = pd.DataFrame(data, index=pd.Index(order), copy=False)
+        read = pd.RangeIndex(len(df))
+        where = {key: (e - n, e, read.take(order[e - n:e]))
+                 for key, n, e in zip(keys[KEY].itertuples(index=False, name=None), counts.tolist(), ends.tolist(),
+                                      strict=True) if n}
+        return out, where
 
     def _fetch(self, table: str, key: tuple) -> pd.DataFrame:
         rel = relation(self.snapshot, table, session(self.snapshot))
         a, r, f = (_literal(x) for x in key)
         return rel.filter(f"account_id = {a} AND region = {r} AND function_name = {f}").df()
 
+
+#: (table, text column) -> the distinct values read so far (the codes of its ENUM), None when there are too many
+#: for codes (the column is read as text); kept for the process: blocks after the first rarely add one
+_SEEN: dict[tuple[str, str], list[str] | None] = {}
+#: a text column with more distinct values than this (in a block, or seen in all) is read as text
+CODED_MAX = 200
+
+
+def _learn(joined, table: str, text: list[str]) -> None:
+    """Add the block's distinct values of the ``text`` columns to :data:`_SEEN` (None for a column with too many)."""
+    for c in text:
+        seen = _SEEN.get((table, c), [])
+        if seen is None:
+            continue
+        new = [v for (v,) in joined.filter(f'"{c}" IS NOT NULL').select(f'"{c}"').distinct()
+               .limit(CODED_MAX + 1).fetchall()]
+        known = set(seen)
+        merged = seen + sorted(v for v in new if v not in known)
+        _SEEN[table, c] = merged if len(new) <= CODED_MAX and len(merged) <= CODED_MAX else None
+
+
+#: pandas 3 copies a frame's shared data on the first write to it (pandas 2 without the option would not)
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3 or bool(pd.get_option("mode.copy_on_write"))
 
 _STRING_DTYPE: list = []
 
