@@ -67,6 +67,9 @@ class LazyTable:
     keys: pd.DataFrame | None = None
     #: exact copies of a row are dropped (the checks found some)
     distinct: bool = False
+    #: the natural key the rows were found unique on when the workbook wrote these very files (the I/O edge
+    #: compared their content with the record it wrote then): the duplicate check need not scan them again
+    unique_key: tuple[str, ...] | None = None
 
     def restrict(self, keys: pd.DataFrame) -> LazyTable:
         """The table limited to the functions in ``keys`` (rows of a table with :data:`KEY` columns)."""

@@ -117,3 +117,39 @@ def test_an_unpriceable_architecture_leaves_the_function_out_lazily(root, small)
     assert snap.is_lazy("metrics") and any("s390x" in p.line() for p in snap.flags)
     left = set(snap.metrics["function_name"])
     assert cells[header.index("function_name")] not in left and len(left) == len(small.functions) - 1
+
+
+def test_files_the_workbook_wrote_and_checked_skip_the_duplicate_scan(root, monkeypatch):
+    import json
+
+    from lambda_workbook import lazy_checks
+
+    record = json.loads((root / "manifest.json").read_text())["checked"]
+    assert set(record) == {"metrics"}            # REPORT lines have no natural key: always scanned
+    assert record["metrics"]["sha256"] == columnar.fingerprints(root / "metrics")
+    scanned = []
+    plain = lazy_checks._repeated_hashes
+    monkeypatch.setattr(lazy_checks, "_repeated_hashes", lambda rel, hashed: scanned.append(1) or plain(rel, hashed))
+    snap = sources.load_snapshot(root)
+    assert snap.tables.raw("metrics").unique_key == tuple(record["metrics"]["unique_key"])
+    assert len(scanned) == 1                     # report_samples only
+    # a file changed since: no longer the one recorded, so the scan runs and finds the copies
+    _edit(columnar.files(root / "metrics")[0], "SELECT * FROM t UNION ALL (SELECT * FROM t ORDER BY _row LIMIT 2)")
+    _drop_row_counts(root)
+    snap = sources.load_snapshot(root)
+    assert snap.tables.raw("metrics").unique_key is None and len(scanned) == 3
+    [flag] = snap.flags
+    assert "an exact copy of an earlier row" in flag.line() and flag.more == 1
+
+
+def test_a_record_that_does_not_match_the_files_is_not_trusted(root):
+    import json
+
+    m = json.loads((root / "manifest.json").read_text())
+    file = next(iter(m["checked"]["metrics"]["sha256"]))
+    m["checked"]["metrics"]["sha256"][file] = "0" * 64
+    (root / "manifest.json").write_text(json.dumps(m))
+    assert sources.load_snapshot(root).tables.raw("metrics").unique_key is None
+    m["checked"] = "yes"                          # not a record at all: the full checks, no error
+    (root / "manifest.json").write_text(json.dumps(m))
+    assert sources.load_snapshot(root).tables.raw("metrics").unique_key is None

@@ -13,6 +13,7 @@ Opening a table reads no row: the column names and types of every file are check
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import duckdb
@@ -71,9 +72,44 @@ def files(directory: Path) -> list[Path]:
     return sorted(directory.glob("account_id=*/region=*/*.parquet"))
 
 
-def open_table(directory: Path, name: str, recorded: int | None) -> LazyTable | pd.DataFrame:
+def fingerprints(directory: Path) -> dict[str, str]:
+    """Each Parquet file of a table folder (its path under the folder) and the SHA-256 of its bytes."""
+    out = {}
+    for file in files(directory):
+        digest = hashlib.sha256()
+        with open(file, "rb") as fh:
+            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                digest.update(block)
+        out[file.relative_to(directory).as_posix()] = digest.hexdigest()
+    return out
+
+
+def checked_record(directory: Path, name: str, recorded: int | None = None) -> dict | None:
+    """What a writer records in ``manifest.json`` (``checked``) for a table folder it has just written: the
+    natural key its rows are unique on and each file's SHA-256, after running the duplicate check on the files
+    (:func:`lambda_workbook.lazy_checks.duplicates`); None when the table has no natural key, no file, or
+    copies or clashes (the load then finds and reports them). A load whose files still match skips that scan."""
+    from .. import lazy_checks
+    from ..snapshot_checks import NATURAL_KEYS, _value
+
+    key = NATURAL_KEYS.get(name)
+    table = open_table(directory, name, recorded)
+    if not key or not isinstance(table, LazyTable):
+        return None
+    con = connect()
+    try:
+        _, copies, clashes = lazy_checks.duplicates(con, table, key, _value)
+    finally:
+        con.close()
+    return None if copies or clashes else {"unique_key": list(key), "sha256": fingerprints(directory)}
+
+
+def open_table(directory: Path, name: str, recorded: int | None, checked: dict | None = None
+               ) -> LazyTable | pd.DataFrame:
     """Check a table folder's files from their metadata and return the lazy table (an empty, typed table when
-    the folder holds no file). Errors are one line naming the file and the column."""
+    the folder holds no file). Errors are one line naming the file and the column. ``checked``: the table's
+    record from ``manifest.json`` (:func:`checked_record`); when every file is still the one recorded, the
+    table carries the key its rows were found unique on (``LazyTable.unique_key``)."""
     from ..schema import empty
 
     table = TABLES[name]
@@ -100,7 +136,12 @@ def open_table(directory: Path, name: str, recorded: int | None) -> LazyTable | 
                           "remove 'rows' from manifest.json)")
     with_row = all(ROW in c for c in columns)
     present = set.intersection(*map(set, columns))
-    return LazyTable(name, ParquetReader(directory, table, present, with_row), str(directory), total)
+    unique = None
+    if isinstance(checked, dict) and isinstance(checked.get("unique_key"), list) and \
+            checked.get("sha256") == fingerprints(directory):
+        unique = tuple(str(k) for k in checked["unique_key"])
+    return LazyTable(name, ParquetReader(directory, table, present, with_row), str(directory), total,
+                     unique_key=unique)
 
 
 def _check_file(con: duckdb.DuckDBPyConnection, file: Path, table) -> list[str]:

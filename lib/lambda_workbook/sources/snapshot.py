@@ -6,7 +6,10 @@ tables CSV as before). ``manifest.json`` records the layout (``format``, absent 
 A snapshot is written into a temporary sibling directory and renamed into place only when every file is
 complete, so an interrupted write never leaves a half-written snapshot behind. Compressed files are written
 with a fixed gzip timestamp so the same tables give byte-identical files. The manifest records each file's data
-rows (``rows``), so that loading tells a file cut off at a line boundary from a table that is short.
+rows (``rows``), so that loading tells a file cut off at a line boundary from a table that is short. For a
+Parquet table with a natural key it also records (``checked``) that key and each file's SHA-256, written after
+the duplicate-key check ran on the new files: a load whose files still hash the same skips that scan (the
+costliest check on a big snapshot), and any other file gets the full check.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ def load(path: str | os.PathLike) -> Snapshot:
     manifest = _read_manifest(root / "manifest.json")
     rows = _recorded_rows(manifest.pop("rows", None), root / "manifest.json")
     fmt = manifest.pop("format", "csv")
+    checked = manifest.pop("checked", None)
+    checked = checked if isinstance(checked, dict) else {}
     if fmt not in FORMATS:
         raise SchemaError(f"{root / 'manifest.json'}: key 'format': {fmt!r} is not a snapshot layout; allowed: "
                           f"{', '.join(FORMATS)}")
@@ -51,7 +56,7 @@ def load(path: str | os.PathLike) -> Snapshot:
         where[name] = str(file)
         if name in columnar.COLUMNAR and columnar.folder(root, name).is_dir():
             where[name] = str(columnar.folder(root, name))
-            tables[name] = columnar.open_table(columnar.folder(root, name), name, rows.get(name))
+            tables[name] = columnar.open_table(columnar.folder(root, name), name, rows.get(name), checked.get(name))
             continue
         if not file.exists():
             if rows.get(name) and not table.required:     # a required one: validate_tables names it
@@ -167,7 +172,7 @@ def save(snapshot: Snapshot, path: str | os.PathLike, *, overwrite: bool = True,
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
     try:
         tmp.chmod(0o755)
-        rows = {}
+        rows, checked = {}, {}
         con = connect() if format == "parquet" else None
         for name, table in TABLES.items():
             df = tables[name]
@@ -179,11 +184,15 @@ def save(snapshot: Snapshot, path: str | os.PathLike, *, overwrite: bool = True,
                     columnar.write_relation(con, df.relation(con, keep_row=True), columnar.folder(tmp, name))
                 else:
                     columnar.write_frame(con, df, columnar.folder(tmp, name))
+                record = columnar.checked_record(columnar.folder(tmp, name), name, n)
+                if record:
+                    checked[name] = record
             else:
                 _write_table(df, tmp / table.file)
             rows[name] = n
-        manifest = {k: v for k, v in snapshot.manifest.items() if k != "format"}
-        manifest = {**manifest, "rows": rows, **({"format": format} if format != "csv" else {})}
+        manifest = {k: v for k, v in snapshot.manifest.items() if k not in ("format", "checked")}
+        manifest = {**manifest, "rows": rows, **({"format": format} if format != "csv" else {}),
+                    **({"checked": checked} if checked else {})}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n",
                                            encoding="utf-8")
         put_in_place(tmp, dest)
