@@ -204,8 +204,11 @@ class DurationModel:
                 block *= tau[start:start + step]
                 block += smooth[start:start + step]
             pressure = self._pressure(m, cols)
-            if pressure.any():  # close to the memory it uses, a function may slow down (only ever up)
-                logt += np.abs(rng.normal(size=(n, 1))) * PRESSURE_SD * pressure[None, :]
+            under = np.flatnonzero(pressure)
+            if under.size:  # close to the memory it uses, a function may slow down (only ever up)
+                # only the columns from the first to the last size under pressure: the others would add 0.0
+                on = slice(under[0], under[-1] + 1)
+                logt[:, on] += np.abs(rng.normal(size=(n, 1))) * PRESSURE_SD * pressure[None, on]
         if cols.size:  # a measured size: its mean, the curve pulling only as much as the mean is uncertain
             kappa = tau ** 2 / (tau ** 2 + se[None, :] ** 2)
             mixed = (1 - kappa) * logt[:, cols] + kappa * logy[None, :]
