@@ -329,14 +329,19 @@ def decide(model: DurationModel, function: dict[str, Any], policy: Policy, cost_
         out.notes.append(f"today's {cur:,.0f} MB is below the memory floor {floor:,.0f} MB (Max Memory Used p99 + "
                          f"{policy.headroom:.0%})")
     save = c0[:, None] - c
-    # policy.meets over the grid, with today's cost minus each size's taken from ``save`` (the same numbers)
+    # policy.meets over the grid, with today's cost minus each size's taken from ``save`` (the same numbers): the
+    # decrease test on the smaller sizes only (the grid is sorted, today's size in it once), the increase test on
+    # the larger ones; every other size passes neither
     c_now, d_now = c0[:, None], d0[:, None]
-    dec_ok = (save >= policy.min_savings_share * c_now) & (d <= (1 + policy.max_slowdown) * d_now)
-    inc_ok = (d <= (1 - policy.min_speedup) * d_now) & (c <= (1 + policy.cost_tolerance) * c_now)
-    smaller, larger = grid < cur, grid > cur
-    dec_ok &= smaller[None, :]
-    inc_ok &= larger[None, :]
-    p_dec, p_inc = dec_ok.mean(0), inc_ok.mean(0)
+    smaller, larger = slice(0, j0), slice(j0 + 1, grid.size)
+    dec_ok = np.zeros(d.shape, dtype=bool)
+    inc_ok = np.zeros(d.shape, dtype=bool)
+    np.logical_and(save[:, smaller] >= policy.min_savings_share * c_now,
+                   d[:, smaller] <= (1 + policy.max_slowdown) * d_now, out=dec_ok[:, smaller])
+    np.logical_and(d[:, larger] <= (1 - policy.min_speedup) * d_now,
+                   c[:, larger] <= (1 + policy.cost_tolerance) * c_now, out=inc_ok[:, larger])
+    p_dec, p_inc = np.zeros(grid.size), np.zeros(grid.size)
+    p_dec[smaller], p_inc[larger] = dec_ok[:, smaller].mean(0), inc_ok[:, larger].mean(0)
     sure_dec = np.flatnonzero(p_dec >= policy.confidence)
     sure_inc = np.flatnonzero(p_inc >= policy.confidence)
     level = policy.confidence
