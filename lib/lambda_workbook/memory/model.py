@@ -369,6 +369,25 @@ def _cpu_fraction_at(cpu_fraction, memory_mb, obs: pd.DataFrame) -> tuple[float,
     return size, value
 
 
+#: (id of the priors, arch) -> (the priors, their weights as bytes, log prior): the same table for every function
+_LOG_PRIOR: dict[tuple[int, str], tuple[_priors.Priors, bytes, np.ndarray]] = {}
+
+
+def _log_prior(pr: _priors.Priors, arch: str) -> np.ndarray:
+    """``pr.log_prior(arch)``, remembered while the priors object and its weights on ``arch`` stay as they are."""
+    weights = b"".join(np.ascontiguousarray(pr.weights(axis, arch), dtype=float).tobytes()
+                       for axis in (*curve.AXES, "tau"))
+    hit = _LOG_PRIOR.get((id(pr), arch))
+    if hit is not None and hit[0] is pr and hit[1] == weights:
+        return hit[2]
+    if len(_LOG_PRIOR) >= 64:
+        _LOG_PRIOR.clear()
+    table = pr.log_prior(arch)
+    table.setflags(write=False)
+    _LOG_PRIOR[(id(pr), arch)] = (pr, weights, table)
+    return table
+
+
 def fit(memory_mb, duration_ms, *, arch: str = "x86_64", runtime: str | None = None, cpu_fraction=None,
         counts=None, init_ms=None, ok=None, max_memory_used_mb=None, wait_ms: float | None = None, cv=None,
         prior: _priors.Priors | None = None) -> DurationModel:
@@ -393,7 +412,7 @@ def fit(memory_mb, duration_ms, *, arch: str = "x86_64", runtime: str | None = N
     logy = np.log(obs["mean_ms"].to_numpy(float))
     se = obs["rel_se"].to_numpy(float)
     ll, log_scale, scale_var = curve.loglik(logy, se, m)
-    logpost = pr.log_prior(arch) + ll
+    logpost = _log_prior(pr, arch) + ll
     cf_obs = _cpu_fraction_at(cpu_fraction, memory_mb, obs)
     assumptions = ["CPU share proportional to memory, one vCPU at 1,769 MB (AWS Lambda documentation, "
                    "'Configure Lambda function memory')",
