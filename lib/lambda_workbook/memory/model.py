@@ -67,6 +67,13 @@ def observations(memory_mb, duration_ms, *, counts=None, init_ms=None, ok=None, 
     how many invocations a row stands for (an aggregate); it weights the mean. ``cv`` is the relative spread of
     the invocations behind each aggregate row, when known.
     """
+    return _observations(memory_mb, duration_ms, counts=counts, init_ms=init_ms, ok=ok,
+                         max_memory_used_mb=max_memory_used_mb, cv=cv)[0]
+
+
+def _observations(memory_mb, duration_ms, *, counts=None, init_ms=None, ok=None, max_memory_used_mb=None,
+                  cv=None) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """:func:`observations` and its columns as the arrays the table was made from (a fit reads them there)."""
     mem = _array("memory_mb", memory_mb)
     n = mem.size
     if n == 0:
@@ -135,7 +142,7 @@ def observations(memory_mb, duration_ms, *, counts=None, init_ms=None, ok=None, 
     first = ["memory_mb", "mean_ms", "invocations", "rel_se", "cv"]
     out = pd.DataFrame({c: cols[c] for c in first + [c for c in cols if c not in first]})
     out.attrs["dropped"] = dropped
-    return out
+    return out, cols
 
 
 @dataclass
@@ -345,7 +352,8 @@ class DurationModel:
                 f"cpu≈{p['cpu_ms_at_1_vcpu']:.1f} ms@1vCPU, p≈{p['parallelism_vcpu']:.2f})")
 
 
-def _cpu_fraction_at(cpu_fraction, memory_mb, obs: pd.DataFrame) -> tuple[float, float] | None:
+def _cpu_fraction_at(cpu_fraction, memory_mb, cols: dict[str, np.ndarray]) -> tuple[float, float] | None:
+    """``(size, CPU share)``; ``cols``: the observations' columns (:func:`_observations`)."""
     if cpu_fraction is None:
         return None
     cf = np.atleast_1d(np.asarray(cpu_fraction, dtype=float)).ravel()
@@ -353,12 +361,12 @@ def _cpu_fraction_at(cpu_fraction, memory_mb, obs: pd.DataFrame) -> tuple[float,
         value = float(cf[0])
         if np.isnan(value):
             return None
-        size = float(obs.loc[obs["invocations"].idxmax(), "memory_mb"])
+        size = float(cols["memory_mb"][np.argmax(cols["invocations"])])   # the first most-invoked size
     else:
         mem = np.asarray(memory_mb, dtype=float).ravel()
         if cf.size != mem.size:
             raise ObservationError(f"cpu_fraction must be one value or one per observation ({mem.size}); got {cf.size}")
-        known = np.isfinite(cf) & np.isin(mem, obs["memory_mb"].to_numpy())
+        known = np.isfinite(cf) & np.isin(mem, cols["memory_mb"])
         if not known.any():
             return None
         sizes, counts = np.unique(mem[known], return_counts=True)
@@ -405,15 +413,15 @@ def fit(memory_mb, duration_ms, *, arch: str = "x86_64", runtime: str | None = N
     billing.check_arch(arch)
     if runtime is not None and not isinstance(runtime, str):
         raise ObservationError(f"runtime must be a runtime name such as 'python3.12' or None, got {runtime!r}")
-    obs = observations(memory_mb, duration_ms, counts=counts, init_ms=init_ms, ok=ok,
-                       max_memory_used_mb=max_memory_used_mb, cv=cv)
+    obs, cols = _observations(memory_mb, duration_ms, counts=counts, init_ms=init_ms, ok=ok,
+                              max_memory_used_mb=max_memory_used_mb, cv=cv)
     pr = prior or _priors.load()
-    m = obs["memory_mb"].to_numpy(float)
-    logy = np.log(obs["mean_ms"].to_numpy(float))
-    se = obs["rel_se"].to_numpy(float)
+    m = cols["memory_mb"]      # the table's columns as the arrays it was made from (the same numbers)
+    logy = np.log(cols["mean_ms"])
+    se = cols["rel_se"]
     ll, log_scale, scale_var = curve.loglik(logy, se, m)
     logpost = _log_prior(pr, arch) + ll
-    cf_obs = _cpu_fraction_at(cpu_fraction, memory_mb, obs)
+    cf_obs = _cpu_fraction_at(cpu_fraction, memory_mb, cols)
     assumptions = ["CPU share proportional to memory, one vCPU at 1,769 MB (AWS Lambda documentation, "
                    "'Configure Lambda function memory')",
                    "prior weights of the curve family fitted to real measurements of " + ", ".join(pr.fitted_on or ["-"]),
@@ -423,7 +431,7 @@ def fit(memory_mb, duration_ms, *, arch: str = "x86_64", runtime: str | None = N
         notes.append("dropped glitch rows: " + "; ".join(f"{v} {k}" for k, v in obs.attrs["dropped"].items()))
     if cf_obs is not None:
         size, cf = cf_obs
-        mean_there = float(obs.loc[obs["memory_mb"] == size, "mean_ms"].iloc[0])
+        mean_there = float(cols["mean_ms"][cols["memory_mb"] == size][0])
         cpu_ms = np.exp(log_scale) * curve.G_PHI[:, None]
         logpost = logpost - 0.5 * (np.log(cpu_ms / mean_there / cf) / CPU_FRACTION_LOG_SD) ** 2
         assumptions.append(f"CPU time / wall time {cf:.2f} at {size:g} MB (Lambda Insights)")
@@ -442,14 +450,16 @@ def fit(memory_mb, duration_ms, *, arch: str = "x86_64", runtime: str | None = N
     post /= post.sum()
     keep = np.flatnonzero(post.ravel() > _PRUNE * post.max())
     comp, tau_i = np.unravel_index(keep, post.shape)
-    used = obs["max_memory_used_p99_mb"].to_numpy() if "max_memory_used_p99_mb" in obs.columns else None
+    used = cols.get("max_memory_used_p99_mb")
     used_p99 = float(np.nanmax(used)) if used is not None and np.isfinite(used).any() else None
     if used_p99:
         assumptions.append(f"Max Memory Used p99 {used_p99:.0f} MB: below {1.5 * used_p99:.0f} MB the band allows "
                            "up to ~15% slowdown from memory pressure (an assumption)")
-    cvs = obs["cv"].dropna() if (~np.isnan(obs["cv"].to_numpy())).any() else ()
-    return DurationModel(arch=arch, runtime=runtime, observations=obs, weights=post.ravel()[keep], component=comp,
-                         tau=curve.TAU[tau_i], log_scale=log_scale[comp, tau_i], scale_var=scale_var[tau_i],
-                         cpu_fraction=None if cf_obs is None else cf_obs[1], max_memory_used_mb=used_p99,
-                         cv=float(cvs.median()) if len(cvs) else DEFAULT_CV, prior=pr, assumptions=assumptions,
-                         notes=notes)
+    cvs = obs["cv"].dropna() if (~np.isnan(cols["cv"])).any() else ()
+    model = DurationModel(arch=arch, runtime=runtime, observations=obs, weights=post.ravel()[keep], component=comp,
+                          tau=curve.TAU[tau_i], log_scale=log_scale[comp, tau_i], scale_var=scale_var[tau_i],
+                          cpu_fraction=None if cf_obs is None else cf_obs[1], max_memory_used_mb=used_p99,
+                          cv=float(cvs.median()) if len(cvs) else DEFAULT_CV, prior=pr, assumptions=assumptions,
+                          notes=notes)
+    model.__dict__["_observed_arrays"] = (obs, m, cols["mean_ms"], se)   # what _observed would read from the table
+    return model
