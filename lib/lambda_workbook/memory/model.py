@@ -289,7 +289,7 @@ class DurationModel:
     # -- summaries -------------------------------------------------------------------------------------
     def predict(self, memory_mb) -> np.ndarray:
         """Expected (mean) warm duration in ms at each size: the posterior median of the smooth curve."""
-        return np.median(self.samples(memory_mb, noise=False), axis=0, overwrite_input=True)   # draws made for it
+        return _median_of_draws(self.samples(memory_mb, noise=False))   # draws made for it
 
     def interval(self, memory_mb, level: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
         """Central ``level`` interval of the mean warm duration (ms) at each size: ``(low, high)``."""
@@ -350,6 +350,23 @@ class DurationModel:
         p = self.params
         return (f"DurationModel({self.arch}, sizes={self.sizes_measured}, waiting≈{p['fixed_ms']:.1f} ms, "
                 f"cpu≈{p['cpu_ms_at_1_vcpu']:.1f} ms@1vCPU, p≈{p['parallelism_vcpu']:.2f})")
+
+
+def _median_of_draws(draws: np.ndarray) -> np.ndarray:
+    """``np.median(draws, axis=0)`` (draws x sizes, an even number of draws): each size's draws side by side, the
+    lower middle one put in place, the upper one the smallest above it, their mean as the median's: the same two
+    order statistics and the same mean, for less work. A size with a NaN draw gets NaN, as there."""
+    n, w = draws.shape if draws.ndim == 2 else (0, 0)
+    if n < 2 or n % 2 or w < 8:
+        return np.median(draws, axis=0, overwrite_input=True)
+    by_size = np.ascontiguousarray(draws.T)
+    by_size.partition(n // 2 - 1, axis=1)
+    pair = np.empty((2, w))
+    pair[0] = by_size[:, n // 2 - 1]
+    np.min(by_size[:, n // 2:], axis=1, out=pair[1])    # NaNs go to the end and the minimum keeps them
+    out = np.mean(pair, axis=0)
+    out[np.isnan(pair[1])] = np.nan
+    return out
 
 
 def _cpu_fraction_at(cpu_fraction, memory_mb, cols: dict[str, np.ndarray]) -> tuple[float, float] | None:
