@@ -353,17 +353,17 @@ class DurationModel:
 
 
 def _median_of_draws(draws: np.ndarray) -> np.ndarray:
-    """``np.median(draws, axis=0)`` (draws x sizes, an even number of draws): each size's draws side by side, the
-    lower middle one put in place, the upper one the smallest above it, their mean as the median's: the same two
-    order statistics and the same mean, for less work. A size with a NaN draw gets NaN, as there."""
+    """``np.median(draws, axis=0)`` of draws made for it (draws x sizes, an even number of draws; reordered in
+    place): the lower middle draw of each size put in place, the upper one the smallest above it, their mean as
+    the median's: the same two order statistics and the same mean, for less work. A size with a NaN draw gets NaN,
+    as there."""
     n, w = draws.shape if draws.ndim == 2 else (0, 0)
     if n < 2 or n % 2 or w < 8:
         return np.median(draws, axis=0, overwrite_input=True)
-    by_size = np.ascontiguousarray(draws.T)
-    by_size.partition(n // 2 - 1, axis=1)
+    draws.partition(n // 2 - 1, axis=0)
     pair = np.empty((2, w))
-    pair[0] = by_size[:, n // 2 - 1]
-    np.min(by_size[:, n // 2:], axis=1, out=pair[1])    # NaNs go to the end and the minimum keeps them
+    pair[0] = draws[n // 2 - 1]
+    np.min(draws[n // 2:], axis=0, out=pair[1])    # NaNs go to the end and the minimum keeps them
     out = np.mean(pair, axis=0)
     out[np.isnan(pair[1])] = np.nan
     return out
