@@ -311,14 +311,16 @@ def grid_sizes(current: float, floor: float) -> np.ndarray:
 
 
 def decide(model: DurationModel, function: dict[str, Any], policy: Policy, cost_kw: dict[str, Any], *,
-           n: int = 2000) -> Decision:
+           n: int = 2000, _draws: dict | None = None) -> Decision:
     """The decision for one function. ``function`` has the keys of ``snapshot.function_observations``;
-    ``cost_kw`` the keyword arguments of :func:`monthly_cost` (traffic, INIT, provisioned concurrency, book)."""
+    ``cost_kw`` the keyword arguments of :func:`monthly_cost` (traffic, INIT, provisioned concurrency, book).
+    ``_draws``: a dict shared by decisions on the same model and function that differ in prices only (the duration
+    draws do not depend on them; they are kept there, read-only, and drawn once)."""
     cur = float(function["memory_mb"])
     floor = model.memory_floor(policy.headroom)
     grid = grid_sizes(cur, floor)
     j0 = int(np.flatnonzero(grid == cur)[0])
-    d = model.samples(grid, n=n)
+    d = _drawn(_draws, ("grid", n, grid.tobytes()), lambda: model.samples(grid, n=n))
     kw = {**cost_kw, "arch": model.arch, "cv": model.cv}
     c = monthly_cost(d, grid[None, :], **kw)
     d0, c0 = d[:, j0], c[:, j0]
@@ -364,8 +366,18 @@ def decide(model: DurationModel, function: dict[str, Any], policy: Policy, cost_
             out.action = "measure"
             out.measurement = _measurement(function, model, grid, d, dec_ok | inc_ok, kw, best, any_dec, any_inc,
                                            level)
-    _other_arch(out, model, function, policy, cost_kw, d0, c0, n)
+    _other_arch(out, model, function, policy, cost_kw, d0, c0, n, _draws)
     return out
+
+
+def _drawn(memo: dict | None, key: tuple, make) -> np.ndarray:
+    if memo is None:
+        return make()
+    hit = memo.get(key)
+    if hit is None:
+        hit = memo[key] = make()
+        hit.setflags(write=False)
+    return hit
 
 
 def _policy_saving(grid, cur, save, c, d, d0, policy: Policy) -> np.ndarray:
@@ -408,12 +420,14 @@ def _measurement(function, model, grid, d, ok, kw, best, any_dec, any_inc, level
                        p_decrease=any_dec, p_increase=any_inc, p_single=float(weight.max()) if weight.size else 0.0)
 
 
-def _other_arch(out: Decision, model: DurationModel, function, policy: Policy, cost_kw, d0, c0, n: int) -> None:
+def _other_arch(out: Decision, model: DurationModel, function, policy: Policy, cost_kw, d0, c0, n: int,
+                _draws: dict | None = None) -> None:
     """The switch to the other architecture at today's size; an arm64 candidate when x86_64 and likely."""
     target = "arm64" if model.arch == "x86_64" else "x86_64"
     cur = np.array([float(function["memory_mb"])])
     # the speed prior was measured as a ratio of per-size means, so it already holds their noise: no extra tau
-    da = model.for_arch(target).samples(cur, n=n, noise=False)[:, 0]
+    da = _drawn(_draws, ("other", target, n, cur.tobytes()),
+                lambda: model.for_arch(target).samples(cur, n=n, noise=False)[:, 0])
     ca = monthly_cost(da, cur, **{**cost_kw, "arch": target, "cv": model.cv})
     ok = policy.meets(c0, ca, d0, da)[0]
     out.other_arch = _option(cur[0], target, float(ok.mean()), da, ca, c0, d0, policy.confidence)
