@@ -37,10 +37,12 @@ def expected_billed_ms(mean_ms, cv: float = DEFAULT_CV) -> np.ndarray:
     q = np.exp(_Z_NODES * sigma - sigma ** 2 / 2)
     q = q / q.mean()
     # rounding up adds half a millisecond on average once invocations spread over several ms
-    out = mu + 0.5
     small = mu * max(cv, 0.0) < 8.0
+    if mu.ndim and small.all():   # every duration spreads over few ms: each one's own mean (elementwise)
+        return _mean_billed(mu.ravel(), q).reshape(mu.shape)
+    out = mu + 0.5
     if np.any(small):
-        out = np.where(small, 0.0, out)
+        out = np.where(small, 0.0, out) if out.ndim == 0 else out   # ``out`` is this call's own array
         out[small] = _mean_billed(mu[small], q)
     return out
 
@@ -94,7 +96,11 @@ def monthly_cost(duration_ms, memory_mb, *, invocations_per_month: float = 1e6, 
     if not provisioned_concurrency >= 0:
         raise ValueError(f"provisioned_concurrency must be >= 0, got {provisioned_concurrency!r}")
     book = _prices.resolve(region, book=book, pricing=pricing)
-    per_inv = expected_billed_ms(duration_ms, cv) + cold_start_share * float(init_ms)
+    per_inv = expected_billed_ms(duration_ms, cv)
+    if isinstance(per_inv, np.ndarray) and per_inv.ndim:   # a new array of this call's: the same sum, in place
+        per_inv += cold_start_share * float(init_ms)
+    else:
+        per_inv = per_inv + cold_start_share * float(init_ms)
     n = float(invocations_per_month)
     mem = np.asarray(memory_mb, dtype=float)
     sizes, where = np.unique(mem, return_inverse=True)

@@ -136,6 +136,19 @@ class Sizes:
         s1 = np.minimum(share, 1.0)
         self.credit = period * (1.0 - s1)
         self.quota = s1 * period
+        self._full: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def full(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(powered, quota, credit)`` with one row per component, made once (a fit evaluates every component at
+        the same sizes several times): rows of these tables, the same figures."""
+        if self._full is None:
+            self._full = (self.powered[TRIPLE], self.quota[PAIR], self.credit[PAIR])
+            for t in self._full:
+                t.setflags(write=False)
+        return self._full
+
+
+_ONE_MINUS_PHI = 1.0 - G_PHI
 
 
 _BLOCK_ELEMENTS = 32768   # rows x sizes worked on at a time by log_duration_at (a block's arrays stay in the CPU cache)
@@ -144,36 +157,41 @@ _BLOCK_ELEMENTS = 32768   # rows x sizes worked on at a time by log_duration_at 
 def log_duration_at(log_scale: np.ndarray, sizes: Sizes, idx=None, *, cpu_scale=1.0) -> np.ndarray:
     """:func:`log_duration` at the sizes of ``sizes`` (with its period), the share's powers taken from its tables:
     the same numbers for less work. Rows are worked on in blocks (each element is computed on its own)."""
-    rows = np.arange(N_COMPONENTS) if idx is None else np.asarray(idx)
+    every = idx is None   # every component in order: rows of the tables as slices (views), not gathers
+    rows = None if every else np.asarray(idx)
+    count = N_COMPONENTS if every else rows.size
     log_scale = np.asarray(log_scale, dtype=float)
     cpu_scale = np.reshape(np.asarray(cpu_scale, dtype=float), (-1, 1))
     width = sizes.powered.shape[1]
     step = max(1, _BLOCK_ELEMENTS // max(width, 1))
-    if rows.size <= step:
-        return _log_duration_rows(log_scale, sizes, rows, cpu_scale)
-    out = np.empty((rows.size, width))
-    for start in range(0, rows.size, step):
+    if count <= step:
+        return _log_duration_rows(log_scale, sizes, slice(0, count) if every else rows, cpu_scale)
+    out = np.empty((count, width))
+    for start in range(0, count, step):
         part = slice(start, start + step)
-        out[part] = _log_duration_rows(log_scale[part], sizes, rows[part],
+        out[part] = _log_duration_rows(log_scale[part], sizes, part if every else rows[part],
                                        cpu_scale if cpu_scale.shape[0] == 1 else cpu_scale[part])
     return out
 
 
-def _log_duration_rows(log_scale: np.ndarray, sizes: Sizes, sel: np.ndarray, cpu_scale: np.ndarray) -> np.ndarray:
-    a = np.exp(log_scale)[:, None]
-    phi = G_PHI[sel][:, None]
-    c = a * phi * cpu_scale
-    cpu = sizes.powered[TRIPLE[sel]]       # a new array: every step below works in it or in another new one
-    np.divide(c, cpu, out=cpu)
-    if sizes.period:
+def _log_duration_rows(log_scale: np.ndarray, sizes: Sizes, sel, cpu_scale: np.ndarray) -> np.ndarray:
+    """Rows ``sel`` (component indices, or a slice of all components in order) of the curve at ``sizes``."""
+    if isinstance(sel, slice):
+        powered, quota, credit_rate = (t[sel] for t in sizes.full())
+    else:
         pair = PAIR[sel]
-        credit = sizes.quota[pair]
-        np.divide(c, credit, out=credit)
+        powered, quota, credit_rate = sizes.powered[TRIPLE[sel]], sizes.quota[pair], sizes.credit[pair]
+    a = np.exp(log_scale)[:, None]
+    c = a * G_PHI[sel][:, None] * cpu_scale
+    cpu = np.divide(c, powered)            # a new array: every step below works in it or in another new one
+    if sizes.period:
+        credit = np.divide(c, quota)
         np.minimum(1.0, credit, out=credit)
-        np.multiply(sizes.credit[pair], credit, out=credit)
+        np.multiply(credit_rate, credit, out=credit)
         np.subtract(cpu, credit, out=credit)              # cpu - credit
         np.maximum(credit, np.minimum(c, cpu, out=cpu), out=cpu)
-    return _overlap(np.log(a * (1.0 - phi)), np.log(cpu, out=cpu), G_OVERLAP[sel][:, None], in_place=True)
+    return _overlap(np.log(a * _ONE_MINUS_PHI[sel][:, None]), np.log(cpu, out=cpu), G_OVERLAP[sel][:, None],
+                    in_place=True)
 
 
 def _sum_last(x: np.ndarray) -> np.ndarray:
@@ -187,14 +205,30 @@ def profile(logy: np.ndarray, se: np.ndarray, memory_mb: np.ndarray, *, period: 
     """Each component's log scale fitted to log mean durations ``logy``: ``(log_scale, log_t at the sizes)``."""
     w = 1.0 / (0.04 ** 2 + se ** 2)
     w = w / w.sum()
-    zero = np.zeros(N_COMPONENTS)
-    lt = log_duration_at(zero, Sizes(memory_mb, 0.0))
+    lt, at = _at_sizes(memory_mb, period)
     log_scale = _sum_last((logy[None, :] - lt) * w)
-    at = Sizes(memory_mb, period)
     for _ in range(iterations if period else 1):
         lt = log_duration_at(log_scale, at)
         log_scale = log_scale + _sum_last((logy[None, :] - lt) * w)
     return log_scale, log_duration_at(log_scale, at)
+
+
+#: size list (bytes), period -> (log t of every component at scale 1 without the burst credit, Sizes at period):
+#: neither depends on the function, and many functions share a size list (128 MB, 1,024 MB, ...)
+_AT_SIZES: dict[tuple[bytes, float], tuple[np.ndarray, Sizes]] = {}
+
+
+def _at_sizes(memory_mb, period: float) -> tuple[np.ndarray, Sizes]:
+    m = np.ascontiguousarray(memory_mb, dtype=float)
+    key = (m.tobytes(), float(period))
+    hit = _AT_SIZES.get(key)
+    if hit is None:
+        if len(_AT_SIZES) >= 256:
+            _AT_SIZES.clear()
+        lt = log_duration_at(np.zeros(N_COMPONENTS), Sizes(m, 0.0))
+        lt.setflags(write=False)
+        hit = _AT_SIZES[key] = (lt, Sizes(m, period))
+    return hit
 
 
 def loglik(logy: np.ndarray, se: np.ndarray, memory_mb: np.ndarray, *, period: float = PERIOD_MS):

@@ -311,14 +311,16 @@ def grid_sizes(current: float, floor: float) -> np.ndarray:
 
 
 def decide(model: DurationModel, function: dict[str, Any], policy: Policy, cost_kw: dict[str, Any], *,
-           n: int = 2000) -> Decision:
+           n: int = 2000, _draws: dict | None = None) -> Decision:
     """The decision for one function. ``function`` has the keys of ``snapshot.function_observations``;
-    ``cost_kw`` the keyword arguments of :func:`monthly_cost` (traffic, INIT, provisioned concurrency, book)."""
+    ``cost_kw`` the keyword arguments of :func:`monthly_cost` (traffic, INIT, provisioned concurrency, book).
+    ``_draws``: a dict shared by decisions on the same model and function that differ in prices only (the duration
+    draws do not depend on them; they are kept there, read-only, and drawn once)."""
     cur = float(function["memory_mb"])
     floor = model.memory_floor(policy.headroom)
     grid = grid_sizes(cur, floor)
     j0 = int(np.flatnonzero(grid == cur)[0])
-    d = model.samples(grid, n=n)
+    d = _drawn(_draws, ("grid", n, grid.tobytes()), lambda: model.samples(grid, n=n))
     kw = {**cost_kw, "arch": model.arch, "cv": model.cv}
     c = monthly_cost(d, grid[None, :], **kw)
     d0, c0 = d[:, j0], c[:, j0]
@@ -329,14 +331,19 @@ def decide(model: DurationModel, function: dict[str, Any], policy: Policy, cost_
         out.notes.append(f"today's {cur:,.0f} MB is below the memory floor {floor:,.0f} MB (Max Memory Used p99 + "
                          f"{policy.headroom:.0%})")
     save = c0[:, None] - c
-    # policy.meets over the grid, with today's cost minus each size's taken from ``save`` (the same numbers)
+    # policy.meets over the grid, with today's cost minus each size's taken from ``save`` (the same numbers): the
+    # decrease test on the smaller sizes only (the grid is sorted, today's size in it once), the increase test on
+    # the larger ones; every other size passes neither
     c_now, d_now = c0[:, None], d0[:, None]
-    dec_ok = (save >= policy.min_savings_share * c_now) & (d <= (1 + policy.max_slowdown) * d_now)
-    inc_ok = (d <= (1 - policy.min_speedup) * d_now) & (c <= (1 + policy.cost_tolerance) * c_now)
-    smaller, larger = grid < cur, grid > cur
-    dec_ok &= smaller[None, :]
-    inc_ok &= larger[None, :]
-    p_dec, p_inc = dec_ok.mean(0), inc_ok.mean(0)
+    smaller, larger = slice(0, j0), slice(j0 + 1, grid.size)
+    dec_ok = np.zeros(d.shape, dtype=bool)
+    inc_ok = np.zeros(d.shape, dtype=bool)
+    np.logical_and(save[:, smaller] >= policy.min_savings_share * c_now,
+                   d[:, smaller] <= (1 + policy.max_slowdown) * d_now, out=dec_ok[:, smaller])
+    np.logical_and(d[:, larger] <= (1 - policy.min_speedup) * d_now,
+                   c[:, larger] <= (1 + policy.cost_tolerance) * c_now, out=inc_ok[:, larger])
+    p_dec, p_inc = np.zeros(grid.size), np.zeros(grid.size)
+    p_dec[smaller], p_inc[larger] = dec_ok[:, smaller].mean(0), inc_ok[:, larger].mean(0)
     sure_dec = np.flatnonzero(p_dec >= policy.confidence)
     sure_inc = np.flatnonzero(p_inc >= policy.confidence)
     level = policy.confidence
@@ -359,8 +366,18 @@ def decide(model: DurationModel, function: dict[str, Any], policy: Policy, cost_
             out.action = "measure"
             out.measurement = _measurement(function, model, grid, d, dec_ok | inc_ok, kw, best, any_dec, any_inc,
                                            level)
-    _other_arch(out, model, function, policy, cost_kw, d0, c0, n)
+    _other_arch(out, model, function, policy, cost_kw, d0, c0, n, _draws)
     return out
+
+
+def _drawn(memo: dict | None, key: tuple, make) -> np.ndarray:
+    if memo is None:
+        return make()
+    hit = memo.get(key)
+    if hit is None:
+        hit = memo[key] = make()
+        hit.setflags(write=False)
+    return hit
 
 
 def _policy_saving(grid, cur, save, c, d, d0, policy: Policy) -> np.ndarray:
@@ -403,12 +420,14 @@ def _measurement(function, model, grid, d, ok, kw, best, any_dec, any_inc, level
                        p_decrease=any_dec, p_increase=any_inc, p_single=float(weight.max()) if weight.size else 0.0)
 
 
-def _other_arch(out: Decision, model: DurationModel, function, policy: Policy, cost_kw, d0, c0, n: int) -> None:
+def _other_arch(out: Decision, model: DurationModel, function, policy: Policy, cost_kw, d0, c0, n: int,
+                _draws: dict | None = None) -> None:
     """The switch to the other architecture at today's size; an arm64 candidate when x86_64 and likely."""
     target = "arm64" if model.arch == "x86_64" else "x86_64"
     cur = np.array([float(function["memory_mb"])])
     # the speed prior was measured as a ratio of per-size means, so it already holds their noise: no extra tau
-    da = model.for_arch(target).samples(cur, n=n, noise=False)[:, 0]
+    da = _drawn(_draws, ("other", target, n, cur.tobytes()),
+                lambda: model.for_arch(target).samples(cur, n=n, noise=False)[:, 0])
     ca = monthly_cost(da, cur, **{**cost_kw, "arch": target, "cv": model.cv})
     ok = policy.meets(c0, ca, d0, da)[0]
     out.other_arch = _option(cur[0], target, float(ok.mean()), da, ca, c0, d0, policy.confidence)

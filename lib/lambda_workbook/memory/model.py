@@ -67,6 +67,13 @@ def observations(memory_mb, duration_ms, *, counts=None, init_ms=None, ok=None, 
     how many invocations a row stands for (an aggregate); it weights the mean. ``cv`` is the relative spread of
     the invocations behind each aggregate row, when known.
     """
+    return _observations(memory_mb, duration_ms, counts=counts, init_ms=init_ms, ok=ok,
+                         max_memory_used_mb=max_memory_used_mb, cv=cv)[0]
+
+
+def _observations(memory_mb, duration_ms, *, counts=None, init_ms=None, ok=None, max_memory_used_mb=None,
+                  cv=None) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """:func:`observations` and its columns as the arrays the table was made from (a fit reads them there)."""
     mem = _array("memory_mb", memory_mb)
     n = mem.size
     if n == 0:
@@ -135,7 +142,7 @@ def observations(memory_mb, duration_ms, *, counts=None, init_ms=None, ok=None, 
     first = ["memory_mb", "mean_ms", "invocations", "rel_se", "cv"]
     out = pd.DataFrame({c: cols[c] for c in first + [c for c in cols if c not in first]})
     out.attrs["dropped"] = dropped
-    return out
+    return out, cols
 
 
 @dataclass
@@ -204,8 +211,11 @@ class DurationModel:
                 block *= tau[start:start + step]
                 block += smooth[start:start + step]
             pressure = self._pressure(m, cols)
-            if pressure.any():  # close to the memory it uses, a function may slow down (only ever up)
-                logt += np.abs(rng.normal(size=(n, 1))) * PRESSURE_SD * pressure[None, :]
+            under = np.flatnonzero(pressure)
+            if under.size:  # close to the memory it uses, a function may slow down (only ever up)
+                # only the columns from the first to the last size under pressure: the others would add 0.0
+                on = slice(under[0], under[-1] + 1)
+                logt[:, on] += np.abs(rng.normal(size=(n, 1))) * PRESSURE_SD * pressure[None, on]
         if cols.size:  # a measured size: its mean, the curve pulling only as much as the mean is uncertain
             kappa = tau ** 2 / (tau ** 2 + se[None, :] ** 2)
             mixed = (1 - kappa) * logt[:, cols] + kappa * logy[None, :]
@@ -279,7 +289,7 @@ class DurationModel:
     # -- summaries -------------------------------------------------------------------------------------
     def predict(self, memory_mb) -> np.ndarray:
         """Expected (mean) warm duration in ms at each size: the posterior median of the smooth curve."""
-        return np.median(self.samples(memory_mb, noise=False), axis=0, overwrite_input=True)   # draws made for it
+        return _median_of_draws(self.samples(memory_mb, noise=False))   # draws made for it
 
     def interval(self, memory_mb, level: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
         """Central ``level`` interval of the mean warm duration (ms) at each size: ``(low, high)``."""
@@ -342,7 +352,25 @@ class DurationModel:
                 f"cpu≈{p['cpu_ms_at_1_vcpu']:.1f} ms@1vCPU, p≈{p['parallelism_vcpu']:.2f})")
 
 
-def _cpu_fraction_at(cpu_fraction, memory_mb, obs: pd.DataFrame) -> tuple[float, float] | None:
+def _median_of_draws(draws: np.ndarray) -> np.ndarray:
+    """``np.median(draws, axis=0)`` of draws made for it (draws x sizes, an even number of draws; reordered in
+    place): the lower middle draw of each size put in place, the upper one the smallest above it, their mean as
+    the median's: the same two order statistics and the same mean, for less work. A size with a NaN draw gets NaN,
+    as there."""
+    n, w = draws.shape if draws.ndim == 2 else (0, 0)
+    if n < 2 or n % 2 or w < 8:
+        return np.median(draws, axis=0, overwrite_input=True)
+    draws.partition(n // 2 - 1, axis=0)
+    pair = np.empty((2, w))
+    pair[0] = draws[n // 2 - 1]
+    np.min(draws[n // 2:], axis=0, out=pair[1])    # NaNs go to the end and the minimum keeps them
+    out = np.mean(pair, axis=0)
+    out[np.isnan(pair[1])] = np.nan
+    return out
+
+
+def _cpu_fraction_at(cpu_fraction, memory_mb, cols: dict[str, np.ndarray]) -> tuple[float, float] | None:
+    """``(size, CPU share)``; ``cols``: the observations' columns (:func:`_observations`)."""
     if cpu_fraction is None:
         return None
     cf = np.atleast_1d(np.asarray(cpu_fraction, dtype=float)).ravel()
@@ -350,12 +378,12 @@ def _cpu_fraction_at(cpu_fraction, memory_mb, obs: pd.DataFrame) -> tuple[float,
         value = float(cf[0])
         if np.isnan(value):
             return None
-        size = float(obs.loc[obs["invocations"].idxmax(), "memory_mb"])
+        size = float(cols["memory_mb"][np.argmax(cols["invocations"])])   # the first most-invoked size
     else:
         mem = np.asarray(memory_mb, dtype=float).ravel()
         if cf.size != mem.size:
             raise ObservationError(f"cpu_fraction must be one value or one per observation ({mem.size}); got {cf.size}")
-        known = np.isfinite(cf) & np.isin(mem, obs["memory_mb"].to_numpy())
+        known = np.isfinite(cf) & np.isin(mem, cols["memory_mb"])
         if not known.any():
             return None
         sizes, counts = np.unique(mem[known], return_counts=True)
@@ -364,6 +392,25 @@ def _cpu_fraction_at(cpu_fraction, memory_mb, obs: pd.DataFrame) -> tuple[float,
     if not 0 < value <= MAX_VCPU:
         raise ObservationError(f"cpu_fraction must be CPU time / wall time, above 0 and at most {MAX_VCPU:.2f}; got {value!r}")
     return size, value
+
+
+#: (id of the priors, arch) -> (the priors, their weights as bytes, log prior): the same table for every function
+_LOG_PRIOR: dict[tuple[int, str], tuple[_priors.Priors, bytes, np.ndarray]] = {}
+
+
+def _log_prior(pr: _priors.Priors, arch: str) -> np.ndarray:
+    """``pr.log_prior(arch)``, remembered while the priors object and its weights on ``arch`` stay as they are."""
+    weights = b"".join(np.ascontiguousarray(pr.weights(axis, arch), dtype=float).tobytes()
+                       for axis in (*curve.AXES, "tau"))
+    hit = _LOG_PRIOR.get((id(pr), arch))
+    if hit is not None and hit[0] is pr and hit[1] == weights:
+        return hit[2]
+    if len(_LOG_PRIOR) >= 64:
+        _LOG_PRIOR.clear()
+    table = pr.log_prior(arch)
+    table.setflags(write=False)
+    _LOG_PRIOR[(id(pr), arch)] = (pr, weights, table)
+    return table
 
 
 def fit(memory_mb, duration_ms, *, arch: str = "x86_64", runtime: str | None = None, cpu_fraction=None,
@@ -383,15 +430,15 @@ def fit(memory_mb, duration_ms, *, arch: str = "x86_64", runtime: str | None = N
     billing.check_arch(arch)
     if runtime is not None and not isinstance(runtime, str):
         raise ObservationError(f"runtime must be a runtime name such as 'python3.12' or None, got {runtime!r}")
-    obs = observations(memory_mb, duration_ms, counts=counts, init_ms=init_ms, ok=ok,
-                       max_memory_used_mb=max_memory_used_mb, cv=cv)
+    obs, cols = _observations(memory_mb, duration_ms, counts=counts, init_ms=init_ms, ok=ok,
+                              max_memory_used_mb=max_memory_used_mb, cv=cv)
     pr = prior or _priors.load()
-    m = obs["memory_mb"].to_numpy(float)
-    logy = np.log(obs["mean_ms"].to_numpy(float))
-    se = obs["rel_se"].to_numpy(float)
+    m = cols["memory_mb"]      # the table's columns as the arrays it was made from (the same numbers)
+    logy = np.log(cols["mean_ms"])
+    se = cols["rel_se"]
     ll, log_scale, scale_var = curve.loglik(logy, se, m)
-    logpost = pr.log_prior(arch) + ll
-    cf_obs = _cpu_fraction_at(cpu_fraction, memory_mb, obs)
+    logpost = _log_prior(pr, arch) + ll
+    cf_obs = _cpu_fraction_at(cpu_fraction, memory_mb, cols)
     assumptions = ["CPU share proportional to memory, one vCPU at 1,769 MB (AWS Lambda documentation, "
                    "'Configure Lambda function memory')",
                    "prior weights of the curve family fitted to real measurements of " + ", ".join(pr.fitted_on or ["-"]),
@@ -401,7 +448,7 @@ def fit(memory_mb, duration_ms, *, arch: str = "x86_64", runtime: str | None = N
         notes.append("dropped glitch rows: " + "; ".join(f"{v} {k}" for k, v in obs.attrs["dropped"].items()))
     if cf_obs is not None:
         size, cf = cf_obs
-        mean_there = float(obs.loc[obs["memory_mb"] == size, "mean_ms"].iloc[0])
+        mean_there = float(cols["mean_ms"][cols["memory_mb"] == size][0])
         cpu_ms = np.exp(log_scale) * curve.G_PHI[:, None]
         logpost = logpost - 0.5 * (np.log(cpu_ms / mean_there / cf) / CPU_FRACTION_LOG_SD) ** 2
         assumptions.append(f"CPU time / wall time {cf:.2f} at {size:g} MB (Lambda Insights)")
@@ -420,14 +467,16 @@ def fit(memory_mb, duration_ms, *, arch: str = "x86_64", runtime: str | None = N
     post /= post.sum()
     keep = np.flatnonzero(post.ravel() > _PRUNE * post.max())
     comp, tau_i = np.unravel_index(keep, post.shape)
-    used = obs["max_memory_used_p99_mb"].to_numpy() if "max_memory_used_p99_mb" in obs.columns else None
+    used = cols.get("max_memory_used_p99_mb")
     used_p99 = float(np.nanmax(used)) if used is not None and np.isfinite(used).any() else None
     if used_p99:
         assumptions.append(f"Max Memory Used p99 {used_p99:.0f} MB: below {1.5 * used_p99:.0f} MB the band allows "
                            "up to ~15% slowdown from memory pressure (an assumption)")
-    cvs = obs["cv"].dropna() if (~np.isnan(obs["cv"].to_numpy())).any() else ()
-    return DurationModel(arch=arch, runtime=runtime, observations=obs, weights=post.ravel()[keep], component=comp,
-                         tau=curve.TAU[tau_i], log_scale=log_scale[comp, tau_i], scale_var=scale_var[tau_i],
-                         cpu_fraction=None if cf_obs is None else cf_obs[1], max_memory_used_mb=used_p99,
-                         cv=float(cvs.median()) if len(cvs) else DEFAULT_CV, prior=pr, assumptions=assumptions,
-                         notes=notes)
+    cvs = obs["cv"].dropna() if (~np.isnan(cols["cv"])).any() else ()
+    model = DurationModel(arch=arch, runtime=runtime, observations=obs, weights=post.ravel()[keep], component=comp,
+                          tau=curve.TAU[tau_i], log_scale=log_scale[comp, tau_i], scale_var=scale_var[tau_i],
+                          cpu_fraction=None if cf_obs is None else cf_obs[1], max_memory_used_mb=used_p99,
+                          cv=float(cvs.median()) if len(cvs) else DEFAULT_CV, prior=pr, assumptions=assumptions,
+                          notes=notes)
+    model.__dict__["_observed_arrays"] = (obs, m, cols["mean_ms"], se)   # what _observed would read from the table
+    return model

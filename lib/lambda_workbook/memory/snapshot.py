@@ -274,10 +274,11 @@ def decide_function(obs: dict[str, Any], model: DurationModel, policy: Policy, *
     cost_kw = dict(invocations_per_month=obs["invocations_per_month"], init_ms=obs["init_mean_ms"],
                    cold_start_share=obs["cold_start_share"], provisioned_concurrency=obs["provisioned_concurrency"],
                    book=_prices.resolve(obs["region"], book=book, pricing=pricing))
-    dec = decide(model, obs, policy, cost_kw)
+    draws: dict | None = {} if obs["provisioned_concurrency"] else None   # the second decision reuses the draws
+    dec = decide(model, obs, policy, cost_kw, _draws=draws)
     if obs["provisioned_concurrency"]:
         # the environments' allocation grows with memory, so a provisioned-concurrency change changes this decision
-        alone = decide(model, obs, policy, {**cost_kw, "provisioned_concurrency": 0.0})
+        alone = decide(model, obs, policy, {**cost_kw, "provisioned_concurrency": 0.0}, _draws=draws)
         dec.notes.append(f"{obs['provisioned_concurrency']:g} provisioned environments priced all month at each size "
                          "(their allocation grows with memory and is part of these figures, so they overlap a "
                          f"provisioned-concurrency change): without them the memory decision would be '{alone.title()}'")
