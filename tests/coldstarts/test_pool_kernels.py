@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from lambda_workbook.coldstarts import pool
+from lambda_workbook.coldstarts import pool, poolterms, poolwindows
 from lambda_workbook.keepalive import keep_alive
 
 
@@ -74,6 +74,21 @@ def test_eviction_and_reuse_sums_match_the_plain_loops(density, scenario):
         np.testing.assert_array_equal(pool._windowed_cold(up, busy, ka, st), plain_windowed_cold(up, busy, ka, st))
         for shift in (0.0, 0.4):
             np.testing.assert_array_equal(pool._soon(busy, ka, shift, st), plain_soon(busy, ka, shift, st))
+
+
+@pytest.mark.parametrize("density", [1.0, 0.97, 0.3, 0.01])
+@pytest.mark.parametrize("scenario", [None, "seed", 10.0])
+def test_one_pass_over_the_windows_gives_both_sums_exactly(density, scenario):
+    ka = keep_alive(scenario)
+    up, busy, steps = traffic(density, seed=7)
+    up[:40] = np.where(busy[:40] > 0, 0.3, 0.0)     # uses in the first minutes: windows that start before the series
+    for st in (None, steps if ka.sweep is not None else None):
+        surv = poolterms.log_survival(busy)
+        cold, soon = poolwindows.cold_and_soon(up, busy, pool._columns(ka, st, 0.0), st, surv)
+        np.testing.assert_array_equal(cold, pool._windowed_cold(up, busy, ka, st))
+        np.testing.assert_array_equal(soon, pool._soon(busy, ka, 0.0, st))
+        if density == 1.0:
+            assert cold.sum() > 0 and soon.sum() > 0
 
 
 @pytest.mark.parametrize("density", [1.0, 0.2, 0.005])

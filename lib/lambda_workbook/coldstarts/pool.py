@@ -48,6 +48,7 @@ import pandas as pd
 
 from ..keepalive import _UNSET, KeepAlive, PoolCohorts, keep_alive
 from .poolterms import PoissonTerms, cdf, cum_after, cum_before, log_survival, pmf, scan_rows
+from .poolwindows import cold_and_soon
 from .series import durations, is_counts, per_minute
 
 MODELS = ("poisson", "peak")
@@ -472,6 +473,7 @@ def cold_start_profile(invocations_per_minute, duration_ms, *, keep_alive_min=No
         steps = cohorts.steps(k, busy, member(k), quiet=quiet) if cohorts is not None else None
         if not q.any():
             continue
+        soon = None
         if k == 1 and counts:
             times = np.flatnonzero(q)
             cold = np.zeros(len(lam))
@@ -483,10 +485,14 @@ def cold_start_profile(invocations_per_minute, duration_ms, *, keep_alive_min=No
             extra = 0.0 if steps is None else steps[times[:-1]] * ka.sweep.step_min
             p[1:] = _evict_after_gaps(np.diff(times) - 1, uses[1:], uses[:-1], ka, shift + extra)
             cold[times] = p
+        elif k > 1 and 2 * np.count_nonzero(busy) >= len(busy):   # busy most minutes: both sides in one pass
+            cold, soon = cold_and_soon(q, busy, _columns(ka, steps, 0.0), steps, surv)
         else:
             cold = _windowed_cold(q, busy, ka, steps, surv=surv)
         hazard = 1.0 - (1.0 - cold) * (1.0 - np.minimum(landing, 1.0))
-        rec = _recycles(_soon(busy, ka, shift if k == 1 else 0.0, steps, surv=surv), hazard, ka)
+        if soon is None:
+            soon = _soon(busy, ka, shift if k == 1 else 0.0, steps, surv=surv)
+        rec = _recycles(soon, hazard, ka)
         idle += cold
         recycled += rec
         landing += (cold + rec) / k
