@@ -142,3 +142,13 @@ def test_latency_quantiles_equal_the_whole_grid_computation():
         got = init.latency_quantiles(p50, p99, i50, i99, share, quantiles=(0.5, 0.9, 0.99))
         for q, key in ((0.5, "p50"), (0.9, "p90"), (0.99, "p99")):
             assert got[key] == plain_latency_p(p50, p99, i50, i99, share, q)
+
+
+def test_distinct_rows_are_numpys_unique_rows():
+    rng = np.random.default_rng(9)
+    cols = [rng.integers(0, 4, 500).astype(float) * step for step in (1.0, 0.5, 3.0, 0.1)]
+    distinct, inverse = pool._distinct_rows(*cols)
+    want, want_inverse = np.unique(np.stack(cols, axis=1), axis=0, return_inverse=True)
+    np.testing.assert_array_equal(distinct.T, want)
+    np.testing.assert_array_equal(inverse, want_inverse.reshape(-1))
+    assert len(want) < 500

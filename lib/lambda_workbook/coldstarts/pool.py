@@ -90,6 +90,19 @@ def _p_sum_exceeds(a, b, c) -> np.ndarray:
     return out
 
 
+def _distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of equal-length float columns (in sorted order) and, per row, which one it is
+    (``np.unique(..., axis=0, return_inverse=True)`` by one lexicographic sort of the columns)."""
+    keys = np.stack(columns)
+    order = np.lexsort(keys[::-1])
+    ordered = keys[:, order]
+    first = np.ones(keys.shape[1], dtype=bool)
+    first[1:] = (ordered[:, 1:] != ordered[:, :-1]).any(axis=0)
+    inverse = np.empty(keys.shape[1], dtype=np.intp)
+    inverse[order] = np.cumsum(first) - 1
+    return ordered[:, first], inverse
+
+
 def _evict_after_gaps(gaps, uses_now, uses_before, ka: KeepAlive, shift) -> np.ndarray:
     """P(evicted) for uses separated by ``gaps`` whole empty minutes (idle = gap + A + B - duration).
     ``shift`` (minutes, a number or one per gap) moves the window: the duration, plus survived sweep steps."""
@@ -107,12 +120,13 @@ def _evict_after_gaps(gaps, uses_now, uses_before, ka: KeepAlive, shift) -> np.n
         b = np.broadcast_to(uses_before, g.shape)[maybe]
         inverse = None
         if len(gm) > 32:             # counts repeat: each distinct (uses, uses before, gap, shift) once
-            distinct, inverse = np.unique(np.stack([a, b, gm, sm], axis=1), axis=0, return_inverse=True)
-            a, b, gm, sm = distinct.T
+            (a, b, gm, sm), inverse = _distinct_rows(a, b, gm, sm)
+        # every node at once (each entry is its own number), then summed node by node as before
+        p = _p_sum_exceeds(a[:, None], b[:, None], k[None, :] + sm[:, None] - gm[:, None])
         acc = np.zeros(len(gm))
-        for kj, wj in zip(k, w, strict=True):
-            acc += wj * _p_sum_exceeds(a, b, kj + sm - gm)
-        out[maybe] = acc if inverse is None else acc[inverse.reshape(-1)]
+        for j, wj in enumerate(w):
+            acc += wj * p[:, j]
+        out[maybe] = acc if inverse is None else acc[inverse]
     return np.clip(out, 0.0, 1.0)
 
 
