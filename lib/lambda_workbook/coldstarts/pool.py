@@ -139,6 +139,8 @@ def _soon(busy: np.ndarray, ka: KeepAlive, shift: float, steps: np.ndarray | Non
     else:
         near = np.concatenate([[0], np.cumsum(bp > 0)])
         t = np.flatnonzero(near[np.minimum(np.arange(m) + span, m + span + 1)] > near[:m])
+        if 4 * len(t) >= 3 * m:      # most minutes: every minute, read as views (the others sum exact 0s)
+            t = np.arange(m)
     at = _taker(t, m)                # at(x, j) is x[t + j]
     acc = np.zeros(len(t))
     now = at(cum, 0)
