@@ -427,15 +427,29 @@ class PoolCohorts:
     def add_level(self, busy: np.ndarray, member, *, quiet: np.ndarray | None = None) -> None:
         """``member``: minutes the level is an on-demand environment (provisioned ones never idle in the pool).
         ``quiet``: :meth:`quiet` of ``busy``, when already computed."""
-        self.quiet_total += (self.quiet(busy) if quiet is None else quiet) * member
+        q = self.quiet(busy) if quiet is None else quiet
+        self.quiet_total += q if member is True else q * member    # (times True is the same number)
 
     def steps(self, k: int, busy: np.ndarray, member, *, quiet: np.ndarray | None = None) -> np.ndarray:
         """Sweeps level ``k`` survives when it goes idle after each minute (call from the top level down)."""
-        qk = (self.quiet(busy) if quiet is None else quiet) * member
-        below = np.maximum(self.quiet_total - self.quiet_above - qk, 0.0)
-        rank = 1.0 + np.minimum(below / np.maximum(qk, 1e-12), k - 1)
-        above = np.minimum(self.busy_above / np.maximum(busy, 1e-12), self.levels_above)
-        out = self.sweep.steps_survived(np.floor(rank + 0.5), np.floor(rank + above + 0.5))
+        q = self.quiet(busy) if quiet is None else quiet
+        qk = q if member is True else q * member
+        rank = self.quiet_total - self.quiet_above         # 1 + the cohort members below, capped at k - 1
+        rank -= qk
+        np.maximum(rank, 0.0, out=rank)
+        rank /= np.maximum(qk, 1e-12)
+        np.minimum(rank, k - 1, out=rank)
+        np.add(1.0, rank, out=rank)
+        at = np.floor(rank + 0.5)
+        if self.levels_above:
+            size = self.busy_above / np.maximum(busy, 1e-12)   # the levels above in use with it, capped
+            np.minimum(size, self.levels_above, out=size)
+            np.add(rank, size, out=size)
+            size += 0.5
+            np.floor(size, out=size)
+        else:                                              # the top level: none above (rank + 0 is rank)
+            size = at
+        out = self.sweep.steps_survived(at, size)
         self.quiet_above += qk
         self.busy_above += busy
         self.levels_above += 1

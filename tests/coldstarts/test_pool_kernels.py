@@ -6,15 +6,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
-from lambda_workbook.coldstarts import pool
+from lambda_workbook.coldstarts import pool, poolevict, poolterms, poolwindows
 from lambda_workbook.keepalive import keep_alive
 
 
 def plain_windowed_cold(up, busy, ka, steps=None):
-    evict, span = pool._evict_table(ka, steps, 0.0)
+    evict, span = poolevict._evict_table(ka, steps, 0.0)
     m = len(up)
     bp = np.concatenate([np.zeros(span), busy])
     row = np.concatenate([np.zeros(span, dtype=np.int64), steps]) if steps is not None else np.zeros(span + m, np.int64)
@@ -27,7 +28,7 @@ def plain_windowed_cold(up, busy, ka, steps=None):
 
 
 def plain_soon(busy, ka, shift, steps=None):
-    evict, span = pool._evict_table(ka, steps, shift)
+    evict, span = poolevict._evict_table(ka, steps, shift)
     m = len(busy)
     row = steps if steps is not None else np.zeros(m, dtype=np.int64)
     bp = np.concatenate([busy, np.zeros(span + 1)])
@@ -76,6 +77,21 @@ def test_eviction_and_reuse_sums_match_the_plain_loops(density, scenario):
             np.testing.assert_array_equal(pool._soon(busy, ka, shift, st), plain_soon(busy, ka, shift, st))
 
 
+@pytest.mark.parametrize("density", [1.0, 0.97, 0.3, 0.01])
+@pytest.mark.parametrize("scenario", [None, "seed", 10.0])
+def test_one_pass_over_the_windows_gives_both_sums_exactly(density, scenario):
+    ka = keep_alive(scenario)
+    up, busy, steps = traffic(density, seed=7)
+    up[:40] = np.where(busy[:40] > 0, 0.3, 0.0)     # uses in the first minutes: windows that start before the series
+    for st in (None, steps if ka.sweep is not None else None):
+        surv = poolterms.log_survival(busy)
+        cold, soon = poolwindows.cold_and_soon(up, busy, pool._columns(ka, st, 0.0), st, surv)
+        np.testing.assert_array_equal(cold, pool._windowed_cold(up, busy, ka, st))
+        np.testing.assert_array_equal(soon, pool._soon(busy, ka, 0.0, st))
+        if density == 1.0:
+            assert cold.sum() > 0 and soon.sum() > 0
+
+
 @pytest.mark.parametrize("density", [1.0, 0.2, 0.005])
 def test_recycles_by_doubling_match_the_minute_by_minute_recursion(density):
     ka = keep_alive(None)
@@ -97,8 +113,8 @@ def test_poisson_shortcuts_are_scipys_numbers():
 def test_eviction_tables_are_shared_and_read_only():
     ka = keep_alive(None)
     steps = np.array([0, 2, 1])
-    a, span = pool._evict_table(ka, steps, 0.0)
-    b, _ = pool._evict_table(ka, np.array([2, 0]), 0.0)
+    a, span = poolevict._evict_table(ka, steps, 0.0)
+    b, _ = poolevict._evict_table(ka, np.array([2, 0]), 0.0)
     assert a is b and a.shape == (3, span) and not a.flags.writeable
 
 
@@ -127,3 +143,30 @@ def test_latency_quantiles_equal_the_whole_grid_computation():
         got = init.latency_quantiles(p50, p99, i50, i99, share, quantiles=(0.5, 0.9, 0.99))
         for q, key in ((0.5, "p50"), (0.9, "p90"), (0.99, "p99")):
             assert got[key] == plain_latency_p(p50, p99, i50, i99, share, q)
+
+
+def test_distinct_rows_are_numpys_unique_rows():
+    rng = np.random.default_rng(9)
+    cols = [rng.integers(0, 4, 500).astype(float) * step for step in (1.0, 0.5, 3.0, 0.1)]
+    distinct, inverse = poolevict._distinct_rows(*cols)
+    want, want_inverse = np.unique(np.stack(cols, axis=1), axis=0, return_inverse=True)
+    np.testing.assert_array_equal(distinct.T, want)
+    np.testing.assert_array_equal(inverse, want_inverse.reshape(-1))
+    assert len(want) < 500
+
+
+def test_binary_log_survival_is_the_logarithm_sum():
+    rng = np.random.default_rng(11)
+    for n in (1, 7, 64, 1001):
+        busy = (rng.random(n) < 0.6).astype(float)
+        np.testing.assert_array_equal(poolterms.log_survival_binary(busy), poolterms.log_survival(busy))
+
+
+@pytest.mark.parametrize("pc", [0.0, 1.0])
+def test_both_models_at_once_give_each_models_count(pc):
+    rng = np.random.default_rng(12)
+    series = pd.Series(np.where(rng.random(3000) < 0.7, rng.poisson(6.0, 3000), 0).astype(float))
+    both = pool.expected_cold_starts_by_model(series, 9000.0, provisioned=pc)
+    for model in pool.MODELS:
+        assert both[model] == pool.expected_cold_starts(series, 9000.0, model=model, provisioned=pc)
+    assert both["poisson"] != both["peak"]

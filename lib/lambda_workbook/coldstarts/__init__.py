@@ -3,7 +3,8 @@ what INIT costs and adds to latency, and when provisioned concurrency or SnapSta
 
 * :mod:`.series` — invocations per minute: checked input, synthetic patterns, a snapshot function's series;
 * :mod:`.pool` — the environment-reuse model and its closed form (:func:`cold_start_profile`,
-  :func:`expected_cold_starts`), with :mod:`.poolterms` (the Poisson and survival terms its levels share);
+  :func:`expected_cold_starts`), with :mod:`.poolterms` (the Poisson and survival terms its levels share) and
+  :mod:`.poolwindows` (a level's eviction and reuse sums in one pass) and :mod:`.poolevict` (eviction chances);
   :func:`simulate` (:mod:`lambda_workbook.poolsim`) replays it event by event;
 * :mod:`.init` — INIT estimates (observed, else a prior from :mod:`lambda_workbook.initpriors`) and latency;
 * :mod:`.provisioned` — provisioned concurrency and SnapStart: break-even, schedules, options priced a month;

@@ -39,7 +39,6 @@ assumptions invocation by invocation (an event-level MRU pool), so the two can b
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 
@@ -47,7 +46,18 @@ import numpy as np
 import pandas as pd
 
 from ..keepalive import _UNSET, KeepAlive, PoolCohorts, keep_alive
-from .poolterms import PoissonTerms, cdf, cum_after, cum_before, log_survival, pmf, scan_rows
+from .poolevict import _columns, _evict_after_gaps
+from .poolterms import (
+    PoissonTerms,
+    cdf,
+    cum_after,
+    cum_before,
+    log_survival,
+    log_survival_binary,
+    pmf,
+    scan_rows,
+)
+from .poolwindows import cold_and_soon
 from .series import durations, is_counts, per_minute
 
 MODELS = ("poisson", "peak")
@@ -64,107 +74,6 @@ def _per_minute_param(value, index: pd.Index, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be >= 0, a number or one value per minute of the series ({len(index)}), "
                          f"got {value!r}")
     return np.floor(arr + 1e-9)
-
-
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(48)
-
-
-_USES_CAP = 64.0   # Beta(1, n) for n > 64 is within 0.016 min of 0: capping keeps quadrature accurate
-
-
-def _p_sum_exceeds(a, b, c) -> np.ndarray:
-    """P(A + B > c) for independent A ~ Beta(1, a), B ~ Beta(1, b) (first/last arrival offsets in a minute)."""
-    a, b, c = (np.asarray(v, dtype=float) for v in np.broadcast_arrays(a, b, c))
-    out = np.where(c <= 0, 1.0, 0.0)
-    mid = (c > 0) & (c < 2)
-    if not mid.any():
-        return out
-    aa, bb, cc = (np.clip(v[mid], 1.0, _USES_CAP) if i < 2 else v[mid] for i, v in enumerate((a, b, c)))
-    lo, hi = np.maximum(0.0, cc - 1.0), np.minimum(cc, 1.0)
-    y = lo[:, None] + (hi - lo)[:, None] * (_GL_X + 1.0) / 2.0
-    w = (hi - lo)[:, None] / 2.0 * _GL_W
-    dens = bb[:, None] * (1.0 - y) ** (bb[:, None] - 1.0) * np.clip(1.0 - cc[:, None] + y, 0.0, 1.0) ** aa[:, None]
-    tail = np.where(cc < 1.0, np.clip(1.0 - cc, 0.0, 1.0) ** bb, 0.0)
-    out[mid] = np.clip((dens * w).sum(axis=1) + tail, 0.0, 1.0)
-    return out
-
-
-def _evict_after_gaps(gaps, uses_now, uses_before, ka: KeepAlive, shift) -> np.ndarray:
-    """P(evicted) for uses separated by ``gaps`` whole empty minutes (idle = gap + A + B - duration).
-    ``shift`` (minutes, a number or one per gap) moves the window: the duration, plus survived sweep steps."""
-    g = np.asarray(gaps, dtype=float)
-    sh = np.broadcast_to(np.asarray(shift, dtype=float), g.shape)
-    out = np.zeros_like(g)
-    k, w = ka.nodes()
-    lo, hi = ka.idle_min[0] + sh, ka.idle_min[1] + sh
-    sure = g >= hi
-    out[sure] = 1.0
-    maybe = ~sure & (g > lo - 2.0)
-    if maybe.any():
-        gm, sm = g[maybe], sh[maybe]
-        a = np.broadcast_to(uses_now, g.shape)[maybe]
-        b = np.broadcast_to(uses_before, g.shape)[maybe]
-        inverse = None
-        if len(gm) > 32:             # counts repeat: each distinct (uses, uses before, gap, shift) once
-            distinct, inverse = np.unique(np.stack([a, b, gm, sm], axis=1), axis=0, return_inverse=True)
-            a, b, gm, sm = distinct.T
-        acc = np.zeros(len(gm))
-        for kj, wj in zip(k, w, strict=True):
-            acc += wj * _p_sum_exceeds(a, b, kj + sm - gm)
-        out[maybe] = acc if inverse is None else acc[inverse.reshape(-1)]
-    return np.clip(out, 0.0, 1.0)
-
-
-def _evict_table(ka: KeepAlive, steps: np.ndarray | None, shift: float) -> tuple[np.ndarray, int]:
-    """Eviction probability after ``j`` quiet minutes for each number of survived sweep steps (rows), and
-    the span beyond which eviction is certain (the same for every function with the same keep-alive, most
-    survived steps and shift: computed once each, read-only)."""
-    top = int(steps.max()) if steps is not None and len(steps) else 0
-    return _evict_table_for(ka, top, float(shift))
-
-
-@functools.lru_cache(maxsize=4096)
-def _evict_table_for(ka: KeepAlive, top: int, shift: float) -> tuple[np.ndarray, int]:
-    step = ka.sweep.step_min if ka.sweep is not None else 0.0
-    span = int(math.ceil(ka.idle_min[1] + shift + top * step))
-    # every row at once (the same numbers as row by row: each entry is its own gap and shift)
-    gaps = np.tile(np.arange(span, dtype=float), top + 1)
-    shifts = np.repeat(np.array([shift + n * step for n in range(top + 1)]), span)
-    table = _evict_after_gaps(gaps, 1.0, 1.0, ka, shifts).reshape(top + 1, span)
-    table.flags.writeable = False
-    return table, span
-
-
-class _Columns:
-    """An eviction table read column by column (one column per number of quiet minutes): the eviction and
-    keep probabilities transposed, and which columns are 0 or 1 for every row (a term that adds nothing, a
-    factor that changes nothing)."""
-
-    def __init__(self, table: np.ndarray, span: int) -> None:
-        keep = 1.0 - table
-        self.span, self.rows = span, table.shape[0]
-        self.evict, self.keep = table, keep
-        self.evict_t, self.keep_t = np.ascontiguousarray(table.T), np.ascontiguousarray(keep.T)
-        self.evict_zero, self.evict_one = ~table.any(axis=0), (table == 1.0).all(axis=0)
-        self.keep_zero, self.keep_one = ~keep.any(axis=0), (keep == 1.0).all(axis=0)
-
-    def factor(self, which: str, j: int, rows: np.ndarray | None):
-        """Column ``j`` of the ``which`` table (``"evict"`` or ``"keep"``) at ``rows``; None where it is 1."""
-        if getattr(self, f"{which}_one")[j]:
-            return None
-        if self.rows == 1:
-            return getattr(self, which)[0, j]
-        return getattr(self, f"{which}_t")[j].take(rows)
-
-
-def _columns(ka: KeepAlive, steps: np.ndarray | None, shift: float) -> _Columns:
-    top = int(steps.max()) if steps is not None and len(steps) else 0
-    return _columns_for(ka, top, float(shift))
-
-
-@functools.lru_cache(maxsize=4096)
-def _columns_for(ka: KeepAlive, top: int, shift: float) -> _Columns:
-    return _Columns(*_evict_table_for(ka, top, shift))
 
 
 def _taker(t: np.ndarray, m: int):
@@ -230,6 +139,8 @@ def _soon(busy: np.ndarray, ka: KeepAlive, shift: float, steps: np.ndarray | Non
     else:
         near = np.concatenate([[0], np.cumsum(bp > 0)])
         t = np.flatnonzero(near[np.minimum(np.arange(m) + span, m + span + 1)] > near[:m])
+        if 4 * len(t) >= 3 * m:      # most minutes: every minute, read as views (the others sum exact 0s)
+            t = np.arange(m)
     at = _taker(t, m)                # at(x, j) is x[t + j]
     acc = np.zeros(len(t))
     now = at(cum, 0)
@@ -355,13 +266,14 @@ def _poisson_cdf(k: int, mu: np.ndarray) -> np.ndarray:
 
 def _level_usage(k: int, lam: np.ndarray, conc: np.ndarray, seen: np.ndarray, counts: bool, model: str,
                  z: float, reach: np.ndarray, terms: tuple[PoissonTerms, PoissonTerms] | None = None,
-                 ) -> tuple[np.ndarray, np.ndarray]:
+                 need: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For the k-th environment of the pool, per minute: P(an arrival raises concurrency to k) and
     P(concurrency is >= k at some moment of the minute). With observed counts, concurrency cannot exceed
     ``reach``: the invocations of the minute plus those still running from earlier minutes. ``terms``: the
-    :class:`.poolterms.PoissonTerms` of ``conc`` and ``seen``, shared by the levels of one series."""
+    :class:`.poolterms.PoissonTerms` of ``conc`` and ``seen``, shared by the levels of one series; ``need``:
+    :func:`_peak_need` of ``conc``, likewise."""
     if model == "peak":
-        need = _peak_need(conc, z)
+        need = _peak_need(conc, z) if need is None else need
         if counts:
             need = np.minimum(need, lam)
         used = ((lam > 0) & (need >= k)).astype(float)
@@ -378,12 +290,12 @@ def _level_usage(k: int, lam: np.ndarray, conc: np.ndarray, seen: np.ndarray, co
 
 
 def _levels(lam: np.ndarray, conc: np.ndarray, counts: bool, model: str, z: float, cap: float,
-            terms: PoissonTerms | None = None) -> int:
+            terms: PoissonTerms | None = None, need: np.ndarray | None = None) -> int:
     if not lam.any():
         return 0
     top = int(min(cap, lam.max() if counts else np.inf, 1e5))
     if model == "peak":
-        return max(1, min(top, int(_peak_need(conc, z).max())))
+        return max(1, min(top, int((_peak_need(conc, z) if need is None else need).max())))
     k = 1
     cmax = float(conc.max())
     while k < top:
@@ -393,9 +305,23 @@ def _levels(lam: np.ndarray, conc: np.ndarray, counts: bool, model: str, z: floa
     return k
 
 
+def _series_setup(invocations_per_minute, duration_ms, provisioned, kind: str) -> tuple:
+    """A series' minutes, counts or rates, durations, provisioning, occupancy, reach and window shift."""
+    s = per_minute(invocations_per_minute)
+    lam = s.to_numpy(dtype=float)
+    counts = is_counts(lam, kind)
+    d_ms = durations(duration_ms, s.index)
+    pc = _per_minute_param(provisioned, s.index, "provisioned")
+    conc, own = occupancy(lam, d_ms)
+    seen = np.maximum(conc - own, 0.0) if counts else conc   # given a count, an arrival sees the others
+    reach = _reach(lam, d_ms)
+    shift = float(np.average(d_ms, weights=lam) if lam.sum() > 0 else (d_ms.mean() if len(d_ms) else 0.0)) / 60000.0
+    return s, lam, counts, d_ms, pc, conc, own, seen, reach, shift
+
+
 def cold_start_profile(invocations_per_minute, duration_ms, *, keep_alive_min=None, recycle_min=_UNSET,
                        model: str = "poisson", burst_z: float = 2.0, provisioned=0, max_concurrency=None,
-                       kind: str = "auto") -> pd.DataFrame:
+                       kind: str = "auto", _shared: dict | None = None) -> pd.DataFrame:
     """Expected cold starts per minute of a per-minute invocation series (the closed form).
 
     ``invocations_per_minute``: counts per minute (or Poisson rates when values are not whole numbers, or
@@ -404,6 +330,10 @@ def cold_start_profile(invocations_per_minute, duration_ms, *, keep_alive_min=No
     ``provisioned``: provisioned environments (a number, or per minute for a schedule) that take the first
     concurrent requests warm. ``max_concurrency``: reserved concurrency (levels above it throttle).
     Columns: invocations, concurrency, cold_starts, cold_idle, cold_recycle, provisioned.
+
+    ``_shared``: a dict kept between calls for the SAME series, duration, provisioning, ``kind``, ``burst_z`` and
+    keep-alive that differ only in ``model`` (:func:`expected_cold_starts_by_model`): the series set-up, its
+    Poisson terms, the peak need and the first level of observed counts are made once and read by each.
     """
     if model not in MODELS:
         raise ValueError(f"model must be one of {MODELS}, got {model!r}")
@@ -414,19 +344,15 @@ def cold_start_profile(invocations_per_minute, duration_ms, *, keep_alive_min=No
     if not cap >= 0:
         raise ValueError(f"max_concurrency must be >= 0 or None, got {max_concurrency!r}")
     ka = keep_alive(keep_alive_min, recycle_min=recycle_min)
-    s = per_minute(invocations_per_minute)
-    lam = s.to_numpy(dtype=float)
-    counts = is_counts(lam, kind)
-    d_ms = durations(duration_ms, s.index)
-    pc = _per_minute_param(provisioned, s.index, "provisioned")
-    conc, own = occupancy(lam, d_ms)
-    seen = np.maximum(conc - own, 0.0) if counts else conc   # given a count, an arrival sees the others
-    reach = _reach(lam, d_ms)
-    shift = float(np.average(d_ms, weights=lam) if lam.sum() > 0 else (d_ms.mean() if len(d_ms) else 0.0)) / 60000.0
+    shared = {} if _shared is None else _shared
+    if "series" not in shared:
+        shared["series"] = _series_setup(invocations_per_minute, duration_ms, provisioned, kind)
+        shared["terms"] = []
+    s, lam, counts, d_ms, pc, conc, own, seen, reach, shift = shared["series"]
     idle = np.zeros(len(lam))
     recycled = np.zeros(len(lam))
     landing = np.zeros(len(lam))   # fresh environments from higher levels rotating down to this one
-    terms: list[PoissonTerms] = []    # the Poisson terms of conc and seen, made when first needed
+    terms: list[PoissonTerms] = shared["terms"]    # the Poisson terms of conc and seen, made when first needed
 
     def poisson_terms() -> tuple[PoissonTerms, PoissonTerms]:
         if not terms:
@@ -434,7 +360,12 @@ def cold_start_profile(invocations_per_minute, duration_ms, *, keep_alive_min=No
             terms.append(terms[0] if seen is conc else PoissonTerms(seen))
         return terms[0], terms[1]
 
-    top = _levels(lam, conc, counts, model, burst_z, cap, poisson_terms()[0] if model == "poisson" else None)
+    need = None
+    if model == "peak":
+        need = shared.get("need")
+        if need is None:
+            need = shared["need"] = _peak_need(conc, burst_z)
+    top = _levels(lam, conc, counts, model, burst_z, cap, poisson_terms()[0] if model == "poisson" else None, need)
 
     none_provisioned = not pc.any()
 
@@ -445,17 +376,21 @@ def cold_start_profile(invocations_per_minute, duration_ms, *, keep_alive_min=No
     def usage(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
         """The level's q and busy, busy's log-survival and (with sweeps) its quiet-window chances."""
         on_demand = pc < k
-        if k == 1 and counts:
-            q = ((lam > 0) & on_demand).astype(float)
-            busy = q
+        if k == 1 and counts:      # the same in every model: made once per series
+            if "first" not in shared:
+                q = ((lam > 0) & on_demand).astype(float)
+                surv = log_survival_binary(q)
+                shared["first"] = (q, q, surv, cohorts.quiet(q, surv) if cohorts is not None else None)
+            return shared["first"]
         else:
             # a Poisson rate never makes a minute's first environment certain, whatever the model
             level_model = "poisson" if k == 1 else model
             q, busy = _level_usage(k, lam, conc, seen, counts, level_model, burst_z, reach,
-                                   poisson_terms() if level_model == "poisson" else None)
+                                   poisson_terms() if level_model == "poisson" else None, need)
             if not none_provisioned:     # (times 1 changes nothing where no environment is provisioned)
                 q, busy = q * on_demand, busy * on_demand
-        surv = log_survival(busy)
+        # a peak level is used or not in each minute: its log-survival from the two values
+        surv = log_survival_binary(busy) if level_model == "peak" else log_survival(busy)
         return q, busy, surv, cohorts.quiet(busy, surv) if cohorts is not None else None
 
     cohorts = PoolCohorts(ka.sweep, float(np.mean(ka.idle_min)), len(lam)) if ka.sweep is not None else None
@@ -472,21 +407,26 @@ def cold_start_profile(invocations_per_minute, duration_ms, *, keep_alive_min=No
         steps = cohorts.steps(k, busy, member(k), quiet=quiet) if cohorts is not None else None
         if not q.any():
             continue
+        soon = None
         if k == 1 and counts:
             times = np.flatnonzero(q)
             cold = np.zeros(len(lam))
             uses = np.maximum(lam[times], 1.0)
             if model == "peak":
-                need = np.maximum(np.minimum(_peak_need(conc, burst_z), lam), 1.0)
-                uses = np.maximum(uses / need[times], 1.0)
+                per = np.maximum(np.minimum(need, lam), 1.0)
+                uses = np.maximum(uses / per[times], 1.0)
             p = np.ones(times.size)
             extra = 0.0 if steps is None else steps[times[:-1]] * ka.sweep.step_min
             p[1:] = _evict_after_gaps(np.diff(times) - 1, uses[1:], uses[:-1], ka, shift + extra)
             cold[times] = p
+        elif k > 1 and 2 * np.count_nonzero(busy) >= len(busy):   # busy most minutes: both sides in one pass
+            cold, soon = cold_and_soon(q, busy, _columns(ka, steps, 0.0), steps, surv)
         else:
             cold = _windowed_cold(q, busy, ka, steps, surv=surv)
         hazard = 1.0 - (1.0 - cold) * (1.0 - np.minimum(landing, 1.0))
-        rec = _recycles(_soon(busy, ka, shift if k == 1 else 0.0, steps, surv=surv), hazard, ka)
+        if soon is None:
+            soon = _soon(busy, ka, shift if k == 1 else 0.0, steps, surv=surv)
+        rec = _recycles(soon, hazard, ka)
         idle += cold
         recycled += rec
         landing += (cold + rec) / k
@@ -514,3 +454,13 @@ def expected_cold_starts(invocations_per_minute, duration_ms, *, keep_alive_min=
     """
     prof = cold_start_profile(invocations_per_minute, duration_ms, keep_alive_min=keep_alive_min, **options)
     return float(prof["cold_starts"].sum())
+
+
+def expected_cold_starts_by_model(invocations_per_minute, duration_ms, *, keep_alive_min=None,
+                                  models=MODELS, **options) -> dict[str, float]:
+    """:func:`expected_cold_starts` of one series under each routing model of ``models`` (the same numbers),
+    the series set-up and what the models have in common made once."""
+    shared: dict = {}
+    return {model: float(cold_start_profile(invocations_per_minute, duration_ms, keep_alive_min=keep_alive_min,
+                                            model=model, _shared=shared, **options)["cold_starts"].sum())
+            for model in models}

@@ -58,6 +58,15 @@ def log_survival(busy: np.ndarray) -> np.ndarray:
     return np.cumsum(np.log1p(-np.minimum(busy, 1.0 - 1e-12)))
 
 
+_LOG_BUSY = np.log1p(-np.minimum(np.ones(64), 1.0 - 1e-12))    # what log_survival adds for a minute with busy 1
+
+
+def log_survival_binary(busy: np.ndarray) -> np.ndarray:
+    """:func:`log_survival` of a ``busy`` of 0s and 1s (a level used or not in each minute): each minute adds
+    the value a busy 1 adds (``log1p(-(1 - 1e-12))``) or ``-0.0`` (``log1p(-0.0)``), without the logarithms."""
+    return np.cumsum(np.where(busy > 0, _LOG_BUSY[0], -0.0))
+
+
 def cum_after(surv: np.ndarray, pad: int) -> np.ndarray:
     """The running log-survival of ``busy`` followed by ``pad`` unused minutes, with a leading 0 (what
     ``cumsum`` over the padded series gives: an unused minute adds 0)."""

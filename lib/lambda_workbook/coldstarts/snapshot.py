@@ -16,7 +16,7 @@ from ..keepalive import SCENARIOS, KeepAlive, keep_alive
 from ..schema import KEY
 from .init import init_from_rows, latency_quantiles
 from .per_function import analyse_chunk
-from .pool import MODELS, expected_cold_starts
+from .pool import MODELS, expected_cold_starts, expected_cold_starts_by_model
 from .provisioned import pc_breakeven_utilization, snapstart
 from .series import ByFunction, invocation_series, metric_series, series_from_rows
 
@@ -133,8 +133,8 @@ def _analyse_one(snapshot, index: ByFunction, fn: pd.Series, ka: KeepAlive) -> d
         "concurrency_mean": float(series.sum() * mean_ms / 60000.0 / max(len(series), 1)) if mean_ms == mean_ms else np.nan,
         "concurrency_peak": float(conc_obs.max()) if len(conc_obs) else np.nan,
     })
-    for model in MODELS:
-        row[f"modelled_{model}"] = modelled_count(series, mean_ms, ka, model, pc, reserved)
+    for model, count in modelled_counts(series, mean_ms, ka, pc, reserved).items():
+        row[f"modelled_{model}"] = count
     ss = snapstart(fn["runtime"], package_type=fn["package_type"], ephemeral_mb=fn["ephemeral_storage_mb"],
                    provisioned=pc)
     row.update({"snapstart_eligible": ss["eligible"], "snapstart_note": ss["reason"] or
@@ -149,6 +149,16 @@ def modelled_count(series: pd.Series, duration_ms: float, keep_alive_min, model:
         return 0.0
     return expected_cold_starts(series, duration_ms, keep_alive_min=keep_alive_min, model=model,
                                 provisioned=provisioned, max_concurrency=None if pd.isna(reserved) else reserved)
+
+
+def modelled_counts(series: pd.Series, duration_ms: float, keep_alive_min, provisioned: float, reserved,
+                    models=MODELS) -> dict[str, float]:
+    """:func:`modelled_count` under each routing model of ``models`` (the same numbers), the series set up once."""
+    if not (series.sum() > 0 and duration_ms == duration_ms):
+        return {model: 0.0 for model in models}
+    return expected_cold_starts_by_model(series, duration_ms, keep_alive_min=keep_alive_min, models=models,
+                                         provisioned=provisioned,
+                                         max_concurrency=None if pd.isna(reserved) else reserved)
 
 
 def _money_and_latency(table: pd.DataFrame, snapshot, when: str, pricing: _prices.Pricing) -> None:
