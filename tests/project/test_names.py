@@ -38,6 +38,7 @@ EXCEPTIONS = {
     "lambda_workbook.schema.typed:name": "a snapshot table's name",
     "lambda_workbook.sources.columnar.folder:name": "a snapshot table's name (its folder)",
     "lambda_workbook.sources.columnar.open_table:name": "a snapshot table's name",
+    "lambda_workbook.sources.columnar.checked_record:name": "a snapshot table's name",
     "lambda_workbook.executors.DaskExecutor.everywhere:fn": "the Python callable run as a task",
     "lambda_workbook.executors.DaskExecutor.map:fn": "the Python callable run as a task",
     "lambda_workbook.executors.Executor.everywhere:fn": "the Python callable run as a task",
