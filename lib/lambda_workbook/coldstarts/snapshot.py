@@ -16,7 +16,7 @@ from ..keepalive import SCENARIOS, KeepAlive, keep_alive
 from ..schema import KEY
 from .init import init_from_rows, latency_quantiles
 from .per_function import analyse_chunk
-from .pool import MODELS, expected_cold_starts, expected_cold_starts_by_model
+from .pool import MODELS, expected_cold_starts_by_model
 from .provisioned import pc_breakeven_utilization, snapstart
 from .series import ByFunction, invocation_series, metric_series, series_from_rows
 
@@ -145,10 +145,7 @@ def _analyse_one(snapshot, index: ByFunction, fn: pd.Series, ka: KeepAlive) -> d
 def modelled_count(series: pd.Series, duration_ms: float, keep_alive_min, model: str, provisioned: float,
               reserved) -> float:
     """A snapshot function's modelled cold starts (0 without traffic or a known duration); NaN reserved = none."""
-    if not (series.sum() > 0 and duration_ms == duration_ms):
-        return 0.0
-    return expected_cold_starts(series, duration_ms, keep_alive_min=keep_alive_min, model=model,
-                                provisioned=provisioned, max_concurrency=None if pd.isna(reserved) else reserved)
+    return modelled_counts(series, duration_ms, keep_alive_min, provisioned, reserved, models=(model,))[model]
 
 
 def modelled_counts(series: pd.Series, duration_ms: float, keep_alive_min, provisioned: float, reserved,

@@ -104,6 +104,18 @@ def checked_record(directory: Path, name: str, recorded: int | None = None) -> d
     return None if copies or clashes else {"unique_key": list(key), "sha256": fingerprints(directory)}
 
 
+def checked_records(root: Path, rows: dict[str, int]) -> dict[str, dict]:
+    """:func:`checked_record` of every Parquet table folder a writer has just written under ``root`` (``rows``:
+    each table's rows as the manifest will record them): the manifest's ``checked`` entry."""
+    out = {}
+    for name in COLUMNAR:
+        if folder(root, name).is_dir():
+            record = checked_record(folder(root, name), name, rows.get(name))
+            if record:
+                out[name] = record
+    return out
+
+
 def open_table(directory: Path, name: str, recorded: int | None, checked: dict | None = None
                ) -> LazyTable | pd.DataFrame:
     """Check a table folder's files from their metadata and return the lazy table (an empty, typed table when

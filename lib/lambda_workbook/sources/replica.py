@@ -40,14 +40,11 @@ def write(plan, out: str | os.PathLike, *, overwrite: bool = True, memory_limit:
             con.register("frame", base.tables[name])
             con.execute(f"CREATE TABLE sample_{name} AS SELECT * FROM frame")
             con.unregister("frame")
-        rows, checked = {}, {}
+        rows = {}
         for name, sql in plan.queries.items():
             if name in columnar.COLUMNAR:
                 columnar.write_query(con, sql, columnar.folder(tmp, name))
                 rows[name] = sum(columnar.row_count(con, f) for f in columnar.files(columnar.folder(tmp, name)))
-                record = columnar.checked_record(columnar.folder(tmp, name), name, rows[name])
-                if record:
-                    checked[name] = record
             else:
                 df = typed(con.sql(f"SELECT * FROM ({sql}) ORDER BY ALL").df(), name, f"replica {name}")
                 if df.empty and not TABLES[name].required:
@@ -56,6 +53,7 @@ def write(plan, out: str | os.PathLike, *, overwrite: bool = True, memory_limit:
                 rows[name] = len(df)
         con.close()
         shutil.rmtree(tmp / ".spill", ignore_errors=True)
+        checked = columnar.checked_records(tmp, rows)
         manifest = {**plan.manifest, "rows": rows, "format": "parquet", **({"checked": checked} if checked else {})}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n",
                                            encoding="utf-8")

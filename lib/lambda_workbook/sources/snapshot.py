@@ -172,7 +172,7 @@ def save(snapshot: Snapshot, path: str | os.PathLike, *, overwrite: bool = True,
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
     try:
         tmp.chmod(0o755)
-        rows, checked = {}, {}
+        rows = {}
         con = connect() if format == "parquet" else None
         for name, table in TABLES.items():
             df = tables[name]
@@ -184,12 +184,10 @@ def save(snapshot: Snapshot, path: str | os.PathLike, *, overwrite: bool = True,
                     columnar.write_relation(con, df.relation(con, keep_row=True), columnar.folder(tmp, name))
                 else:
                     columnar.write_frame(con, df, columnar.folder(tmp, name))
-                record = columnar.checked_record(columnar.folder(tmp, name), name, n)
-                if record:
-                    checked[name] = record
             else:
                 _write_table(df, tmp / table.file)
             rows[name] = n
+        checked = columnar.checked_records(tmp, rows) if format == "parquet" else {}
         manifest = {k: v for k, v in snapshot.manifest.items() if k not in ("format", "checked")}
         manifest = {**manifest, "rows": rows, **({"format": format} if format != "csv" else {}),
                     **({"checked": checked} if checked else {})}
